@@ -1,0 +1,1 @@
+"""Dialogue: catalogue, state, actions, policies, phrasing, manager, logging, offline learning, UI."""

@@ -1,0 +1,62 @@
+"""tunetalk: an offline conversational music recommender. Composition root and command line.
+
+Every subcommand lives in its own module under cli/ (NAME, HELP, add_arguments, run). Modules import
+heavy libraries only inside run(), so `--help` and start-up stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from types import ModuleType
+
+import cli
+
+DEFAULT_COMMAND = "tui"
+FALLBACK_COMMAND = "replay"
+
+
+def _commands() -> list[ModuleType]:
+    modules = []
+    for info in pkgutil.iter_modules(cli.__path__):
+        if info.name.startswith("_") or info.name == "common":
+            continue
+        module = importlib.import_module(f"cli.{info.name}")
+        if hasattr(module, "NAME") and hasattr(module, "run"):
+            modules.append(module)
+    return sorted(modules, key=lambda m: (getattr(m, "ORDER", 50), m.NAME))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; each cli/ module adds its own subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="python main.py",
+        description="tunetalk: find music by talking about it. With no command, opens the terminal UI.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _commands():
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    names = [m.NAME for m in _commands()]
+    parser = build_parser()
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        # Bare `python main.py` (or only options) opens the everyday way in.
+        argv = [DEFAULT_COMMAND if DEFAULT_COMMAND in names else FALLBACK_COMMAND, *argv]
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)  # noqa: SLF001
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

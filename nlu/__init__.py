@@ -1,0 +1,1 @@
+"""Understanding user turns: meaning types, rule understanding, the trained model, entity linking."""

@@ -1,0 +1,121 @@
+"""What an utterance means: the one interface every understanding component implements."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = [
+    "SLOT_NAMES",
+    "Act",
+    "Slot",
+    "Understander",
+    "Understanding",
+]
+
+
+class Act(StrEnum):
+    """Dialogue acts a user turn can perform."""
+
+    GREET = "greet"  # "hi", "help me find music": opens a conversation
+    INFORM = "inform"  # states a preference: "something upbeat", "rock", "from the nineties"
+    ACCEPT = "accept"  # "yes", "I love it", "play it"
+    REJECT = "reject"  # "no", "not that", "I don't like it"
+    REQUEST_ALTERNATIVE = "request_alternative"  # "something else", "another one", "different"
+    SKIP = "skip"  # "skip", "next"
+    DONT_KNOW = "dont_know"  # "no idea", "anything", "surprise me"
+    HELP = "help"  # "what can I say?", "how does this work"
+    STOP = "stop"  # "stop", "quit", "goodbye": ends the session on purpose
+    GIVE_UP = "give_up"  # "forget it", "I give up": ends the session unsatisfied
+    UNCLEAR = "unclear"  # nothing usable was understood
+
+
+# Slot names and their normalized values:
+#   artist   canonical catalogue artist name when linked, else the span as heard
+#   track    canonical catalogue title when linked, else the span
+#   genre    canonical genre/subgenre label of the lexicon ("rock", "alternative rock", "hip hop")
+#   era      a decade "1990s", or a relative move "older" / "newer"
+#   mood     "laid_back", "upbeat", "happy", "sad", or relative "more_upbeat" / "more_laid_back"
+#   activity "workout", "focus", "party", "sleep", "relax", "commute", "dinner", "cooking", "running"
+#   tempo    "slow", "fast", "faster", "slower", or a number of beats per minute ("120")
+SLOT_NAMES: tuple[str, ...] = ("artist", "track", "genre", "era", "mood", "activity", "tempo")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One attribute found in an utterance, with the character span it came from."""
+
+    name: str
+    value: str
+    """Normalized value (see the table above)."""
+    start: int
+    end: int
+    confidence: float = 1.0
+    linked: bool = False
+    """True when `value` was matched to an entity of the loaded catalogue."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Slot:
+        return cls(
+            name=str(data["name"]),
+            value=str(data["value"]),
+            start=int(data["start"]),
+            end=int(data["end"]),
+            confidence=float(data.get("confidence", 1.0)),
+            linked=bool(data.get("linked", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """The meaning of one user turn."""
+
+    act: Act
+    slots: tuple[Slot, ...] = ()
+    sentiment: float = 0.0
+    """Graded feeling in [-1, 1]: "Hmm, OK" < "Yes" < "YES!" < "Brilliant, I love it"."""
+    confidence: float = 1.0
+    """How sure the component is of the whole frame, in [0, 1]."""
+    source: str = "rules"
+    """Which component produced it ("rules", "model", ...)."""
+    extras: dict[str, float] = field(default_factory=dict)
+    """Component-specific scores (e.g. per-act probabilities) for the 'why' view; never required."""
+
+    def values(self, name: str) -> list[str]:
+        return [s.value for s in self.slots if s.name == name]
+
+    def first(self, name: str) -> str | None:
+        found = self.values(name)
+        return found[0] if found else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "act": self.act.value,
+            "slots": [s.to_dict() for s in self.slots],
+            "sentiment": round(self.sentiment, 4),
+            "confidence": round(self.confidence, 4),
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Understanding:
+        return cls(
+            act=Act(data["act"]),
+            slots=tuple(Slot.from_dict(s) for s in data.get("slots", ())),
+            sentiment=float(data.get("sentiment", 0.0)),
+            confidence=float(data.get("confidence", 1.0)),
+            source=str(data.get("source", "rules")),
+        )
+
+
+@runtime_checkable
+class Understander(Protocol):
+    """Maps user text to meaning. Implementations must never raise on any string."""
+
+    name: str
+
+    def understand(self, text: str) -> Understanding: ...
