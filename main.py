@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = [DEFAULT_COMMAND if DEFAULT_COMMAND in names else FALLBACK_COMMAND, *argv]
     args = parser.parse_args(argv)
     try:
-        return int(args._run(args) or 0)  # noqa: SLF001
+        return int(args._run(args) or 0)
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return 130

@@ -36,7 +36,7 @@ class ConversationStarted(Event):
     policy: str
     catalog: str
     user: str | None = None
-    """Already anonymized (salted hash) by whoever created the conversation."""
+    """The profile name; a sink that persists it must anonymize it (the log stores a salted hash)."""
     seed: int | None = None
 
 

@@ -1,0 +1,129 @@
+"""What the person has asked for so far, and how each new piece of meaning changes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from assistant.catalog import Track
+from nlu.lexicon import ACTIVITY_PROFILE, MOOD_PROFILE
+from nlu.meaning import Slot
+
+__all__ = ["ERA_SPAN", "Constraints", "apply_slot", "describe"]
+
+ERA_SPAN = (1950, 2029)
+ENERGY_STEP = 0.2
+TEMPO_WORDS = {"slow": 80.0, "fast": 140.0}
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Soft targets for retrieval; every field None/empty means "no preference stated"."""
+
+    genres: tuple[str, ...] = ()
+    """Lexicon genre values ("rock", "alternative rock")."""
+    avoid_genres: tuple[str, ...] = ()
+    """Genres the person turned down when suggested."""
+    energy: float | None = None
+    valence: float | None = None
+    era: tuple[int, int] | None = None
+    """Inclusive year range."""
+    activity: str | None = None
+    artist: str | None = None
+    """An artist to match or to sound like."""
+    artist_linked: bool = False
+    avoid_artists: tuple[str, ...] = ()
+    tempo: float | None = None
+
+    def known(self) -> dict[str, bool]:
+        return {
+            "genre": bool(self.genres),
+            "mood": self.energy is not None or self.valence is not None,
+            "era": self.era is not None,
+            "activity": self.activity is not None,
+            "artist": self.artist is not None,
+            "tempo": self.tempo is not None,
+        }
+
+
+def _reference_year(c: Constraints, sample: Track | None) -> int:
+    if sample is not None:
+        return sample.year
+    if c.era is not None:
+        return (c.era[0] + c.era[1]) // 2
+    return 2005
+
+
+def apply_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Constraints:
+    """The constraints after hearing one slot. Relative moves ("older") are taken from the sample playing."""
+    value = slot.value
+    if slot.name == "genre":
+        if value in c.genres:
+            return c
+        # A new genre replaces the old: people narrow or switch, they rarely ask for a union.
+        return replace(c, genres=(value,), avoid_genres=tuple(g for g in c.avoid_genres if g != value))
+    if slot.name == "mood":
+        if value in ("more_upbeat", "more_laid_back"):
+            base = c.energy if c.energy is not None else (sample.energy if sample else 0.5)
+            step = ENERGY_STEP if value == "more_upbeat" else -ENERGY_STEP
+            return replace(c, energy=min(0.97, max(0.03, base + step)))
+        energy, valence = MOOD_PROFILE.get(value, (None, None))
+        return replace(
+            c,
+            energy=energy if energy is not None else c.energy,
+            valence=valence if valence is not None else c.valence,
+        )
+    if slot.name == "era":
+        if value in ("older", "newer"):
+            ref = _reference_year(c, sample)
+            era = (ERA_SPAN[0], ref - 4) if value == "older" else (ref + 4, ERA_SPAN[1])
+            if era[0] > era[1]:
+                return c
+            return replace(c, era=era)
+        if value.endswith("s") and value[:-1].isdigit():
+            start = int(value[:-1])
+            return replace(c, era=(start, start + 9))
+        return c
+    if slot.name == "activity":
+        return replace(c, activity=value if value in ACTIVITY_PROFILE else c.activity)
+    if slot.name == "artist":
+        return replace(
+            c,
+            artist=value,
+            artist_linked=slot.linked,
+            avoid_artists=tuple(a for a in c.avoid_artists if a != value),
+        )
+    if slot.name == "tempo":
+        if value in ("faster", "slower"):
+            base = c.tempo if c.tempo is not None else (sample.tempo if sample and sample.tempo else 110.0)
+            return replace(c, tempo=base + (20.0 if value == "faster" else -20.0))
+        if value in TEMPO_WORDS:
+            return replace(c, tempo=TEMPO_WORDS[value])
+        try:
+            bpm = float(value)
+        except ValueError:
+            return c
+        return replace(c, tempo=bpm) if 40 <= bpm <= 250 else c
+    return c
+
+
+def describe(c: Constraints) -> str:
+    """A short phrase for what is wanted: "laid back jazz from the 1990s"."""
+    parts: list[str] = []
+    if c.energy is not None:
+        parts.append("upbeat" if c.energy >= 0.6 else "laid back" if c.energy <= 0.4 else "mid-tempo")
+    if c.valence is not None:
+        parts.append("happy" if c.valence >= 0.6 else "melancholy" if c.valence <= 0.35 else "")
+    parts.append(c.genres[0] if c.genres else "music")
+    if c.activity:
+        parts.append(f"for {c.activity}")
+    if c.artist:
+        parts.append(f"like {c.artist}")
+    if c.era:
+        lo, hi = c.era
+        if hi - lo == 9:
+            parts.append(f"from the {lo}s")
+        elif lo <= ERA_SPAN[0]:
+            parts.append(f"from before {hi + 1}")
+        elif hi >= ERA_SPAN[1]:
+            parts.append(f"from after {lo - 1}")
+    return " ".join(p for p in parts if p)

@@ -1,0 +1,493 @@
+"""The dialogue manager: one user turn in, one reply out. Pure: no audio, no model loading, no clock.
+
+Everything it needs is handed in (catalogue, understanding, policy, random generator, event sink), so the
+same manager runs under the terminal UI, the voice loop, transcript replay, the simulator and the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from assistant.actions import Action
+from assistant.catalog import Catalog, Track
+from assistant.closeness import Empathy, empathy_for, goal_closeness
+from assistant.constraints import apply_slot, describe
+from assistant.events import (
+    ConversationEnded,
+    ConversationStarted,
+    Decision,
+    ErrorEvent,
+    EventSink,
+    NluResult,
+    Playback,
+    ReplyEvent,
+    TurnStarted,
+)
+from assistant.phrasing import HELP_TEXT, Phraser
+from assistant.policy import Policy, PolicyOutput, available_actions
+from assistant.retrieval import CANDIDATE_THRESHOLD, Retriever
+from assistant.state import DialogueState, HistorySummary, Status
+from nlu.meaning import Act, Slot, Understander, Understanding
+
+__all__ = ["CONFIRM_BELOW", "DialogueManager", "Reply"]
+
+CONFIRM_BELOW = 0.45
+"""Below this understanding confidence (NLU x speech recognition), slots are confirmed before use."""
+STATION_SIZE = 10
+# Which attribute a question asks about, so "I don't know" can mark it as "no preference".
+QUESTION_ATTRIBUTE = {
+    Action.MOOD_QUESTION: "mood",
+    Action.GENRE_PAIR: "genre",
+    Action.ERA_QUESTION: "era",
+    Action.ACTIVITY_QUESTION: "activity",
+    Action.ARTIST_SUGGESTION: "artist",
+}
+_REACTIONS = (Act.ACCEPT, Act.REJECT, Act.SKIP, Act.REQUEST_ALTERNATIVE, Act.INFORM, Act.DONT_KNOW)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the assistant says and does after a turn."""
+
+    text: str
+    action: str
+    """A prompt type (assistant.actions.Action), or "confirm", "repeat", "close", "ended"."""
+    sample: Track | None = None
+    station: tuple[Track, ...] = ()
+    empathy: str = Empathy.NEUTRAL.value
+    closeness: float = 0.5
+    done: bool = False
+    status: str = Status.ACTIVE
+    probabilities: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+    understanding: Understanding | None = None
+
+
+def _noop(_event: object) -> None:
+    return None
+
+
+class DialogueManager:
+    """Runs one conversation. Create a new manager per conversation."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        understander: Understander,
+        policy: Policy,
+        rng: np.random.Generator,
+        *,
+        emit: EventSink | None = None,
+        conversation_id: str | None = None,
+        retriever: Retriever | None = None,
+        user: str | None = None,
+        affinity: np.ndarray | None = None,
+        history: HistorySummary | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.understander = understander
+        self.policy = policy
+        self.rng = rng
+        self.emit: EventSink = emit or _noop
+        self.retriever = retriever or Retriever(catalog)
+        self.conversation_id = conversation_id or f"{int(rng.integers(1 << 62)):016x}"
+        self.user = user
+        self.affinity = affinity
+        self.seed = seed
+        self.state = DialogueState(history=history or HistorySummary())
+        self.phraser = Phraser(rng)
+        self._started = False
+        self._last_prompt: tuple[Action, dict[str, object]] | None = None
+        self._requested: Track | None = None
+        """A track the person named, to be played next whatever the policy prefers."""
+
+    # -- public -----------------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self.state.status != Status.ACTIVE
+
+    def step(
+        self,
+        text: str,
+        *,
+        asr_confidence: float | None = None,
+        loudness: float | None = None,
+        pitch: float | None = None,
+    ) -> Reply:
+        """Take one user turn and return the reply. After the conversation ends, says so and does nothing."""
+        if self.done:
+            return Reply("This conversation has ended.", "ended", done=True, status=self.state.status)
+        self._start()
+        state = self.state
+        state.turn += 1
+        self.emit(TurnStarted(self.conversation_id, state.turn, text))
+        u = self._understand(text)
+        self.emit(NluResult(self.conversation_id, state.turn, u))
+        confidence = u.confidence * (1.0 if asr_confidence is None else max(0.0, min(1.0, asr_confidence)))
+        sentiment = self._with_prosody(u.sentiment, loudness, pitch)
+        u = replace(u, sentiment=sentiment)
+        state.last_act = u.act
+        state.confidences.append(confidence)
+        if u.act in _REACTIONS:
+            state.sentiments.append(sentiment)
+
+        acks: list[str] = []
+        if state.held is not None:
+            held, state.held = state.held, None
+            if u.act is Act.ACCEPT and not u.slots:
+                u = replace(held, act=Act.INFORM if held.act is Act.ACCEPT else held.act)
+                state.confidences[-1] = 1.0  # confirmed by the person
+            elif u.act is Act.REJECT and not u.slots:
+                return self._decide(u, [self._ack("declined_confirmation")])
+        elif u.slots and confidence < CONFIRM_BELOW and u.act not in (Act.STOP, Act.GIVE_UP):
+            return self._confirm(u)
+        return self._interpret(u, acks)
+
+    def finish(self) -> None:
+        """Mark a conversation that ended without a decision (input ran out, window closed)."""
+        if not self.done and self._started:
+            self.state.status = Status.UNFINISHED
+            self.emit(ConversationEnded(self.conversation_id, self.state.turn, Status.UNFINISHED))
+
+    # -- understanding ----------------------------------------------------------------------------
+    def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            self.emit(
+                ConversationStarted(
+                    self.conversation_id, 0, self.policy.name, self.catalog.name, self.user, self.seed
+                )
+            )
+
+    def _understand(self, text: str) -> Understanding:
+        try:
+            return self.understander.understand(text)
+        except Exception as exc:
+            self.emit(
+                ErrorEvent(
+                    self.conversation_id, self.state.turn, "nlu", "nlu-failed", f"{type(exc).__name__}: {exc}"
+                )
+            )
+            return Understanding(Act.UNCLEAR, confidence=0.0, source="error")
+
+    @staticmethod
+    def _with_prosody(sentiment: float, loudness: float | None, pitch: float | None) -> float:
+        """Spoken text has no capitals or "!": saying it louder or higher than usual carries intensity."""
+        if loudness is None and pitch is None:
+            return sentiment
+        lift = 0.6 * max(-0.5, min(1.0, (loudness or 1.0) - 1.0)) + 0.4 * max(
+            -0.5, min(1.0, (pitch or 1.0) - 1.0)
+        )
+        return max(-1.0, min(1.0, sentiment * (1.0 + lift)))
+
+    # -- interpreting the turn --------------------------------------------------------------------
+    def _interpret(self, u: Understanding, acks: list[str]) -> Reply:
+        state = self.state
+        last = state.last_action
+        sample = self.catalog.get(state.current_sample) if state.current_sample else None
+        act = u.act
+        if act is Act.STOP:
+            return self._end(Status.STOPPED)
+        if act is Act.GIVE_UP:
+            return self._end(Status.ABANDONED)
+        if act is Act.UNCLEAR:
+            state.unclear_in_a_row += 1
+            return self._repair(u)
+        state.unclear_in_a_row = 0
+        if act is Act.HELP:
+            return self._repair(u, help_text=True)
+
+        if act is Act.ACCEPT and not u.slots:
+            if last is Action.PLAY_SAMPLE and sample is not None:
+                return self._end(Status.ACCEPTED, sample)
+            if last is Action.OFFER_STATION:
+                seed = (
+                    self.retriever.next_sample(
+                        state.constraints, state.rejected, state.rejected, self.affinity
+                    )
+                    or sample
+                )
+                if seed is not None:
+                    return self._end(Status.ACCEPTED, seed)
+            if last is Action.GENRE_PAIR and state.pending_options:
+                u = replace(u, slots=(Slot("genre", state.pending_options[0], 0, 0),))
+            elif last is Action.ARTIST_SUGGESTION and state.pending_options:
+                u = replace(u, slots=(Slot("artist", state.pending_options[0], 0, 0, linked=True),))
+            elif last in QUESTION_ATTRIBUTE:
+                # "Yes" to "laid back or upbeat?" says either is fine.
+                state.unknown.add(QUESTION_ATTRIBUTE[last])
+        if act is Act.ACCEPT and u.slots and last is Action.PLAY_SAMPLE and sample is not None:
+            return self._end(Status.ACCEPTED, sample)
+
+        declined = act in (Act.REJECT, Act.SKIP, Act.REQUEST_ALTERNATIVE)
+        steering = bool(u.slots) and act in (Act.INFORM, Act.GREET)
+        if last is Action.PLAY_SAMPLE and sample is not None and (declined or steering):
+            state.rejected.append(sample.id)
+            state.rejects_in_a_row += 1
+            if not u.slots:
+                acks.append(self._ack("skipped" if act is Act.SKIP else "rejected"))
+        elif declined and not u.slots:
+            self._decline_suggestion(last)
+            acks.append(self._ack("rejected"))
+        if act is Act.DONT_KNOW:
+            state.dont_know_count += 1
+            if last in QUESTION_ATTRIBUTE:
+                state.unknown.add(QUESTION_ATTRIBUTE[last])
+            acks.append(self._ack("dont_know"))
+        if u.slots:
+            acks.extend(self._apply_slots(u.slots, sample))
+        return self._decide(u, acks)
+
+    def _decline_suggestion(self, last: Action | None) -> None:
+        state = self.state
+        if last is Action.GENRE_PAIR:
+            state.constraints = replace(
+                state.constraints, avoid_genres=(*state.constraints.avoid_genres, *state.pending_options)
+            )
+        elif last is Action.ARTIST_SUGGESTION:
+            state.constraints = replace(
+                state.constraints, avoid_artists=(*state.constraints.avoid_artists, *state.pending_options)
+            )
+        elif last in QUESTION_ATTRIBUTE:
+            state.unknown.add(QUESTION_ATTRIBUTE[last])
+
+    def _apply_slots(self, slots: Sequence[Slot], sample: Track | None) -> list[str]:
+        state = self.state
+        acks: list[str] = []
+        before = state.constraints
+        constraints = before
+        for slot in slots:
+            if slot.name == "artist" and slot.value not in self.catalog.artist_names:
+                acks.append(self._ack("unknown_artist", artist=slot.value))
+                continue
+            if slot.name == "track":
+                track = self._track_named(slot.value)
+                if track is not None and track.id not in state.offered:
+                    self._requested = track
+                    constraints = apply_slot(
+                        constraints, Slot("artist", track.artist, 0, 0, linked=True), sample
+                    )
+                continue
+            constraints = apply_slot(constraints, slot, sample)
+            state.unknown.discard({"tempo": "mood"}.get(slot.name, slot.name))
+        if constraints != before:
+            state.constraints = constraints
+            state.rejects_in_a_row = 0
+            acks.append(self._ack("understood", desc=describe(constraints)))
+        return acks
+
+    def _track_named(self, title: str) -> Track | None:
+        for track in self.catalog.tracks:
+            if track.title == title:
+                return track
+        return None
+
+    # -- deciding and acting ----------------------------------------------------------------------
+    def _decide(self, u: Understanding, acks: list[str]) -> Reply:
+        state = self.state
+        c = state.constraints
+        stats = self.retriever.stats(c, state.offered)
+        state.candidates = stats
+        self._update_history_view()
+        pair = self.retriever.genre_pair(c, state.rejected, self.affinity)
+        artist = self.retriever.suggest_artist(c, state.rejected, self.affinity)
+        can_sample = len(state.offered) < len(self.catalog)
+        available = available_actions(
+            state, can_pair=pair is not None, can_suggest_artist=artist is not None, can_sample=can_sample
+        )
+        features = state.features()
+        requested, self._requested = self._requested, None
+        if requested is not None and can_sample:
+            # The person asked for a specific track: mixed initiative overrides the policy.
+            output = PolicyOutput({Action.PLAY_SAMPLE: 1.0}, {Action.PLAY_SAMPLE: 1.0})
+            policy_name = "user_request"
+        else:
+            output = self.policy.decide(state, available, features)
+            policy_name = self.policy.name
+        action = self._sample_action(output)
+        probabilities = {a.value: round(float(p), 6) for a, p in output.probabilities.items()}
+        self.emit(
+            Decision(
+                self.conversation_id,
+                state.turn,
+                action.value,
+                float(output.probabilities[action]),
+                probabilities,
+                features,
+                {a.value: float(s) for a, s in output.scores.items()},
+                policy_name,
+            )
+        )
+        closeness, level = self._closeness()
+        slots: dict[str, object] = {}
+        track: Track | None = None
+        state.pending_options = ()
+        if action is Action.PLAY_SAMPLE:
+            track = requested or self.retriever.next_sample(c, state.offered, state.rejected, self.affinity)
+            if track is None:  # cannot happen while can_sample; keep the conversation sane regardless
+                action = Action.OFFER_STATION
+            else:
+                if requested is None and stats.n_candidates == 0 and stats.top_match < CANDIDATE_THRESHOLD:
+                    acks.append(self._ack("relaxed", level))
+                state.offered.append(track.id)
+                slots = self._track_slots(track)
+        if action is Action.GENRE_PAIR and pair:
+            state.pending_options = pair
+            slots = {"a": pair[0], "b": pair[1]}
+        elif action is Action.ARTIST_SUGGESTION and artist:
+            state.pending_options = (artist,)
+            slots = {"artist": artist}
+        elif action is Action.OFFER_STATION:
+            slots = {"desc": self._station_description()}
+        state.current_sample = track.id if track else None
+        state.asked[action] += 1
+        state.last_action = action
+        self._last_prompt = (action, slots)
+        text = " ".join([*(a for a in acks if a), self.phraser.prompt(action, level, **slots)])
+        self.emit(
+            ReplyEvent(
+                self.conversation_id,
+                state.turn,
+                text,
+                action.value,
+                level.value,
+                closeness,
+                track.id if track else None,
+            )
+        )
+        if track is not None:
+            self.emit(Playback(self.conversation_id, state.turn, track.id, "sample"))
+        return Reply(
+            text,
+            action.value,
+            track,
+            (),
+            level.value,
+            closeness,
+            False,
+            state.status,
+            probabilities,
+            {a.value: round(float(s), 6) for a, s in output.scores.items()},
+            u,
+        )
+
+    def _sample_action(self, output: PolicyOutput) -> Action:
+        actions = list(output.probabilities)
+        p = np.array([output.probabilities[a] for a in actions], dtype=np.float64)
+        p = p / p.sum()
+        # One draw per decision whatever the policy, so seeded runs stay comparable across policies.
+        u = self.rng.random()
+        index = int(np.searchsorted(np.cumsum(p), u, side="right"))
+        return actions[min(index, len(actions) - 1)]
+
+    @staticmethod
+    def _track_slots(track: Track) -> dict[str, object]:
+        return {
+            "title": track.title,
+            "artist": track.artist,
+            "subgenre": track.subgenre,
+            "genre": track.genre,
+            "year": track.year,
+            "feel": track.mood,
+        }
+
+    def _station_description(self) -> str:
+        c = self.state.constraints
+        if any(c.known().values()):
+            return describe(c)
+        seed = self.retriever.next_sample(c, (), self.state.rejected, self.affinity)
+        return f"music like {seed.artist}" if seed else "popular music"
+
+    def _update_history_view(self) -> None:
+        if self.affinity is None:
+            return
+        fit = self.retriever.match(self.state.constraints)
+        top = np.argsort(fit)[::-1][:10]
+        self.state.history = replace(
+            self.state.history,
+            affinity_top=float(self.affinity[top].max()),
+            affinity_mean_top10=float(self.affinity[top].mean()),
+        )
+
+    # -- repair, confirmation, closing ------------------------------------------------------------
+    def _closeness(self) -> tuple[float, Empathy]:
+        state = self.state
+        match = state.candidates.top_match if state.candidates else 0.5
+        n_known = sum(state.constraints.known().values())
+        closeness = goal_closeness(state.sentiment_mean, state.confidences, match, n_known)
+        return closeness, empathy_for(closeness)
+
+    def _ack(self, kind: str, level: Empathy | None = None, **slots: object) -> str:
+        return self.phraser.ack(kind, level or self._closeness()[1], **slots)
+
+    def _repair(self, u: Understanding, help_text: bool = False) -> Reply:
+        """Not understood, or asked for help: say so and ask the pending question again, rather than
+        move on as if an answer had been given."""
+        state = self.state
+        if self._last_prompt is None:
+            lead = HELP_TEXT if help_text else self._ack("unclear" if u.confidence > 0 else "silent")
+            return self._decide(u, [lead])
+        closeness, level = self._closeness()
+        action, slots = self._last_prompt
+        if help_text:
+            lead = HELP_TEXT
+        else:
+            lead = self._ack("unclear" if u.confidence > 0 else "silent", level)
+            if state.unclear_in_a_row >= 2:
+                lead += ' You can say things like "something upbeat", "jazz", "yes" or "skip".'
+        if action is Action.PLAY_SAMPLE:
+            prompt = 'Did you like "{title}" by {artist}?'.format(**slots)
+        else:
+            prompt = self.phraser.prompt(action, level, **slots)
+        text = f"{lead} {prompt}"
+        self.emit(
+            ReplyEvent(
+                self.conversation_id, state.turn, text, "repeat", level.value, closeness, state.current_sample
+            )
+        )
+        sample = self.catalog.get(state.current_sample) if state.current_sample else None
+        return Reply(text, "repeat", sample, (), level.value, closeness, False, state.status, understanding=u)
+
+    def _confirm(self, u: Understanding) -> Reply:
+        state = self.state
+        state.held = u
+        closeness, level = self._closeness()
+        names = [s.value.replace("_", " ") for s in u.slots]
+        text = self.phraser.confirm(" and ".join(names))
+        self.emit(ReplyEvent(self.conversation_id, state.turn, text, "confirm", level.value, closeness))
+        return Reply(text, "confirm", None, (), level.value, closeness, False, state.status, understanding=u)
+
+    def _end(self, status: str, track: Track | None = None) -> Reply:
+        state = self.state
+        state.status = status
+        closeness, level = self._closeness()
+        station: tuple[Track, ...] = ()
+        if status == Status.ACCEPTED and track is not None:
+            state.accepted_track = track.id
+            station = tuple(self.retriever.station(track, STATION_SIZE))
+            text = self.phraser.closing("accepted", level, title=track.title, artist=track.artist)
+        else:
+            text = self.phraser.closing(status, level)
+        self.emit(
+            ReplyEvent(
+                self.conversation_id,
+                state.turn,
+                text,
+                "close",
+                level.value,
+                closeness,
+                track.id if track else None,
+            )
+        )
+        if station:
+            self.emit(
+                Playback(
+                    self.conversation_id, state.turn, station[0].id, "station", tuple(t.id for t in station)
+                )
+            )
+        self.emit(ConversationEnded(self.conversation_id, state.turn, status, track.id if track else None))
+        return Reply(text, "close", track, station, level.value, closeness, True, status)

@@ -1,0 +1,84 @@
+"""The dialogue policy seam: given the state, a probability for every available prompt type."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from assistant.actions import Action
+from assistant.state import DialogueState
+
+__all__ = ["MAX_ASKS", "Policy", "PolicyOutput", "available_actions", "greedy"]
+
+# How often a prompt type may be asked in one conversation; beyond that it would feel like a loop.
+MAX_ASKS: dict[Action, int] = {
+    Action.OPEN_QUESTION: 1,
+    Action.MOOD_QUESTION: 2,
+    Action.GENRE_PAIR: 3,
+    Action.ERA_QUESTION: 2,
+    Action.ACTIVITY_QUESTION: 1,
+    Action.ARTIST_SUGGESTION: 3,
+    Action.PLAY_SAMPLE: 10_000,
+    Action.OFFER_STATION: 2,
+}
+_ATTRIBUTE = {
+    Action.MOOD_QUESTION: "mood",
+    Action.GENRE_PAIR: "genre",
+    Action.ERA_QUESTION: "era",
+    Action.ACTIVITY_QUESTION: "activity",
+    Action.ARTIST_SUGGESTION: "artist",
+}
+
+
+@dataclass(frozen=True)
+class PolicyOutput:
+    probabilities: dict[Action, float]
+    """Sums to 1 over the available actions; the manager samples from it and logs it."""
+    scores: dict[Action, float] = field(default_factory=dict)
+    """Raw preferences (beliefs, predicted usefulness) for display and for exploration wrappers."""
+
+
+@runtime_checkable
+class Policy(Protocol):
+    name: str
+
+    def decide(
+        self, state: DialogueState, available: Sequence[Action], features: dict[str, float]
+    ) -> PolicyOutput: ...
+
+
+def available_actions(
+    state: DialogueState, *, can_pair: bool, can_suggest_artist: bool, can_sample: bool
+) -> list[Action]:
+    """Prompt types that make sense now: never re-ask what is known or what the person said they don't
+    mind, never beyond MAX_ASKS. Playing a sample is always possible while unplayed tracks remain."""
+    known = state.constraints.known()
+    result: list[Action] = []
+    for action in Action:
+        if state.asked[action] >= MAX_ASKS[action]:
+            continue
+        attribute = _ATTRIBUTE.get(action)
+        if attribute and (known[attribute] or attribute in state.unknown):
+            continue
+        if action is Action.OPEN_QUESTION and (sum(known.values()) > 0 or state.offered):
+            continue
+        if action is Action.GENRE_PAIR and not can_pair:
+            continue
+        if action is Action.ARTIST_SUGGESTION and not can_suggest_artist:
+            continue
+        if action is Action.PLAY_SAMPLE and not can_sample:
+            continue
+        if action is Action.OFFER_STATION and not (sum(known.values()) > 0 or state.offered):
+            continue
+        result.append(action)
+    if not result:
+        # Everything asked and every track played: the only sensible move left is to close.
+        result.append(Action.OFFER_STATION)
+    return result
+
+
+def greedy(scores: dict[Action, float], available: Sequence[Action]) -> PolicyOutput:
+    """All probability on the best-scoring available action (ties by declaration order)."""
+    best = max(available, key=lambda a: (scores.get(a, float("-inf")), -list(Action).index(a)))
+    return PolicyOutput({a: float(a is best) for a in available}, dict(scores))

@@ -1,0 +1,133 @@
+"""What every conversational command shares: options, and the composition of one session."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.catalog import DEFAULT_CATALOG, Catalog, CatalogError, load_catalog
+from assistant.logstore import LogStore
+from assistant.manager import DialogueManager
+from assistant.policy import Policy
+from nlu.linking import EntityLinker
+from nlu.meaning import Understander
+
+__all__ = ["Session", "add_common_options", "build_session", "data_home", "fail"]
+
+
+def data_home() -> Path:
+    """Where logs and profiles live: $TUNETALK_HOME, else ~/.local/share/tunetalk."""
+    configured = os.environ.get("TUNETALK_HOME")
+    return Path(configured) if configured else Path.home() / ".local" / "share" / "tunetalk"
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"tunetalk: {message}", file=sys.stderr)
+    return code
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        default=None,
+        help=f"catalogue CSV in the Spotify audio-features layout (default: {DEFAULT_CATALOG.name})",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed for phrasing and exploration")
+    parser.add_argument(
+        "--policy",
+        default="auto",
+        help="dialogue policy: auto (shipped learned policy, else rules), rules, or a policy file",
+    )
+    parser.add_argument(
+        "--nlu",
+        choices=("auto", "model", "rules"),
+        default="auto",
+        help="understanding: the trained model (auto falls back to rules), or rules only",
+    )
+    parser.add_argument("--user", default=None, help="profile name (stored only as a salted hash)")
+    parser.add_argument(
+        "--log",
+        type=Path,
+        default=None,
+        help="conversation log database (default: $TUNETALK_HOME/tunetalk.db)",
+    )
+    parser.add_argument("--no-log", action="store_true", help="do not log this conversation")
+    parser.add_argument(
+        "--log-text",
+        action="store_true",
+        help="also log what was said word for word (off by default for privacy)",
+    )
+
+
+@dataclass
+class Session:
+    """Everything needed to start conversations; heavy parts are built once and shared."""
+
+    catalog: Catalog
+    understander: Understander
+    policy: Policy
+    log: LogStore | None
+    seed: int
+    user: str | None = None
+    _count: int = 0
+
+    def new_conversation(self, emit: object = None) -> DialogueManager:
+        from assistant.events import fan_out
+
+        rng = np.random.default_rng([self.seed, self._count])
+        self._count += 1
+        sinks = [s for s in (self.log, emit) if s is not None]
+        return DialogueManager(
+            self.catalog,
+            self.understander,
+            self.policy,
+            rng,
+            emit=fan_out(*sinks) if sinks else None,  # type: ignore[arg-type]
+            user=self.user,
+            seed=self.seed,
+        )
+
+
+def make_understander(choice: str, catalog: Catalog) -> Understander:
+    from nlu.rules import RuleUnderstanding
+
+    linker = EntityLinker.for_catalog(catalog)
+    return RuleUnderstanding(linker)
+
+
+def make_policy(choice: str, catalog: Catalog) -> Policy:
+    from assistant.rule_policy import RulePolicy
+
+    if choice not in ("auto", "rules"):
+        print(f"tunetalk: policy {choice!r} is not available yet; using the rule policy", file=sys.stderr)
+    return RulePolicy()
+
+
+def build_session(args: argparse.Namespace) -> Session:
+    """Compose catalogue, understanding, policy and log from the common options. Raises CatalogError."""
+    catalog = load_catalog(args.catalog)
+    log = None
+    if not args.no_log:
+        log = LogStore(args.log or data_home() / "tunetalk.db", log_text=args.log_text)
+    return Session(
+        catalog,
+        make_understander(args.nlu, catalog),
+        make_policy(args.policy, catalog),
+        log,
+        args.seed,
+        args.user,
+    )
+
+
+def session_or_exit(args: argparse.Namespace) -> Session | None:
+    try:
+        return build_session(args)
+    except CatalogError as exc:
+        fail(str(exc))
+        return None
