@@ -14,7 +14,9 @@ from assistant.catalog import DEFAULT_CATALOG, Catalog, CatalogError, load_catal
 from assistant.logstore import LogStore
 from assistant.manager import DialogueManager
 from assistant.policy import Policy
+from assistant.policy_store import load_policy
 from nlu.linking import EntityLinker
+from nlu.loader import make_understander
 from nlu.meaning import Understander
 
 __all__ = ["Session", "add_common_options", "build_session", "data_home", "fail"]
@@ -94,21 +96,6 @@ class Session:
         )
 
 
-def make_understander(choice: str, catalog: Catalog) -> Understander:
-    from nlu.rules import RuleUnderstanding
-
-    linker = EntityLinker.for_catalog(catalog)
-    return RuleUnderstanding(linker)
-
-
-def make_policy(choice: str, catalog: Catalog) -> Policy:
-    from assistant.rule_policy import RulePolicy
-
-    if choice not in ("auto", "rules"):
-        print(f"tunetalk: policy {choice!r} is not available yet; using the rule policy", file=sys.stderr)
-    return RulePolicy()
-
-
 def build_session(args: argparse.Namespace) -> Session:
     """Compose catalogue, understanding, policy and log from the common options. Raises CatalogError."""
     catalog = load_catalog(args.catalog)
@@ -117,8 +104,8 @@ def build_session(args: argparse.Namespace) -> Session:
         log = LogStore(args.log or data_home() / "tunetalk.db", log_text=args.log_text)
     return Session(
         catalog,
-        make_understander(args.nlu, catalog),
-        make_policy(args.policy, catalog),
+        make_understander(args.nlu, EntityLinker.for_catalog(catalog)),
+        load_policy(args.policy, catalog),
         log,
         args.seed,
         args.user,
