@@ -45,6 +45,7 @@ QUESTION_ATTRIBUTE = {
     Action.ACTIVITY_QUESTION: "activity",
     Action.ARTIST_SUGGESTION: "artist",
 }
+_QUESTIONS = (Action.OPEN_QUESTION, Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION)
 _REACTIONS = (Act.ACCEPT, Act.REJECT, Act.SKIP, Act.REQUEST_ALTERNATIVE, Act.INFORM, Act.DONT_KNOW)
 
 
@@ -232,7 +233,8 @@ class DialogueManager:
                 acks.append(self._ack("skipped" if act is Act.SKIP else "rejected"))
         elif declined and not u.slots:
             self._decline_suggestion(last)
-            acks.append(self._ack("rejected"))
+            # "No" to a question means no preference; "no" to a suggestion turns the suggestion down.
+            acks.append(self._ack("dont_know" if last in _QUESTIONS else "rejected"))
         if act is Act.DONT_KNOW:
             state.dont_know_count += 1
             if last in QUESTION_ATTRIBUTE:

@@ -60,6 +60,8 @@ class RulePolicy:
         fallback = first(Action.PLAY_SAMPLE) or available[0]
         if known["artist"]:
             return fallback  # they named who they want: play it
+        if state.offered and state.last_action is not Action.PLAY_SAMPLE:
+            return fallback  # one question between samples, then back to listening: never quiz in a row
         if state.rejects_in_a_row >= 4:
             return first(Action.OFFER_STATION, Action.ARTIST_SUGGESTION) or fallback
         if state.rejects_in_a_row >= 2:
