@@ -105,3 +105,73 @@ def make_manager() -> ManagerFactory:
         return manager, recorder
 
     return build
+
+
+SPOTIFY_HEADER = [
+    "track_id",
+    "track_name",
+    "track_artist",
+    "track_popularity",
+    "track_album_id",
+    "track_album_name",
+    "track_album_release_date",
+    "playlist_name",
+    "playlist_id",
+    "playlist_genre",
+    "playlist_subgenre",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "duration_ms",
+]
+
+
+def write_spotify_csv(path: Path, tracks: list[Track]) -> Path:
+    """Write tracks in the Spotify audio-features layout that load_catalog reads."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SPOTIFY_HEADER)
+        for t in tracks:
+            writer.writerow(
+                [
+                    t.id,
+                    t.title,
+                    t.artist,
+                    int(t.popularity),
+                    f"al-{t.id}",
+                    t.album or "Album",
+                    f"{t.year}-01-01",
+                    "pl",
+                    "pl-id",
+                    t.genre,
+                    t.subgenre,
+                    t.danceability,
+                    t.energy,
+                    0,
+                    -8.0,
+                    1,
+                    0.05,
+                    t.acousticness,
+                    0.0,
+                    0.1,
+                    t.valence,
+                    t.tempo,
+                    t.duration_ms,
+                ]
+            )
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_catalog_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_spotify_csv(tmp_path_factory.mktemp("catalog") / "tiny.csv", _tiny_tracks())
