@@ -50,7 +50,15 @@ class Retriever:
 
     def __init__(self, catalog: Catalog, linker: EntityLinker | None = None) -> None:
         self.catalog = catalog
-        self.linker = linker or EntityLinker.for_catalog(catalog)
+        self._linker = linker
+        self._match_cache: dict[Constraints, np.ndarray] = {}
+        self._rank_cache: tuple[tuple[object, ...], np.ndarray] | None = None
+
+    @property
+    def linker(self) -> EntityLinker:
+        if self._linker is None:
+            self._linker = EntityLinker.for_catalog(self.catalog)
+        return self._linker
 
     # -- matching ---------------------------------------------------------------------------------
     @lru_cache(maxsize=256)  # noqa: B019 - one retriever per catalogue, lives as long as it
@@ -86,7 +94,21 @@ class Retriever:
         return np.where(mine, 1.0, 0.85 * similar)
 
     def match(self, c: Constraints) -> np.ndarray:
-        """Weighted mean fit in [0, 1] of every track; 0.5 everywhere when nothing is known yet."""
+        """Weighted mean fit in [0, 1] of every track; 0.5 everywhere when nothing is known yet.
+
+        Cached per constraints (read-only array): a decision asks for it several times, and constraints
+        change only when the person says something new.
+        """
+        cached = self._match_cache.get(c)
+        if cached is None:
+            if len(self._match_cache) >= 32:
+                self._match_cache.clear()
+            cached = self._compute_match(c)
+            cached.setflags(write=False)
+            self._match_cache[c] = cached
+        return cached
+
+    def _compute_match(self, c: Constraints) -> np.ndarray:
         cat = self.catalog
         total = np.zeros(len(cat))
         weight = 0.0
@@ -127,7 +149,19 @@ class Retriever:
         rejected: Sequence[str] = (),
         affinity: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Ranking score: fit, a little popularity, minus resemblance to what was turned down."""
+        """Ranking score: fit, a little popularity, minus resemblance to what was turned down.
+        The last result is kept (read-only), since one decision ranks the same state several times."""
+        key = (c, tuple(rejected), id(affinity))
+        if self._rank_cache is not None and self._rank_cache[0] == key:
+            return self._rank_cache[1]
+        score = self._compute_rank(c, rejected, affinity)
+        score.setflags(write=False)
+        self._rank_cache = (key, score)
+        return score
+
+    def _compute_rank(
+        self, c: Constraints, rejected: Sequence[str], affinity: np.ndarray | None
+    ) -> np.ndarray:
         cat = self.catalog
         score = self.match(c) + 0.06 * cat.popularity / 100.0
         if c.avoid_genres:
@@ -155,7 +189,7 @@ class Retriever:
         affinity: np.ndarray | None = None,
     ) -> Track | None:
         """The best track not offered before; None only when every track has been offered."""
-        score = self.rank(c, rejected, affinity)
+        score = self.rank(c, rejected, affinity).copy()
         if offered:
             idx = [self.catalog.index[t] for t in offered if t in self.catalog.index]
             score[idx] = -np.inf
@@ -170,7 +204,7 @@ class Retriever:
             fit[[cat.index[t] for t in offered if t in cat.index]] = 0.0
         mask = fit >= CANDIDATE_THRESHOLD
         n = int(mask.sum())
-        top = np.sort(fit)[-10:]
+        top = fit[_top(fit, 10)][::-1]
         if n:
             counts = np.bincount(cat.genre_ids[mask], minlength=len(cat.genre_names))
             p = counts[counts > 0] / n
@@ -201,7 +235,7 @@ class Retriever:
         genre (so the question refines rather than repeats)."""
         cat = self.catalog
         score = self.rank(c, rejected, affinity)
-        top = np.argsort(score)[::-1][:150]
+        top = _top(score, 150)
         use_sub = bool(c.genres)
         labels = cat.subgenre_names if use_sub else cat.genre_names
         ids = cat.subgenre_ids if use_sub else cat.genre_ids
@@ -225,7 +259,7 @@ class Retriever:
         cat = self.catalog
         score = self.rank(c, rejected, affinity)
         skip = {*c.avoid_artists, *exclude, *([c.artist] if c.artist else [])}
-        for i in np.argsort(score)[::-1][:200]:
+        for i in _top(score, 200):
             name = cat.artist_names[cat.artist_ids[i]]
             if name not in skip:
                 return name
@@ -246,7 +280,7 @@ class Retriever:
         )
         result = [seed]
         per_artist = {seed.artist: 1}
-        for i in np.argsort(sim)[::-1]:
+        for i in _top(sim, size * 40):
             track = cat.tracks[i]
             if track.id == seed.id or per_artist.get(track.artist, 0) >= 2:
                 continue
@@ -255,3 +289,12 @@ class Retriever:
             if len(result) >= size:
                 break
         return result
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest values, largest first (argpartition: a full sort of 28k tracks per call
+    was the biggest cost of a turn on the Spotify catalogue)."""
+    if k >= len(values):
+        return np.argsort(values)[::-1]
+    part = np.argpartition(values, -k)[-k:]
+    return part[np.argsort(values[part])[::-1]]

@@ -15,6 +15,7 @@ from assistant.logstore import LogStore
 from assistant.manager import DialogueManager
 from assistant.policy import Policy
 from assistant.policy_store import load_policy
+from assistant.retrieval import Retriever
 from nlu.linking import EntityLinker
 from nlu.loader import make_understander
 from nlu.meaning import Understander
@@ -77,11 +78,15 @@ class Session:
     log: LogStore | None
     seed: int
     user: str | None = None
+    retriever: Retriever | None = None
     _count: int = 0
 
     def new_conversation(self, emit: object = None) -> DialogueManager:
         from assistant.events import fan_out
 
+        if self.retriever is None:
+            # Built once: its caches and entity index serve every conversation of the session.
+            self.retriever = Retriever(self.catalog, getattr(self.understander, "linker", None))
         rng = np.random.default_rng([self.seed, self._count])
         self._count += 1
         sinks = [s for s in (self.log, emit) if s is not None]

