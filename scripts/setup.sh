@@ -43,8 +43,10 @@ requirements=requirements.txt
 stamp=".venv/.installed-$(cat "$requirements" requirements.txt | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages from $requirements (the first time takes a few minutes)"
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r "$requirements"
+  # This machine's pip configuration names local mirrors that may be absent; those warnings are noise.
+  quiet_pip() { .venv/bin/python -m pip install --quiet "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
+  quiet_pip --upgrade pip
+  quiet_pip -r "$requirements"
   touch "$stamp"
 fi
 
