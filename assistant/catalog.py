@@ -268,7 +268,8 @@ def load_catalog(path: str | Path | None = None, *, max_bad_rows: float = 0.05) 
                 rows += 1
                 line = reader.line_num
                 if None in row:
-                    bad.append((line, f"{len(row[None]) + len(header)} fields where the header has {len(header)}"))  # type: ignore[index]
+                    extra = len(row[None])  # type: ignore[index]
+                    bad.append((line, f"{extra + len(header)} fields where the header has {len(header)}"))
                     continue
                 try:
                     track = _track_from_row(row)
