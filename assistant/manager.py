@@ -37,6 +37,8 @@ __all__ = ["CONFIRM_BELOW", "DialogueManager", "Reply"]
 CONFIRM_BELOW = 0.45
 """Below this understanding confidence (NLU x speech recognition), slots are confirmed before use."""
 STATION_SIZE = 10
+UNCLEAR_BEFORE_MOVING_ON = 4
+"""After this many turns in a row that were not understood, the assistant moves on rather than re-ask."""
 # Which attribute a question asks about, so "I don't know" can mark it as "no preference".
 QUESTION_ATTRIBUTE = {
     Action.MOOD_QUESTION: "mood",
@@ -197,6 +199,9 @@ class DialogueManager:
             return self._end(Status.ABANDONED)
         if act is Act.UNCLEAR:
             state.unclear_in_a_row += 1
+            if state.unclear_in_a_row % UNCLEAR_BEFORE_MOVING_ON == 0:
+                # Repeating the same question forever helps nobody: move the conversation along instead.
+                return self._decide(u, [self._ack("unclear"), "Let's try it another way."])
             return self._repair(u)
         state.unclear_in_a_row = 0
         if act is Act.HELP:
