@@ -1,0 +1,335 @@
+"""Speech recognition with pocketsphinx 5 and its bundled US English model: works with no download at all.
+
+Its general language model is weak on music requests, so by default it decodes with a small domain
+trigram model trained on sentences made from the recognizer vocabulary (catalogue artists and genres,
+the NLU's phrases). Words missing from the pronunciation dictionary (fictional artist names) get a
+pronunciation from espeak-ng's phonemes. If building the domain model fails, it falls back to the full
+general model and says why (`fallback_reason`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audio.asr import Recognition, StreamUpdate, _Timer, clean_words
+from audio.errors import RecognizerError
+from audio.vocabulary import Vocabulary
+
+__all__ = ["SphinxRecognizer", "espeak_pronunciations", "ipa_to_arpabet"]
+
+RATE = 16000
+
+# espeak-ng IPA (with --ipa=3 ties) -> CMU ARPAbet as used by the bundled dictionary (no stress digits).
+_IPA_UNITS: dict[str, str] = {
+    "eɪ": "EY",
+    "aɪ": "AY",
+    "ɔɪ": "OY",
+    "aʊ": "AW",
+    "oʊ": "OW",
+    "əʊ": "OW",
+    "tʃ": "CH",
+    "dʒ": "JH",
+    "ɪə": "IH R",
+    "eə": "EH R",
+    "ʊə": "UH R",
+    "iə": "IY AH",
+    "ɪ": "IH",
+    "ᵻ": "IH",
+    "ɛ": "EH",
+    "e": "EH",
+    "æ": "AE",
+    "a": "AE",
+    "ɑ": "AA",
+    "ɑː": "AA",
+    "ɒ": "AA",
+    "ɔ": "AO",
+    "ɔː": "AO",
+    "o": "OW",
+    "oː": "OW",
+    "ʊ": "UH",
+    "u": "UW",
+    "uː": "UW",
+    "ʌ": "AH",
+    "ə": "AH",
+    "ɐ": "AH",
+    "ɚ": "ER",
+    "ɜ": "ER",
+    "ɜː": "ER",
+    "ɝ": "ER",
+    "i": "IY",
+    "iː": "IY",
+    "y": "UW",
+    "p": "P",
+    "b": "B",
+    "t": "T",
+    "d": "D",
+    "k": "K",
+    "ɡ": "G",
+    "g": "G",
+    "f": "F",
+    "v": "V",
+    "θ": "TH",
+    "ð": "DH",
+    "s": "S",
+    "z": "Z",
+    "ʃ": "SH",
+    "ʒ": "ZH",
+    "h": "HH",
+    "m": "M",
+    "n": "N",
+    "ŋ": "NG",
+    "l": "L",
+    "ɫ": "L",
+    "ɹ": "R",
+    "r": "R",
+    "ɾ": "T",
+    "j": "Y",
+    "w": "W",
+    "ʍ": "W",
+    "x": "K",
+    "ç": "HH",
+    "ʔ": "",
+    "n̩": "N",
+    "l̩": "L",
+}
+_DROP = {"ˈ", "ˌ", "‿", "-", " ", "\u0329"}
+_JOIN = "\u200d"
+
+
+def ipa_to_arpabet(ipa: str) -> str | None:
+    """espeak-ng `--ipa=3` phonemes of one word -> ARPAbet, or None if a sound has no mapping."""
+    groups: list[list[str]] = []
+    join_next = False
+    for ch in ipa.strip():
+        if ch == _JOIN:
+            join_next = True
+            continue
+        if ch in _DROP:
+            continue
+        if ch in ("ː", "ˑ") and groups:
+            groups[-1][-1] += "ː"
+            continue
+        if join_next and groups:
+            groups[-1].append(ch)
+        else:
+            groups.append([ch])
+        join_next = False
+    phones: list[str] = []
+    for group in groups:
+        whole = "".join(group)
+        if whole in _IPA_UNITS:
+            mapped = [_IPA_UNITS[whole]]
+        elif all(u in _IPA_UNITS for u in group):
+            mapped = [_IPA_UNITS[u] for u in group]
+        else:
+            return None
+        phones.extend(p for m in mapped for p in m.split())
+    return " ".join(phones) or None
+
+
+def espeak_pronunciations(words: list[str], voice: str = "en-us") -> dict[str, str]:
+    """Pronunciations for words the dictionary lacks, from espeak-ng (empty when espeak-ng is absent)."""
+    exe = shutil.which("espeak-ng") or shutil.which("espeak")
+    if not exe or not words:
+        return {}
+    out: dict[str, str] = {}
+    try:
+        result = subprocess.run(
+            [exe, "-q", "--ipa=3", "-v", voice],
+            input="\n".join(words) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
+        pairs = zip(words, lines, strict=True) if len(lines) == len(words) else None
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    if pairs is None:  # espeak-ng merged or split lines: ask word by word
+        pairs_list = []
+        for word in words:
+            try:
+                one = subprocess.run(
+                    [exe, "-q", "--ipa=3", "-v", voice, word],
+                    capture_output=True,
+                    text=True,
+                    timeout=10,
+                    check=False,
+                ).stdout.strip()
+            except (OSError, subprocess.SubprocessError):
+                continue
+            pairs_list.append((word, one))
+        pairs = iter(pairs_list)
+    for word, ipa in pairs:
+        arpabet = ipa_to_arpabet(ipa)
+        if arpabet:
+            out[word] = arpabet
+    return out
+
+
+@dataclass
+class SphinxRecognizer:
+    """pocketsphinx decoder; `vocabulary=None` or `domain=False` decodes with the full general model."""
+
+    vocabulary: Vocabulary | None = None
+    domain: bool = True
+    model_dir: Path | None = None
+    """The acoustic model folder holding en-us/ (default: the one inside the pocketsphinx package)."""
+    language_weight: float = 10.0
+    """How much the language model counts against the acoustics (pocketsphinx default 6.5); the domain
+    model is small and trustworthy, so it may count more."""
+    pronounce: tuple[str, ...] = ("artist", "title")
+    """Vocabulary categories whose unknown words get an espeak-ng pronunciation. Not the lexicons: their
+    unknown words are misspellings ("jaz", "nooo") that would only compete with the real word."""
+    name: str = "pocketsphinx"
+    rate: int = RATE
+
+    def __post_init__(self) -> None:
+        self._decoder: Any = None
+        self._workdir: Path | None = None
+        self.fallback_reason: str | None = None
+        self.oov_dropped: list[str] = []
+        """Vocabulary words with no pronunciation (left out of the domain model)."""
+        self.generated_pronunciations: dict[str, str] = {}
+
+    # -- loading ------------------------------------------------------------------------------------
+    def _paths(self) -> tuple[Path, Path, Path]:
+        try:
+            import pocketsphinx
+        except ImportError as exc:
+            raise RecognizerError(
+                "no-pocketsphinx",
+                "pocketsphinx is not installed",
+                "pip install pocketsphinx (in the project's .venv)",
+            ) from exc
+        base = Path(self.model_dir) if self.model_dir else Path(pocketsphinx.get_model_path())
+        en = base / "en-us"
+        hmm, lm, dic = en / "en-us", en / "en-us.lm.bin", en / "cmudict-en-us.dict"
+        if not (hmm / "mdef").exists() or not dic.exists():
+            raise RecognizerError(
+                "no-pocketsphinx-model",
+                f"no pocketsphinx English model in {en}",
+                "reinstall pocketsphinx: pip install --force-reinstall pocketsphinx",
+            )
+        return hmm, lm, dic
+
+    def load(self) -> SphinxRecognizer:
+        """Build the domain model if asked and create the decoder. Idempotent."""
+        if self._decoder is not None:
+            return self
+        from pocketsphinx import Decoder
+
+        hmm, general_lm, dictionary = self._paths()
+        if self.domain and self.vocabulary is not None:
+            try:
+                lm, dic = self._domain_model(dictionary)
+                self._decoder = Decoder(
+                    hmm=str(hmm),
+                    lm=str(lm),
+                    dict=str(dic),
+                    samprate=self.rate,
+                    lw=self.language_weight,
+                    loglevel="FATAL",
+                )
+                return self
+            except Exception as exc:
+                self.fallback_reason = f"domain language model failed ({type(exc).__name__}: {exc})"
+        try:
+            self._decoder = Decoder(
+                hmm=str(hmm), lm=str(general_lm), dict=str(dictionary), samprate=self.rate, loglevel="FATAL"
+            )
+        except Exception as exc:
+            raise RecognizerError(
+                "pocketsphinx-failed",
+                f"pocketsphinx could not start: {exc}",
+                "reinstall pocketsphinx: pip install --force-reinstall pocketsphinx",
+            ) from exc
+        return self
+
+    def _domain_model(self, dictionary: Path) -> tuple[Path, Path]:
+        from pocketsphinx.lm import ArpaBoLM
+
+        assert self.vocabulary is not None
+        words = set(self.vocabulary.words)
+        pron: dict[str, list[str]] = {}
+        with dictionary.open(encoding="utf-8") as handle:
+            for line in handle:
+                head, _, rest = line.partition(" ")
+                base = head.split("(")[0]
+                if base in words:
+                    pron.setdefault(base, []).append(f"{head} {rest.strip()}")
+        missing = sorted(set(self.vocabulary.words_of(self.pronounce)) - set(pron))
+        self.generated_pronunciations = espeak_pronunciations(missing)
+        for word, phones in self.generated_pronunciations.items():
+            pron[word] = [f"{word} {phones}"]
+        self.oov_dropped = sorted(words - set(pron))
+        known = set(pron)
+        sentences = [s for s in self.vocabulary.sentences() if all(w in known for w in s.split())]
+        if not sentences:
+            raise ValueError("no vocabulary sentence can be pronounced")
+        self._workdir = Path(tempfile.mkdtemp(prefix="tunetalk-sphinx-"))
+        lm_path, dic_path = self._workdir / "domain.arpa", self._workdir / "domain.dict"
+        model = ArpaBoLM(text="\n".join(sentences) + "\n", add_start=True)
+        model.compute()
+        model.write_file(str(lm_path))
+        dic_path.write_text("".join(f"{line}\n" for w in sorted(pron) for line in pron[w]), encoding="utf-8")
+        return lm_path, dic_path
+
+    # -- decoding -----------------------------------------------------------------------------------
+    def stream(self) -> _SphinxStream:
+        self.load()
+        return _SphinxStream(self._decoder, self.rate)
+
+    def close(self) -> None:
+        self._decoder = None
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+
+class _SphinxStream:
+    def __init__(self, decoder: Any, rate: int) -> None:
+        self.decoder = decoder
+        self.rate = rate
+        self.timer = _Timer()
+        self.samples = 0
+        self.partials: list[str] = []
+        with self.timer:
+            decoder.start_utt()
+
+    def accept(self, samples: np.ndarray) -> StreamUpdate:
+        self.samples += len(samples)
+        data = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        with self.timer:
+            self.decoder.process_raw(data, False, False)
+            hyp = self.decoder.hyp()
+        partial = " ".join(clean_words(hyp.hypstr.split())) if hyp is not None else ""
+        if partial and (not self.partials or self.partials[-1] != partial):
+            self.partials.append(partial)
+        return StreamUpdate(partial=partial)
+
+    def finish(self) -> Recognition:
+        with self.timer:
+            self.decoder.end_utt()
+            hyp = self.decoder.hyp()
+        words = clean_words(hyp.hypstr.split()) if hyp is not None else []
+        # The utterance posterior falls with every word; its per-word geometric mean is comparable across
+        # short and long utterances (and with Vosk's per-word confidences).
+        confidence = float(hyp.prob) ** (1.0 / len(words)) if (hyp is not None and words) else 0.0
+        return Recognition(
+            " ".join(words),
+            min(1.0, max(0.0, confidence)),
+            (),
+            tuple(self.partials),
+            1,
+            self.timer.seconds,
+            self.samples / self.rate,
+        )

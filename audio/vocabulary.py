@@ -1,0 +1,172 @@
+"""The recognizer vocabulary: what people say to a music recommender, built from the catalogue and word lists.
+
+Both engines use it: Vosk restricts its search to these words (a grammar), pocketsphinx gets a small
+domain language model trained on sentences made from them. Word lists are parameters so the NLU lexicons
+feed the recognizer the same vocabulary the understanding uses; DEFAULT_PHRASES is a self-contained
+starting list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+__all__ = [
+    "DEFAULT_PHRASES",
+    "TEMPLATES",
+    "Vocabulary",
+    "build_vocabulary",
+    "catalog_phrases",
+    "spoken_form",
+]
+
+# Category -> surface phrases. A small, complete-enough list of its own; the NLU lexicons are richer.
+DEFAULT_PHRASES: dict[str, tuple[str, ...]] = {
+    category: tuple(p.strip() for p in text.split(",") if p.strip())
+    for category, text in {
+        "command": """help me find music, help me find some music, find me some music, play some music, hi,
+            hello, yes, yeah, yes please, sure, okay, i love it, i like it, love it, play it, perfect, great,
+            brilliant, that's right, correct, no, nope, no thanks, not really, i don't like it, not that,
+            not for me, skip, skip it, next, next one, something else, another one, something different,
+            i don't know, no idea, anything, surprise me, you choose, help, what can i say, repeat, stop,
+            quit, goodbye, forget it, i give up, never mind""",
+        "genre": """rock, alternative rock, indie rock, classic rock, hard rock, pop, dance pop, indie pop,
+            synth pop, electronic, house, techno, ambient, drum and bass, hip hop, rap, trap, r and b, soul,
+            funk, jazz, smooth jazz, bebop, classical, baroque, folk, country, metal, reggae, latin, blues,
+            punk, edm, lo fi""",
+        "mood": """upbeat, laid back, chill, relaxed, calm, mellow, energetic, lively, happy, sad, dark,
+            cheerful, more upbeat, more laid back, quieter, louder, slow, fast""",
+        "activity": "workout, running, studying, focus, party, sleep, dinner, driving, cooking",
+        "era": """the fifties, the sixties, the seventies, the eighties, the nineties, the two thousands,
+            older, newer, recent, old school""",
+    }.items()
+}
+
+# Sentence templates per category, for the language model corpus. "{x}" is one phrase of the category.
+TEMPLATES: dict[str, tuple[str, ...]] = {
+    "command": ("{x}",),
+    "genre": (
+        "{x}",
+        "some {x}",
+        "{x} please",
+        "i want {x}",
+        "play some {x}",
+        "how about {x}",
+        "maybe {x}",
+        "{x} music",
+        "something {x}",
+        "i like {x}",
+        "more {x}",
+    ),
+    "mood": (
+        "{x}",
+        "something {x}",
+        "more {x}",
+        "something more {x}",
+        "i want something {x}",
+        "{x} please",
+        "something a bit more {x}",
+        "yes {x}",
+    ),
+    "artist": (
+        "{x}",
+        "play {x}",
+        "something like {x}",
+        "play something like {x}",
+        "music like {x}",
+        "i like {x}",
+        "how about {x}",
+    ),
+    "title": ("{x}", "play {x}"),
+    "activity": ("{x}", "music for {x}", "something for {x}", "for {x}", "music for the {x}"),
+    "era": ("{x}", "from the {x}", "something from the {x}", "music from the {x}", "{x} stuff"),
+    "tempo": ("{x}", "something {x}", "a bit {x}"),
+}
+
+_SYMBOLS = {"&": " and ", "+": " plus ", "@": " at "}
+_SPACE = re.compile(r"\s+")
+
+
+def spoken_form(phrase: str) -> str:
+    """A written phrase as recognizers spell words: lower case, letters (any script), apostrophes.
+
+    "R&B" -> "r and b", "lo-fi" -> "lo fi", "Guns N' Roses" -> "guns n' roses". Tokens with digits are
+    dropped (recognizers spell numbers out; the lexicons list "nineties" for "90s").
+    """
+    text = phrase.lower().replace("’", "'")
+    for symbol, word in _SYMBOLS.items():
+        text = text.replace(symbol, word)
+    tokens = [t for t in re.split(r"[\s\-_/.,:;!?()\"]+", text) if t and not any(ch.isdigit() for ch in t)]
+    text = "".join(ch if (ch.isalpha() or ch in "' ") else " " for ch in " ".join(tokens))
+    words = [w.strip("'") for w in _SPACE.sub(" ", text).strip().split(" ")]
+    return " ".join(w for w in words if w)
+
+
+def catalog_phrases(catalog: object, *, titles: bool = False) -> dict[str, tuple[str, ...]]:
+    """Artists and genres (and, if asked, titles) of a catalogue (assistant.catalog.Catalog)."""
+    out: dict[str, tuple[str, ...]] = {
+        "artist": tuple(getattr(catalog, "artist_names", ())),
+        "genre": tuple(getattr(catalog, "genre_names", ())) + tuple(getattr(catalog, "subgenre_names", ())),
+    }
+    if titles:
+        out["title"] = tuple(sorted({t.title for t in getattr(catalog, "tracks", ())}))
+    return out
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Phrases by category, in spoken form, and the words they use."""
+
+    phrases: Mapping[str, tuple[str, ...]]
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(sorted({w for group in self.phrases.values() for p in group for w in p.split()}))
+
+    def words_of(self, categories: Iterable[str]) -> tuple[str, ...]:
+        wanted = set(categories)
+        return tuple(
+            sorted({w for c, group in self.phrases.items() if c in wanted for p in group for w in p.split()})
+        )
+
+    def sentences(self, *, combinations: int = 12) -> list[str]:
+        """A training corpus for a domain language model: every phrase in its category's templates, every
+        word alone (so none is unreachable), and a few mood+genre combinations ("laid back jazz")."""
+        out: list[str] = []
+        seen: set[str] = set()
+
+        def add(sentence: str) -> None:
+            if sentence and sentence not in seen:
+                seen.add(sentence)
+                out.append(sentence)
+
+        for category, group in self.phrases.items():
+            for phrase in group:
+                for template in TEMPLATES.get(category, ("{x}",)):
+                    add(template.format(x=phrase))
+        moods = self.phrases.get("mood", ())[:combinations]
+        genres = self.phrases.get("genre", ())[: combinations * 2]
+        for mood in moods:
+            for genre in genres:
+                add(f"something {mood} {genre}" if " " not in mood else f"{mood} {genre}")
+        for word in self.words:
+            add(word)
+        return out
+
+
+def build_vocabulary(*sources: Mapping[str, Iterable[str]]) -> Vocabulary:
+    """Merge phrase lists by category (e.g. DEFAULT_PHRASES, catalog_phrases(catalog), NLU lexicons), in
+    spoken form, deduplicated, order kept. With no sources, DEFAULT_PHRASES alone."""
+    merged: dict[str, list[str]] = {}
+    seen: dict[str, set[str]] = {}
+    for source in sources or (DEFAULT_PHRASES,):
+        for category, phrases in source.items():
+            bucket = merged.setdefault(category, [])
+            known = seen.setdefault(category, set())
+            for phrase in phrases:
+                spoken = spoken_form(phrase)
+                if spoken and spoken not in known:
+                    known.add(spoken)
+                    bucket.append(spoken)
+    return Vocabulary({k: tuple(v) for k, v in merged.items() if v})
