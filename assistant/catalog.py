@@ -268,7 +268,7 @@ def load_catalog(path: str | Path | None = None, *, max_bad_rows: float = 0.05) 
                 rows += 1
                 line = reader.line_num
                 if None in row:
-                    extra = len(row[None])  # type: ignore[index]
+                    extra = len(row[None])
                     bad.append((line, f"{extra + len(header)} fields where the header has {len(header)}"))
                     continue
                 try:

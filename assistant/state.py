@@ -130,8 +130,8 @@ class DialogueState:
         f["genre_entropy"] = stats.genre_entropy if stats else 0.0
         f["energy_spread"] = stats.energy_spread if stats else 0.0
         f["year_spread"] = stats.year_spread / 20.0 if stats else 0.0
-        for a in _LAST_ACTS:
-            f[f"last_act_{a.value}"] = float(self.last_act is a)
+        for act in _LAST_ACTS:
+            f[f"last_act_{act.value}"] = float(self.last_act is act)
         f["sentiment_mean"] = self.sentiment_mean
         f["sentiment_last"] = self.sentiments[-1] if self.sentiments else 0.0
         f["confidence_last"] = self.confidences[-1] if self.confidences else 1.0
@@ -139,8 +139,8 @@ class DialogueState:
         f["n_rejected"] = float(len(self.rejected))
         f["rejects_in_a_row"] = float(self.rejects_in_a_row)
         f["dont_know_count"] = float(self.dont_know_count)
-        for a in Action:
-            f[f"asked_{a.value}"] = float(self.asked[a])
+        for action in Action:
+            f[f"asked_{action.value}"] = float(self.asked[action])
         f["last_action_sample"] = float(self.last_action is Action.PLAY_SAMPLE)
         h = self.history
         f["has_history"] = float(h.n_plays > 0)
