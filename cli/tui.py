@@ -1,0 +1,49 @@
+"""`tui` (the default command): the Textual terminal UI, for typing instead of talking."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.common import add_common_options, fail
+
+NAME = "tui"
+HELP = "the terminal UI: type to find music, see what is playing and why (the default command)"
+ORDER = 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_options(parser)
+    ui = parser.add_argument_group("terminal UI")
+    ui.add_argument(
+        "--theme", choices=("dark", "light"), default="dark", help="colour theme (ctrl+t toggles)"
+    )
+    ui.add_argument(
+        "--no-audio",
+        action="store_true",
+        help="do not play clips even when a speaker exists (the progress bar still runs: silent preview)",
+    )
+    ui.add_argument("--output-device", default=None, help="sounddevice output device (index or name)")
+
+
+def run(args: argparse.Namespace) -> int:
+    # A missing file is cheap to check now; anything else about the catalogue shows up in the window.
+    if args.catalog is not None and not args.catalog.exists():
+        return fail(f"{args.catalog}: no such catalogue file")
+
+    from assistant.tui.app import TuneTalkApp
+    from assistant.tui.playback import detect_audio
+    from cli.common import build_session
+
+    device = args.output_device
+    if isinstance(device, str) and device.isdigit():
+        device = int(device)
+    app = TuneTalkApp(
+        lambda: build_session(args),
+        setup_audio=lambda: detect_audio(enabled=not args.no_audio, device=device),
+        theme=args.theme,
+    )
+    try:
+        app.run()
+    finally:
+        app.shutdown()
+    return app.return_code or 0
