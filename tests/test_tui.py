@@ -1,0 +1,297 @@
+"""The terminal UI, driven headless with Pilot: what a person types and clicks, and what the screen holds."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from assistant.catalog import CatalogError
+from assistant.phrasing import WELCOME
+from assistant.tui.help import HelpScreen
+from assistant.tui.why import ACTION_LABELS
+from tests.test_tui_support import (
+    CLIP_SECONDS,
+    OPENING,
+    FakeClock,
+    converse,
+    held_loader,
+    make_app,
+    settle,
+    text_of,
+    type_line,
+    until_sample,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _statuses(db) -> list[str]:
+    with sqlite3.connect(db) as connection:
+        return [row[0] for row in connection.execute("SELECT status FROM conversations ORDER BY started_at")]
+
+
+# -- first moments ------------------------------------------------------------------------------------
+@pytest.mark.asyncio
+async def test_the_welcome_shows_while_loading_and_typing_waits_for_the_session(tiny_catalog):
+    release = threading.Event()
+    app = make_app(tiny_catalog, load=held_loader(tiny_catalog, release))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.transcript.messages == [f"tunetalk: {WELCOME}"]
+        assert "loading" in app.status.catalog
+        assert app.query_one("#entry", Input).has_focus
+
+        await type_line(pilot, OPENING[0])
+        assert app.transcript.messages[-1] == f"you: {OPENING[0]}"
+        assert app.status.activity == "loading, will answer shortly"
+
+        release.set()
+        await settle(pilot)
+        assert app.transcript.messages[-1].startswith("tunetalk: ")
+        assert "tiny · 150 tracks" in app.status.catalog
+        assert app.status.policy == "policy rules"
+        assert app.status.understanding == "nlu rules"
+
+
+@pytest.mark.asyncio
+async def test_a_request_gets_a_reply_and_the_why_panel_names_the_chosen_prompt(tiny_catalog):
+    app = make_app(tiny_catalog)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await type_line(pilot, OPENING[0])
+        await settle(pilot)
+        await converse(pilot, OPENING[1:2])
+        manager = app.manager
+        assert manager is not None and manager.state.last_action is not None
+        chosen = ACTION_LABELS[manager.state.last_action]
+        why = str(app.why.content)
+        assert f"turn 2 · chose {chosen}" in why
+        assert f"▸ {chosen}" in why
+        assert "knows  upbeat music" in why
+        assert "tracks · best" in why
+
+
+@pytest.mark.asyncio
+async def test_accepting_a_sample_starts_its_station_in_now_playing(tiny_catalog, tmp_path):
+    app = make_app(tiny_catalog, log_path=tmp_path / "log.db")
+    async with app.run_test() as pilot:
+        sample = await until_sample(pilot)
+        assert text_of(app, "#np-title") == sample.title
+        assert text_of(app, "#np-artist") == sample.artist
+        meta = f"{sample.genre} · {sample.subgenre} · {sample.year} · {sample.mood}"
+        assert text_of(app, "#np-meta") == meta
+        assert app.deck.playing
+
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert app.transcript.messages[-3] == "you: yes  (like)"
+        assert sample.title in app.transcript.messages[-2]
+        assert app.transcript.messages[-1].startswith("Conversation ended (accepted).")
+        assert app.now_playing.border_title == "Now playing · station"
+        assert text_of(app, "#np-title") == sample.title
+        assert text_of(app, "#np-next").startswith("next: ")
+        assert app.deck.playing
+        assert "ended: accepted" in str(app.why.content)
+        await pilot.press("ctrl+q")
+    assert _statuses(tmp_path / "log.db") == ["accepted"]
+
+
+@pytest.mark.asyncio
+async def test_a_clip_advances_in_silent_preview_and_pauses_and_resumes(tiny_catalog):
+    clock = FakeClock()
+    app = make_app(tiny_catalog, clock=clock)
+    async with app.run_test() as pilot:
+        await until_sample(pilot)
+        assert text_of(app, "#np-audio") == "audio off: no speaker found"
+        assert text_of(app, "#np-time") == f"0:00/0:{CLIP_SECONDS:02d}"
+
+        clock.advance(4)
+        await pilot.pause(0.1)
+        assert text_of(app, "#np-time") == f"0:04/0:{CLIP_SECONDS:02d}"
+
+        await pilot.press("ctrl+p")
+        assert not app.deck.playing
+        clock.advance(3)
+        await pilot.pause(0.1)
+        assert text_of(app, "#np-time") == f"0:04/0:{CLIP_SECONDS:02d}"
+
+        await pilot.click("#np-play")  # the mouse works as well as ctrl+p
+        assert app.deck.playing
+        clock.advance(2)
+        await pilot.pause(0.1)
+        assert text_of(app, "#np-time") == f"0:06/0:{CLIP_SECONDS:02d}"
+
+
+@pytest.mark.asyncio
+async def test_skip_answers_the_sample_and_the_next_one_plays(tiny_catalog):
+    app = make_app(tiny_catalog)
+    async with app.run_test() as pilot:
+        first = await until_sample(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "you: skip  (skip)" in app.transcript.messages
+        assert app.manager is not None and first.id in app.manager.state.rejected
+        assert app.deck.clip is not None and app.deck.clip.track.id != first.id
+        assert "passed 1 sample" in str(app.why.content)
+
+
+@pytest.mark.asyncio
+async def test_in_a_station_skip_moves_on_and_the_end_of_a_track_plays_the_next(tiny_catalog):
+    clock = FakeClock()
+    app = make_app(tiny_catalog, clock=clock)
+    async with app.run_test() as pilot:
+        await until_sample(pilot)
+        await converse(pilot, ["yes"])
+        station = app._station
+        assert len(station) > 2 and app.deck.clip.track.id == station[0].id
+
+        await pilot.click("#np-skip")
+        await settle(pilot)
+        assert text_of(app, "#np-title") == station[1].title
+
+        clock.advance(CLIP_SECONDS + 1)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert text_of(app, "#np-title") == station[2].title
+
+
+# -- ends and new beginnings --------------------------------------------------------------------------
+@pytest.mark.asyncio
+async def test_quitting_mid_conversation_logs_it_unfinished_and_closes_the_log(tiny_catalog, tmp_path):
+    app = make_app(tiny_catalog, log_path=tmp_path / "log.db")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await converse(pilot, OPENING[:2])
+        log = app.session.log
+        await pilot.press("ctrl+q")
+    assert log._db is None, "the log was left open"
+    assert _statuses(tmp_path / "log.db") == ["unfinished"]
+    assert app.return_code == 0
+
+
+@pytest.mark.asyncio
+async def test_typing_after_the_end_starts_a_new_conversation(tiny_catalog, tmp_path):
+    app = make_app(tiny_catalog, log_path=tmp_path / "log.db")
+    async with app.run_test() as pilot:
+        await until_sample(pilot)
+        await converse(pilot, ["yes"])
+        first = app.manager
+        await converse(pilot, ["jazz"])
+        assert app.manager is not first and app.manager.state.turn == 1
+        assert app.transcript.messages[-3:-1] == ["New conversation.", "you: jazz"]
+        assert app.now_playing.border_title in ("Now playing · station", "Sample")
+        await pilot.press("ctrl+q")
+    assert _statuses(tmp_path / "log.db") == ["accepted", "unfinished"]
+
+
+@pytest.mark.asyncio
+async def test_ctrl_n_starts_over_mid_conversation(tiny_catalog, tmp_path):
+    app = make_app(tiny_catalog, log_path=tmp_path / "log.db")
+    async with app.run_test() as pilot:
+        await until_sample(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.manager is None
+        assert app.transcript.messages[-2:] == ["New conversation.", f"tunetalk: {WELCOME}"]
+        assert text_of(app, "#np-title") == "Nothing playing"
+        assert "Nothing decided yet" in str(app.why.content)
+        await converse(pilot, OPENING[:1])
+        await pilot.press("ctrl+q")
+    assert _statuses(tmp_path / "log.db") == ["unfinished", "unfinished"]
+
+
+@pytest.mark.asyncio
+async def test_a_catalogue_that_fails_to_load_is_explained_and_quitting_reports_it(tiny_catalog):
+    def broken():
+        raise CatalogError("songs.csv line 3: energy='loud' is not a number")
+
+    app = make_app(tiny_catalog, load=broken)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert "Could not start: songs.csv line 3" in app.transcript.messages[-1]
+        assert app.query_one("#entry", Input).disabled
+        await pilot.press("ctrl+q")
+    assert app.return_code == 2
+
+
+# -- keys, help, look ---------------------------------------------------------------------------------
+@pytest.mark.asyncio
+async def test_like_and_skip_with_nothing_playing_say_so_instead_of_sending(tiny_catalog):
+    app = make_app(tiny_catalog)
+    async with app.run_test(notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+l", "ctrl+s", "ctrl+p")
+        await pilot.pause()
+        assert app.transcript.messages == [f"tunetalk: {WELCOME}"]
+        notes = [n.message for n in app._notifications]
+        assert notes == [
+            "Nothing to like yet: wait for a sample.",
+            "Nothing to skip.",
+            "Nothing to play yet.",
+        ]
+
+
+@pytest.mark.asyncio
+async def test_f1_opens_help_and_escape_closes_it(tiny_catalog):
+    app = make_app(tiny_catalog)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.query_one("#entry", Input).has_focus
+
+
+@pytest.mark.asyncio
+async def test_ctrl_t_switches_between_dark_and_light(tiny_catalog):
+    app = make_app(tiny_catalog, theme="light")
+    async with app.run_test() as pilot:
+        assert app.theme == "textual-light"
+        await pilot.press("ctrl+t")
+        assert app.theme == "textual-dark"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_panel_fits_on_screen(tiny_catalog, size):
+    app = make_app(tiny_catalog)
+    async with app.run_test(size=size) as pilot:
+        await until_sample(pilot)
+        width, height = size
+        for selector in ("#transcript", "#entry", "#now-playing", "#why-box", "#status", "Footer"):
+            region = app.query_one(selector).region
+            assert region.width > 0 and region.height > 0, selector
+            assert region.right <= width and region.bottom <= height, selector
+        # The things a person needs to see are not squeezed away at 80x24.
+        assert app.query_one("#np-bar").region.width >= 10
+        assert app.query_one("#entry").region.height == 3
+        assert app.query_one("#transcript").region.width >= 40
+
+
+# -- the command line ---------------------------------------------------------------------------------
+def test_tui_is_the_default_command_and_documents_its_options():
+    result = subprocess.run(
+        [sys.executable, "main.py", "tui", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    for option in ("--catalog", "--user", "--policy", "--theme", "--no-audio"):
+        assert option in result.stdout
+
+
+def test_a_missing_catalogue_is_reported_before_the_window_opens(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "main.py", "--catalog", str(tmp_path / "none.csv")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "none.csv: no such catalogue file" in result.stderr
