@@ -63,6 +63,7 @@ class Listener(Protocol):
         on_start: Callable[[], None] | None = None,
         on_partial: Callable[[str], None] | None = None,
         guard: Callable[[], bool] | None = None,
+        discard_before: float | None = None,
     ) -> Heard | None:
         """Wait for the next utterance. None when the input has ended.
 
@@ -71,6 +72,8 @@ class Listener(Protocol):
         on_partial: called with each new partial hypothesis.
         guard: returns True while the assistant itself is audible; speech must then be clearly louder
             to count, so the assistant's own voice leaking into the microphone does not interrupt it.
+        discard_before: ignore input captured before this time (input clock), e.g. while the assistant
+            spoke with barge-in off.
         """
         ...
 
@@ -106,6 +109,7 @@ class SpeechListener:
         on_start: Callable[[], None] | None = None,
         on_partial: Callable[[str], None] | None = None,
         guard: Callable[[], bool] | None = None,
+        discard_before: float | None = None,
     ) -> Heard | None:
         stream: RecognitionStream | None = None
         began: float | None = None
@@ -118,6 +122,8 @@ class SpeechListener:
                 block = self.source.read(0.1)
                 if block is None:
                     events, ended = self.segmenter.flush(), True
+                elif discard_before is not None and block.t < discard_before and not self.segmenter.in_speech:
+                    continue
                 else:
                     if began is None:
                         began = block.t
@@ -232,8 +238,15 @@ class ScriptedListener:
         on_start: Callable[[], None] | None = None,
         on_partial: Callable[[str], None] | None = None,
         guard: Callable[[], bool] | None = None,
+        discard_before: float | None = None,
     ) -> Heard | None:
-        self.calls.append({"timeout": timeout, "guarded": guard() if guard is not None else None})
+        self.calls.append(
+            {
+                "timeout": timeout,
+                "guarded": guard() if guard is not None else None,
+                "discard_before": discard_before,
+            }
+        )
         if self._next >= len(self.turns):
             return None
         turn = self.turns[self._next]

@@ -38,6 +38,7 @@ class Playing:
         """True when stopped before its end (barge-in)."""
         self._done = threading.Event()
         self._owner = owner
+        self._on_wait: Any = None
 
     @property
     def done(self) -> bool:
@@ -49,6 +50,8 @@ class Playing:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the sound has been heard to its end (or stopped); False on time-out."""
+        if self._on_wait is not None and not self.done:
+            self._on_wait(self)
         if not self._done.wait(timeout):
             return False
         if self.ends_at is not None and not self.stopped:
@@ -233,8 +236,8 @@ class FilePlayer:
 
 @dataclass
 class RecordingPlayer:
-    """A fake player: records what it was given. With `hold`, sounds stay "playing" until stopped or
-    released, to test barge-in and the no-overlap rule."""
+    """A fake player: records what it was given. With `hold`, sounds stay "playing" until stopped,
+    released, or waited for (as if played to the end then), to test barge-in and waiting."""
 
     hold: bool = False
     played: list[tuple[str, float]] = field(default_factory=list)
@@ -246,10 +249,16 @@ class RecordingPlayer:
         handle = Playing(sound, kind, self)
         handle.started_at = time.monotonic()
         self.handles.append(handle)
-        if not self.hold:
-            handle.position = len(sound.samples)
-            handle._finish()
+        if self.hold:
+            handle._on_wait = self._play_out
+        else:
+            self._play_out(handle)
         return handle
+
+    @staticmethod
+    def _play_out(handle: Playing) -> None:
+        handle.position = len(handle.sound.samples)
+        handle._finish()
 
     @property
     def busy(self) -> bool:
@@ -262,8 +271,7 @@ class RecordingPlayer:
     def release(self) -> None:
         for handle in self.handles:
             if not handle.done:
-                handle.position = len(handle.sound.samples)
-                handle._finish()
+                self._play_out(handle)
 
     def _stop(self, handle: Playing) -> None:
         return None

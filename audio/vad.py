@@ -42,6 +42,8 @@ class VadConfig:
     """Whatever the floor, quieter frames (dBFS) are never speech."""
     floor_rise_db_per_second: float = 3.0
     """How fast the floor estimate creeps up in steady noise; it falls at once to any quieter frame."""
+    initial_floor_db: float = -50.0
+    """The floor starts no higher than this, so input that begins with speech is still heard as speech."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +124,7 @@ class VoiceActivitySegmenter:
         self._in_speech = False
         self._frames: list[np.ndarray] = []
         self._voiced: list[bool] = []
+        self._levels: list[float] = []
         self._start_t = 0.0
         self._last_voiced_end = 0.0
         self._silent_run = 0
@@ -178,6 +181,7 @@ class VoiceActivitySegmenter:
             return []
         self._frames.append(frame)
         self._voiced.append(voiced)
+        self._levels.append(level)
         if voiced:
             self._silent_run = 0
             self._last_voiced_end = t_end
@@ -186,11 +190,15 @@ class VoiceActivitySegmenter:
         if self._silent_run >= self._end_frames:
             return [SpeechAudio(frame), self._end("silence", self._last_voiced_end, t_end)]
         if len(self._frames) >= self._max_frames:
+            # Speech that never pauses is more likely loud noise: let the floor jump up to it.
+            self.floor_db = max(self.floor_db or -90.0, float(np.median(self._levels)) - 3.0)
             return [SpeechAudio(frame), self._end("max-length", self._last_voiced_end, t_end)]
         return [SpeechAudio(frame)]
 
     def _track_floor(self, level: float) -> None:
-        if self.floor_db is None or level < self.floor_db:
+        if self.floor_db is None:
+            self.floor_db = min(level, self.config.initial_floor_db)
+        elif level < self.floor_db:
             self.floor_db = level
         else:
             self.floor_db = min(level, self.floor_db + self._rise)
@@ -202,6 +210,7 @@ class VoiceActivitySegmenter:
         self._in_speech = True
         self._frames = [f for f, _, _ in frames]
         self._voiced = [v for _, _, v in frames]
+        self._levels = []
         self._start_t = frames[0][1]
         last = frames[-1]
         self._last_voiced_end = last[1] + len(last[0]) / self.config.rate

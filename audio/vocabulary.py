@@ -91,7 +91,7 @@ _SPACE = re.compile(r"\s+")
 def spoken_form(phrase: str) -> str:
     """A written phrase as recognizers spell words: lower case, letters (any script), apostrophes.
 
-    "R&B" -> "r and b", "lo-fi" -> "lo fi", "Guns N' Roses" -> "guns n' roses". Tokens with digits are
+    "R&B" -> "r and b", "lo-fi" -> "lo fi", "Guns N' Roses" -> "guns n roses". Tokens with digits are
     dropped (recognizers spell numbers out; the lexicons list "nineties" for "90s").
     """
     text = phrase.lower().replace("’", "'")
@@ -103,14 +103,25 @@ def spoken_form(phrase: str) -> str:
     return " ".join(w for w in words if w)
 
 
-def catalog_phrases(catalog: object, *, titles: bool = False) -> dict[str, tuple[str, ...]]:
-    """Artists and genres (and, if asked, titles) of a catalogue (assistant.catalog.Catalog)."""
+def catalog_phrases(
+    catalog: object, *, titles: bool = False, max_artists: int = 1500
+) -> dict[str, tuple[str, ...]]:
+    """Artists and genres (and, if asked, titles) of a catalogue (assistant.catalog.Catalog).
+
+    A large catalogue keeps its `max_artists` most popular artists: a recognizer vocabulary of ten
+    thousand names makes every short word sound like some band."""
+    tracks = getattr(catalog, "tracks", ())
+    popularity: dict[str, float] = {}
+    for track in tracks:
+        popularity[track.artist] = popularity.get(track.artist, 0.0) + float(track.popularity)
+    artists = sorted(popularity, key=lambda a: (-popularity[a], a))[:max_artists]
     out: dict[str, tuple[str, ...]] = {
-        "artist": tuple(getattr(catalog, "artist_names", ())),
+        "artist": tuple(sorted(artists)),
         "genre": tuple(getattr(catalog, "genre_names", ())) + tuple(getattr(catalog, "subgenre_names", ())),
     }
     if titles:
-        out["title"] = tuple(sorted({t.title for t in getattr(catalog, "tracks", ())}))
+        chosen = set(artists)
+        out["title"] = tuple(sorted({t.title for t in tracks if t.artist in chosen}))
     return out
 
 
@@ -119,6 +130,9 @@ class Vocabulary:
     """Phrases by category, in spoken form, and the words they use."""
 
     phrases: Mapping[str, tuple[str, ...]]
+    core: frozenset[str] = frozenset()
+    """The everyday phrases ("help me find music", "yes", "rock"): weighted up in the language model so a
+    rare lexicon entry ("delta blues") does not outvote them."""
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -130,21 +144,23 @@ class Vocabulary:
             sorted({w for c, group in self.phrases.items() if c in wanted for p in group for w in p.split()})
         )
 
-    def sentences(self, *, combinations: int = 12) -> list[str]:
+    def sentences(self, *, combinations: int = 12, core_weight: int = 8) -> list[str]:
         """A training corpus for a domain language model: every phrase in its category's templates, every
-        word alone (so none is unreachable), and a few mood+genre combinations ("laid back jazz")."""
+        word alone (so none is unreachable), and a few mood+genre combinations ("laid back jazz").
+        Sentences made from core phrases appear `core_weight` times (the counts are the model)."""
         out: list[str] = []
         seen: set[str] = set()
 
-        def add(sentence: str) -> None:
+        def add(sentence: str, times: int = 1) -> None:
             if sentence and sentence not in seen:
                 seen.add(sentence)
-                out.append(sentence)
+                out.extend([sentence] * times)
 
         for category, group in self.phrases.items():
             for phrase in group:
+                times = core_weight if phrase in self.core else 1
                 for template in TEMPLATES.get(category, ("{x}",)):
-                    add(template.format(x=phrase))
+                    add(template.format(x=phrase), times)
         moods = self.phrases.get("mood", ())[:combinations]
         genres = self.phrases.get("genre", ())[: combinations * 2]
         for mood in moods:
@@ -155,9 +171,12 @@ class Vocabulary:
         return out
 
 
-def build_vocabulary(*sources: Mapping[str, Iterable[str]]) -> Vocabulary:
+def build_vocabulary(
+    *sources: Mapping[str, Iterable[str]], core: Mapping[str, Iterable[str]] | None = None
+) -> Vocabulary:
     """Merge phrase lists by category (e.g. DEFAULT_PHRASES, catalog_phrases(catalog), NLU lexicons), in
-    spoken form, deduplicated, order kept. With no sources, DEFAULT_PHRASES alone."""
+    spoken form, deduplicated, order kept. With no sources, DEFAULT_PHRASES alone. `core` (default
+    DEFAULT_PHRASES) names the everyday phrases the language model should favour."""
     merged: dict[str, list[str]] = {}
     seen: dict[str, set[str]] = {}
     for source in sources or (DEFAULT_PHRASES,):
@@ -169,4 +188,7 @@ def build_vocabulary(*sources: Mapping[str, Iterable[str]]) -> Vocabulary:
                 if spoken and spoken not in known:
                     known.add(spoken)
                     bucket.append(spoken)
-    return Vocabulary({k: tuple(v) for k, v in merged.items() if v})
+    core_phrases = frozenset(
+        spoken_form(p) for group in (DEFAULT_PHRASES if core is None else core).values() for p in group
+    )
+    return Vocabulary({k: tuple(v) for k, v in merged.items() if v}, core_phrases)

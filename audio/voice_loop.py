@@ -1,0 +1,266 @@
+"""The spoken conversation: listen -> dialogue step -> speak -> play the clip, with barge-in.
+
+The loop owns no hardware: it gets a listener, a synthesizer, a player and a clip loader, so tests swap
+any end for a fake. It passes the recognizer's confidence and the utterance's relative loudness and pitch
+to the dialogue manager, which owns confirmations and sentiment.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.catalog import Track
+from assistant.events import AsrResult, ErrorEvent, EventSink
+from assistant.replay import Transcript
+from audio.errors import AudioError, PlaybackError, SpeechError
+from audio.listener import Heard, Listener
+from audio.player import Player, Playing
+from audio.sound import Sound
+from audio.tts import Synthesizer
+
+__all__ = ["TurnTiming", "VoiceLoop", "VoiceResult", "VoiceTurn"]
+
+GOODBYE_SILENT = "I haven't heard anything for a while, so I'll stop here. Talk to you later!"
+
+
+@dataclass
+class TurnTiming:
+    """Where the time goes between the end of the person's speech and the first sound of the reply."""
+
+    speech_end: float | None
+    """When the person stopped speaking (input clock; time.monotonic() for live input)."""
+    endpoint_at: float
+    recognized_at: float
+    replied_at: float
+    synthesized_at: float
+    first_audio_at: float | None = None
+    """time.monotonic() when the reply's first sample is heard (estimated at the output device)."""
+    audio_seconds: float = 0.0
+    decode_seconds: float = 0.0
+
+    @property
+    def live_latency(self) -> float | None:
+        """End of speech -> first reply audio, for a live input (both on time.monotonic())."""
+        if self.first_audio_at is None or self.speech_end is None:
+            return None
+        return self.first_audio_at - self.speech_end
+
+    @property
+    def processing_latency(self) -> float | None:
+        """End detected -> first reply audio: recognition, dialogue, synthesis and output buffering."""
+        return None if self.first_audio_at is None else self.first_audio_at - self.endpoint_at
+
+
+@dataclass
+class VoiceTurn:
+    heard: Heard
+    reply: Any
+    """assistant.manager.Reply"""
+    timing: TurnTiming
+    barged_in: bool = False
+    """This utterance started while the assistant was still audible, and stopped its speech or clip."""
+
+
+@dataclass
+class VoiceResult:
+    transcript: Transcript
+    turns: list[VoiceTurn] = field(default_factory=list)
+    errors: list[AudioError] = field(default_factory=list)
+
+
+def _noop(_event: object) -> None:
+    return None
+
+
+class VoiceLoop:
+    def __init__(
+        self,
+        manager: Any,
+        listener: Listener,
+        synthesizer: Synthesizer,
+        player: Player,
+        *,
+        clips: Callable[[Track], Sound] | None = None,
+        emit: EventSink | None = None,
+        live: bool = True,
+        barge_in: bool = True,
+        listen_timeout: float | None = 10.0,
+        max_silences: int = 2,
+        greeting: str | None = None,
+        on_turn: Callable[[Heard, Any], None] | None = None,
+        on_partial: Callable[[str], None] | None = None,
+    ) -> None:
+        self.manager = manager
+        self.listener = listener
+        self.synthesizer = synthesizer
+        self.player = player
+        self.clips = clips
+        self.emit: EventSink = emit or _noop
+        self.live = live
+        self.barge_in = barge_in
+        self.listen_timeout = listen_timeout
+        self.max_silences = max_silences
+        self.greeting = greeting
+        self.on_turn = on_turn
+        self.on_partial = on_partial
+        self._active: list[Playing] = []
+        self._barged = False
+
+    # -- audio out ----------------------------------------------------------------------------------
+    def _audible(self) -> bool:
+        return any(not h.done for h in self._active)
+
+    def _interrupt(self) -> None:
+        """Barge-in: the person started speaking; whatever the assistant is playing stops now."""
+        if self.barge_in and self._audible():
+            self._barged = True
+            for handle in self._active:
+                handle.stop()
+
+    def _say(self, text: str, empathy: str, turn: int, result: VoiceResult) -> Playing | None:
+        try:
+            speech = self.synthesizer.synthesize(text, empathy)
+        except SpeechError as exc:
+            self._error(exc, turn, result)
+            return None
+        return self._play(speech, "speech", turn, result)
+
+    def _play(self, sound: Sound, kind: str, turn: int, result: VoiceResult) -> Playing | None:
+        try:
+            handle = self.player.play(sound, kind)
+        except PlaybackError as exc:
+            self._error(exc, turn, result)
+            return None
+        self._active.append(handle)
+        return handle
+
+    def _clip(self, track: Track, turn: int, result: VoiceResult) -> None:
+        if self.clips is None:
+            return
+        try:
+            sound = self.clips(track)
+        except Exception as exc:
+            self._error(PlaybackError("clip-failed", f"no clip for {track.id}: {exc}"), turn, result)
+            return
+        self._play(sound, "clip", turn, result)
+
+    def _error(self, exc: AudioError, turn: int, result: VoiceResult) -> None:
+        result.errors.append(exc)
+        self.emit(ErrorEvent(self.manager.conversation_id, turn, str(exc.stage), exc.code, exc.message))
+
+    def _wait_quiet(self) -> float:
+        for handle in list(self._active):
+            handle.wait(timeout=handle.sound.duration + 10.0)
+        self._active = [h for h in self._active if not h.done]
+        return time.monotonic()
+
+    # -- the conversation ---------------------------------------------------------------------------
+    def run(self) -> VoiceResult:
+        manager = self.manager
+        result = VoiceResult(Transcript(manager.conversation_id, manager.policy.name))
+        if self.greeting:
+            self._say(self.greeting, "neutral", 0, result)
+        silences = 0
+        try:
+            while not manager.done:
+                heard = self._listen()
+                if heard is None:  # the input ended (end of the audio-in file)
+                    manager.finish()
+                    break
+                if heard.reason == "timeout":
+                    silences += 1
+                    if silences > self.max_silences:
+                        manager.finish()
+                        self._say(GOODBYE_SILENT, "supportive", manager.state.turn, result)
+                        break
+                else:
+                    silences = 0
+                self._turn(heard, result)
+        finally:
+            self._wait_quiet()
+        return result
+
+    def _listen(self) -> Heard | None:
+        self._active = [h for h in self._active if not h.done]
+        discard_before = None
+        if not self.barge_in and self._active:
+            # Without barge-in, wait until the assistant is quiet and ignore what the microphone heard
+            # meanwhile (mostly the assistant itself, on a laptop without echo cancellation).
+            quiet = self._wait_quiet()
+            discard_before = quiet if self.live else None
+        self._barged = False
+        return self.listener.listen(
+            timeout=self.listen_timeout,
+            on_start=self._interrupt,
+            on_partial=self.on_partial,
+            guard=self._audible if self.barge_in else None,
+            discard_before=discard_before,
+        )
+
+    def _turn(self, heard: Heard, result: VoiceResult) -> None:
+        manager = self.manager
+        turn = manager.state.turn + 1
+        if heard.text:
+            self.emit(
+                AsrResult(
+                    manager.conversation_id,
+                    turn,
+                    heard.text,
+                    heard.confidence,
+                    heard.engine,
+                    heard.loudness,
+                    heard.pitch,
+                )
+            )
+        barged = self._barged
+        reply = manager.step(
+            heard.text,
+            asr_confidence=heard.confidence if heard.text else None,
+            loudness=heard.loudness,
+            pitch=heard.pitch,
+        )
+        replied_at = time.monotonic()
+        result.transcript.add(heard.text, reply)
+        user_entry = result.transcript.turns[-2]
+        user_entry["asr"] = {
+            "engine": heard.engine,
+            "confidence": heard.confidence,
+            "loudness": heard.loudness,
+            "pitch": heard.pitch,
+            "ended_by": heard.reason,
+        }
+        if self.on_turn is not None:
+            self.on_turn(heard, reply)
+        try:
+            speech = self.synthesizer.synthesize(reply.text, reply.empathy)
+        except SpeechError as exc:
+            self._error(exc, turn, result)
+            speech = None
+        synthesized_at = time.monotonic()
+        handle = self._play(speech, "speech", turn, result) if speech is not None else None
+        if reply.sample is not None and (reply.action == "play_sample" or reply.done):
+            self._clip(reply.sample, turn, result)
+        timing = TurnTiming(
+            speech_end=heard.speech_end,
+            endpoint_at=heard.endpoint_at,
+            recognized_at=heard.recognized_at,
+            replied_at=replied_at,
+            synthesized_at=synthesized_at,
+            audio_seconds=heard.audio_seconds,
+            decode_seconds=heard.decode_seconds,
+        )
+        voice_turn = VoiceTurn(heard, reply, timing, barged)
+        result.turns.append(voice_turn)
+        if handle is not None:
+            self._note_start(handle, timing)
+
+    @staticmethod
+    def _note_start(handle: Playing, timing: TurnTiming, wait: float = 2.0) -> None:
+        """Record when the reply became audible (the device sets it from its callback, moments later)."""
+        deadline = time.monotonic() + wait
+        while handle.started_at is None and not handle.done and time.monotonic() < deadline:
+            time.sleep(0.002)
+        timing.first_audio_at = handle.started_at

@@ -1,0 +1,292 @@
+"""`voice`: the whole conversation by voice (microphone or --audio-in WAV, speaker or --audio-out WAV)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from cli.common import add_common_options, fail, session_or_exit
+
+NAME = "voice"
+HELP = "talk to tunetalk: microphone in, speech and clips out (or --audio-in / --audio-out WAV files)"
+ORDER = 5
+
+GREETING = "Hi! Tell me what you'd like to hear, or say: help me find music."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    io = parser.add_argument_group("audio in and out")
+    io.add_argument(
+        "--audio-in",
+        type=Path,
+        metavar="FILE.wav",
+        help="take the person's side from a recording (utterances separated by silence)",
+    )
+    io.add_argument(
+        "--audio-out",
+        type=Path,
+        metavar="FILE.wav",
+        help="record everything that would be played (speech and clips) instead of playing it",
+    )
+    io.add_argument(
+        "--realtime",
+        action="store_true",
+        help="feed --audio-in at the pace of a live microphone (for latency measurements)",
+    )
+    io.add_argument("--input-device", default=None, help="sounddevice input device (index or name)")
+    io.add_argument("--output-device", default=None, help="sounddevice output device (index or name)")
+    io.add_argument(
+        "--no-barge-in",
+        action="store_true",
+        help="do not stop speech or clips when you start talking (for speakers without echo "
+        "cancellation that keep interrupting themselves)",
+    )
+    io.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="seconds of silence before re-asking; after three, the conversation ends (default 10)",
+    )
+    asr = parser.add_argument_group("speech recognition")
+    asr.add_argument(
+        "--engine",
+        choices=("auto", "vosk", "sphinx"),
+        default="auto",
+        help="auto: Vosk when a model is found, else pocketsphinx's bundled English model",
+    )
+    asr.add_argument(
+        "--vosk-model",
+        type=Path,
+        metavar="PATH",
+        help="a Vosk model folder (else $VOSK_MODEL_PATH, ~/.cache/vosk, an installed vosk-model package)",
+    )
+    asr.add_argument(
+        "--vosk-lang", default="en-us", help="language of the Vosk model to look for (default en-us)"
+    )
+    asr.add_argument(
+        "--download-model",
+        action="store_true",
+        help="download the small Vosk model for --vosk-lang first (needs network; progress shown)",
+    )
+    asr.add_argument(
+        "--no-grammar",
+        action="store_true",
+        help="let the recognizer hear any word, not only the catalogue and command vocabulary",
+    )
+    tts = parser.add_argument_group("speech")
+    tts.add_argument("--rate", type=int, default=None, help="speaking rate in words per minute (default 165)")
+    tts.add_argument(
+        "--voice", default=None, help="espeak-ng voice, e.g. en-us, en-gb, en-us+f2 (default en-us)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the conversation as one JSON object at the end"
+    )
+    add_common_options(parser)
+
+
+def _say(message: str) -> None:
+    print(f"tunetalk: {message}", file=sys.stderr, flush=True)
+
+
+def _device(value: str | None) -> int | str | None:
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def lexicon_phrases() -> dict[str, list[str]]:
+    """The NLU lexicons as recognizer phrase lists (empty if the lexicon module is unavailable)."""
+    try:
+        from nlu import lexicon
+    except ImportError:
+        return {}
+
+    def forms(table: dict[str, list[str]]) -> list[str]:
+        return [
+            form for canonical, surface in table.items() for form in (canonical.replace("_", " "), *surface)
+        ]
+
+    return {
+        "genre": forms(lexicon.GENRES),
+        "mood": forms(lexicon.MOODS),
+        "activity": forms(lexicon.ACTIVITIES),
+        "era": forms({**lexicon.DECADES, **lexicon.ERA_RELATIVE}),
+        "tempo": forms(lexicon.TEMPO_WORDS),
+        "command": [form for surface in lexicon.ACT_PHRASES.values() for form in surface],
+    }
+
+
+def build_recognizer(args: argparse.Namespace, vocabulary: Any) -> Any:
+    """Vosk when asked for or found, else pocketsphinx; RecognizerError only when neither can run."""
+    from audio.errors import RecognizerError
+    from audio.sphinx_asr import SphinxRecognizer
+    from audio.vosk_asr import VoskRecognizer, download_model, find_model
+
+    if args.engine in ("auto", "vosk"):
+        try:
+            if args.download_model and not args.vosk_model:
+                path = download_model(args.vosk_lang)
+            else:
+                path = find_model(args.vosk_model, args.vosk_lang)
+            return VoskRecognizer(path, vocabulary, grammar=not args.no_grammar).load()
+        except RecognizerError as exc:
+            if args.engine == "vosk" or args.vosk_model:
+                _say(exc.explain())
+            else:
+                _say(
+                    f"no Vosk model for {args.vosk_lang}; using pocketsphinx's bundled English model "
+                    "(less accurate). For Vosk: python main.py voice --download-model, or --vosk-model PATH."
+                )
+            _say("falling back to pocketsphinx")
+    recognizer = SphinxRecognizer(vocabulary, domain=not args.no_grammar).load()
+    if recognizer.fallback_reason:
+        _say(f"pocketsphinx: {recognizer.fallback_reason}; using its general English model")
+    return recognizer
+
+
+def build_clip_loader() -> Any:
+    try:
+        from audio.clips import load_clip
+    except ImportError:
+        _say("music clips are not available in this build; samples are announced but not played")
+        return None
+    from audio.sound import Sound
+
+    def clip(track: Any) -> Sound:
+        samples, rate = load_clip(track)
+        return Sound(samples, int(rate))
+
+    return clip
+
+
+def run(args: argparse.Namespace) -> int:
+    from audio.errors import AudioError, ListenError
+
+    session = session_or_exit(args)
+    if session is None:
+        return 2
+    try:
+        return _run(args, session)
+    except ListenError as exc:
+        if args.audio_in is not None:  # the file itself is the problem; text mode would not help
+            return fail(exc.explain())
+        raise
+    except AudioError as exc:
+        return fail(exc.explain())
+    finally:
+        if session.log is not None:
+            session.log.close()
+
+
+def _run(args: argparse.Namespace, session: Any) -> int:
+    from audio.errors import AudioError, ListenError
+    from audio.listener import SpeechListener
+    from audio.microphone import Microphone
+    from audio.player import DevicePlayer, FilePlayer
+    from audio.tts import DEFAULT_RATE, DEFAULT_VOICE, make_synthesizer
+    from audio.vocabulary import DEFAULT_PHRASES, build_vocabulary, catalog_phrases
+    from audio.voice_loop import VoiceLoop
+    from audio.wav_source import WavSource
+
+    live = args.audio_in is None
+    opened: list[Any] = []
+    try:
+        # Everything that can be missing is checked before the conversation starts.
+        try:
+            if live:
+                source: Any = Microphone(device=_device(args.input_device))
+            else:
+                source = WavSource.from_file(args.audio_in, realtime=args.realtime)
+            synthesizer = make_synthesizer(args.rate or DEFAULT_RATE, args.voice or DEFAULT_VOICE)
+            if args.audio_out is not None:
+                player: Any = FilePlayer(args.audio_out)
+            else:
+                player = DevicePlayer(device=_device(args.output_device)).open()
+                opened.append(player)
+            vocabulary = build_vocabulary(
+                DEFAULT_PHRASES, lexicon_phrases(), catalog_phrases(session.catalog)
+            )
+            recognizer = build_recognizer(args, vocabulary)
+            if live:
+                source.open()
+                opened.append(source)
+        except ListenError as exc:
+            if not live:
+                raise
+            return _text_mode(args, session, exc)
+        except AudioError as exc:
+            return _text_mode(args, session, exc)
+
+        manager = session.new_conversation()
+        listener = SpeechListener(source, recognizer)
+
+        def show(heard: Any, reply: Any) -> None:
+            if not args.json:
+                from assistant.replay import format_reply
+
+                print(format_reply(heard.text or "(silence)", reply), flush=True)
+
+        def partial(text: str) -> None:
+            print(f"\r  ... {text[-70:]:<70}", end="", file=sys.stderr, flush=True)
+
+        if live and not args.json:
+            _say(f"listening ({recognizer.name}); Ctrl-C to stop")
+        loop = VoiceLoop(
+            manager,
+            listener,
+            synthesizer,
+            player,
+            clips=build_clip_loader(),
+            emit=manager.emit,
+            live=live or args.realtime,
+            barge_in=not args.no_barge_in,
+            listen_timeout=args.timeout,
+            greeting=GREETING if live else None,
+            on_turn=show,
+            on_partial=partial if (live and not args.json) else None,
+        )
+        result = loop.run()
+        if isinstance(player, FilePlayer):
+            player.close()
+        if args.json:
+            data = result.transcript.to_dict()
+            data["voice"] = {
+                "engine": recognizer.name,
+                "audio_in": str(args.audio_in) if args.audio_in else None,
+                "audio_out": str(args.audio_out) if args.audio_out else None,
+                "errors": [
+                    {"stage": str(e.stage), "code": e.code, "message": e.message} for e in result.errors
+                ],
+            }
+            print(json.dumps(data, ensure_ascii=False))
+        else:
+            from assistant.replay import format_outcome
+
+            print(format_outcome(result.transcript), flush=True)
+        return 0
+    finally:
+        for thing in reversed(opened):
+            thing.close()
+
+
+def _text_mode(args: argparse.Namespace, session: Any, problem: Exception) -> int:
+    """Voice is not possible here: say exactly why and how to fix it, then hold the conversation in text."""
+    from assistant import replay
+
+    explain = getattr(problem, "explain", None)
+    _say(explain() if callable(explain) else str(problem))
+    _say("continuing in text mode: type what you would say, one line per turn (Ctrl-D to end)")
+    manager = session.new_conversation()
+
+    def stream_turn(user_text: str, reply: Any) -> None:
+        print(replay.format_reply(user_text, reply), flush=True)
+
+    transcript = replay.run(manager, replay.read_turns(sys.stdin), None if args.json else stream_turn)
+    if args.json:
+        data = transcript.to_dict()
+        data["voice"] = {"fallback": getattr(problem, "code", "error"), "message": str(problem)}
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        print(replay.format_outcome(transcript))
+    return 0

@@ -1,0 +1,161 @@
+"""The voice loop with every hardware end swapped for a fake, around the real dialogue manager."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from assistant.catalog import Catalog, Track
+from assistant.events import AsrResult, ErrorEvent, TurnStarted
+from audio.errors import SpeechError
+from audio.listener import Heard, ScriptedListener
+from audio.player import RecordingPlayer
+from audio.sound import Sound
+from audio.tts import RecordingSynthesizer
+from audio.voice_loop import GOODBYE_SILENT, VoiceLoop
+
+REQUEST = ["help me find music", "something upbeat", "rock", "yes"]
+
+
+def heard(text: str, confidence: float = 0.9, loudness: float = 1.0, pitch: float = 1.0) -> Heard:
+    return Heard(
+        text, confidence, "fake", loudness, pitch, speech_end=0.0, endpoint_at=0.0, recognized_at=0.0
+    )
+
+
+class Clips:
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def __call__(self, track: Track) -> Sound:
+        self.asked.append(track.id)
+        return Sound.silence(2.0, 8000)
+
+
+def run_loop(
+    manager: Any, listener: Any, **options: Any
+) -> tuple[Any, RecordingPlayer, RecordingSynthesizer, Clips]:
+    player = options.pop("player", RecordingPlayer())
+    synthesizer = options.pop("synthesizer", RecordingSynthesizer())
+    clips = Clips()
+    loop = VoiceLoop(manager, listener, synthesizer, player, clips=clips, emit=manager.emit, **options)
+    return loop.run(), player, synthesizer, clips
+
+
+def test_a_spoken_request_ends_accepted_with_speech_then_clip(
+    tiny_catalog: Catalog, make_manager: Callable
+) -> None:
+    manager, recorder = make_manager(tiny_catalog)
+    result, player, synthesizer, clips = run_loop(manager, ScriptedListener([heard(t) for t in REQUEST]))
+    assert result.transcript.status == "accepted"
+    assert [text for text, _ in synthesizer.said] == [t["text"] for t in result.transcript.turns[1::2]]
+    kinds = [kind for kind, _ in player.played]
+    assert kinds.count("speech") == len(REQUEST)
+    # Every clip comes right after the speech that introduces it; the accepted track plays last.
+    assert all(kinds[i - 1] == "speech" for i, k in enumerate(kinds) if k == "clip")
+    assert kinds[-2:] == ["speech", "clip"]
+    assert clips.asked[-1] == result.transcript.track["id"]
+    # The recognizer's view of each turn goes into the event stream before the dialogue's.
+    asr = recorder.of(AsrResult)
+    assert [e.text for e in asr] == REQUEST
+    assert [e.turn for e in asr] == [e.turn for e in recorder.of(TurnStarted)]
+    assert result.transcript.turns[0]["asr"]["confidence"] == 0.9
+
+
+def test_low_recognition_confidence_is_confirmed_before_use(
+    tiny_catalog: Catalog, make_manager: Callable
+) -> None:
+    manager, _ = make_manager(tiny_catalog)
+    result, _, _, _ = run_loop(manager, ScriptedListener([heard("help me find music"), heard("jazz", 0.2)]))
+    reply = result.turns[-1].reply
+    assert reply.action == "confirm"
+    assert "jazz" in reply.text.lower()
+
+
+def test_saying_it_louder_and_higher_counts_as_more_enthusiastic(
+    tiny_catalog: Catalog, make_manager: Callable
+) -> None:
+    feelings = []
+    for loudness, pitch in ((1.0, 1.0), (2.0, 1.3)):
+        manager, _ = make_manager(tiny_catalog)
+        turns = [
+            heard("help me find music"),
+            heard("rock"),
+            heard("something upbeat"),
+            heard("i like it", loudness=loudness, pitch=pitch),
+        ]
+        run_loop(manager, ScriptedListener(turns))
+        feelings.append(manager.state.sentiments[-1])
+    assert feelings[1] > feelings[0] > 0
+
+
+def test_speaking_over_the_assistant_stops_its_audio(tiny_catalog: Catalog, make_manager: Callable) -> None:
+    manager, _ = make_manager(tiny_catalog)
+    player = RecordingPlayer(hold=True)
+    listener = ScriptedListener([heard(t) for t in REQUEST[:3]], barge_in=True)
+    result, _, _, _ = run_loop(manager, listener, player=player)
+    assert [t.barged_in for t in result.turns] == [False, True, True]
+    first, second = [h for h in player.handles if h.kind == "speech"][:2]
+    assert first.stopped and second.stopped
+    assert not any(h.stopped for h in player.handles[2:])  # the last reply played out at the end
+    assert listener.calls[1]["guarded"] is True  # the listener knew the assistant was audible
+
+
+def test_without_barge_in_the_loop_waits_and_ignores_what_was_heard_meanwhile(
+    tiny_catalog: Catalog, make_manager: Callable
+) -> None:
+    manager, _ = make_manager(tiny_catalog)
+    listener = ScriptedListener([heard(t) for t in REQUEST])
+    player = RecordingPlayer(hold=True)
+    result, _, _, _ = run_loop(manager, listener, barge_in=False, live=True, player=player)
+    assert result.transcript.status == "accepted"
+    assert all(call["guarded"] is None for call in listener.calls)
+    assert all(call["discard_before"] is not None for call in listener.calls[1:])
+    assert not any(h.stopped for h in player.handles)
+
+
+def test_silence_is_asked_about_then_the_conversation_ends(
+    tiny_catalog: Catalog, make_manager: Callable
+) -> None:
+    manager, _ = make_manager(tiny_catalog)
+    silent = Heard("", 0.0, "fake", reason="timeout")
+    result, _, synthesizer, _ = run_loop(
+        manager, ScriptedListener([heard("help me find music"), silent, silent, silent]), max_silences=2
+    )
+    assert result.transcript.status == "unfinished"
+    assert synthesizer.said[-1] == (GOODBYE_SILENT, "supportive")
+    assert len(result.turns) == 3  # two silences were turns the assistant answered; the third ended it
+
+
+def test_the_end_of_the_audio_in_file_leaves_the_conversation_unfinished(
+    tiny_catalog: Catalog, make_manager: Callable
+) -> None:
+    manager, _ = make_manager(tiny_catalog)
+    result, _, _, _ = run_loop(manager, ScriptedListener([heard("help me find music")]))
+    assert result.transcript.status == "unfinished"
+
+
+class BrokenVoice:
+    name = "broken"
+
+    def synthesize(self, text: str, empathy: str = "neutral") -> Sound:
+        raise SpeechError("tts-failed", "the voice broke")
+
+
+def test_a_synthesis_failure_is_reported_and_the_conversation_goes_on(
+    tiny_catalog: Catalog, make_manager: Callable
+) -> None:
+    manager, recorder = make_manager(tiny_catalog)
+    result, player, _, _ = run_loop(
+        manager, ScriptedListener([heard(t) for t in REQUEST]), synthesizer=BrokenVoice()
+    )
+    assert result.transcript.status == "accepted"
+    errors = recorder.of(ErrorEvent)
+    assert {(e.stage, e.code) for e in errors} == {("speak", "tts-failed")}
+    assert all(kind == "clip" for kind, _ in player.played)
+
+
+def test_replies_are_voiced_with_their_empathy_level(tiny_catalog: Catalog, make_manager: Callable) -> None:
+    manager, _ = make_manager(tiny_catalog)
+    result, _, synthesizer, _ = run_loop(manager, ScriptedListener([heard(t) for t in REQUEST]))
+    assert [e for _, e in synthesizer.said] == [t.reply.empathy for t in result.turns]
