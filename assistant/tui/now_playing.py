@@ -38,6 +38,7 @@ class NowPlaying(Vertical):
     NowPlaying ProgressBar Bar { width: 1fr; }
     NowPlaying #np-time { width: auto; margin-left: 1; }
     NowPlaying _Key { margin-right: 1; min-width: 0; }
+    NowPlaying #np-play { width: 7; }  /* room for "Pause" as well as "Play" */
     """
 
     def compose(self) -> ComposeResult:
