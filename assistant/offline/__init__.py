@@ -1,0 +1,1 @@
+"""Offline learning and evaluation of the dialogue policy from logged conversations."""
