@@ -8,13 +8,16 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from textual.widgets import Input
 
 from assistant.catalog import CatalogError
 from assistant.phrasing import WELCOME
 from assistant.tui.help import HelpScreen
+from assistant.tui.playback import AudioSetup, DeviceClipPlayer
 from assistant.tui.why import ACTION_LABELS
+from audio.player import RecordingPlayer
 from tests.test_tui_support import (
     CLIP_SECONDS,
     OPENING,
@@ -126,6 +129,23 @@ async def test_a_clip_advances_in_silent_preview_and_pauses_and_resumes(tiny_cat
         clock.advance(2)
         await pilot.pause(0.1)
         assert text_of(app, "#np-time") == f"0:06/0:{CLIP_SECONDS:02d}"
+
+
+@pytest.mark.asyncio
+async def test_with_a_device_clips_go_to_the_voice_modes_player(tiny_catalog):
+    recorder = RecordingPlayer(hold=True)
+    clip = np.zeros(2 * 8000, dtype=np.float32)
+    audio = AudioSetup(DeviceClipPlayer(recorder), True, "", lambda track: (clip, 8000))
+    app = make_app(tiny_catalog, audio=audio)
+    async with app.run_test() as pilot:
+        await until_sample(pilot)
+        assert text_of(app, "#np-audio") == "audio on"
+        assert app.status.audio == "audio on"
+        assert recorder.played == [("clip", 2.0)]
+        await pilot.press("ctrl+p")
+        assert recorder.handles[0].stopped
+        await pilot.press("ctrl+q")
+    assert recorder.handles[-1].stopped, "quitting stops the music"
 
 
 @pytest.mark.asyncio

@@ -64,11 +64,12 @@ def make_app(
     clock: FakeClock | None = None,
     load: Callable[[], Session] | None = None,
     theme: str = "dark",
+    audio: AudioSetup | None = None,
 ) -> TuneTalkApp:
     clock = clock or FakeClock()
     return TuneTalkApp(
         load or (lambda: tiny_session(catalog, seed=seed, log_path=log_path)),
-        setup_audio=lambda: silent_audio(clock),
+        setup_audio=lambda: audio or silent_audio(clock),
         theme=theme,
         tick_seconds=0.05,
     )

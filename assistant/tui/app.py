@@ -163,42 +163,32 @@ class TuneTalkApp(App[None]):
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # The panels are held, not queried: a query searches the active screen, which is not this one
+        # while help is open.
+        self.transcript = Transcript(id="transcript")
+        self.entry = Input(placeholder="Type here, Enter sends (F1: help)", id="entry")
+        self.entry.cursor_blink = False  # a blinking cursor makes screenshots differ run to run
+        self.now_playing = NowPlaying(id="now-playing")
+        self.why = WhyPanel(id="why")
+        self.status = StatusLine(id="status")
         with Horizontal(id="main"):
             with Vertical(id="conversation"):
-                yield Transcript(id="transcript")
-                entry = Input(placeholder="Type here, Enter sends (F1: help)", id="entry")
-                entry.cursor_blink = False  # a blinking cursor makes screenshots differ run to run
-                yield entry
+                yield self.transcript
+                yield self.entry
             with Vertical(id="side"):
-                yield NowPlaying(id="now-playing")
+                yield self.now_playing
                 with VerticalScroll(id="why-box", can_focus=False) as why_box:
                     why_box.border_title = "Why"
-                    yield WhyPanel(id="why")
-        yield StatusLine(id="status")
+                    yield self.why
+        yield self.status
         yield Footer()
 
     def on_mount(self) -> None:
         self.transcript.add("assistant", WELCOME)
-        self.query_one("#entry", Input).focus()
+        self.entry.focus()
         self._build_session()
         self._open_audio()
         self.set_interval(self._tick_seconds, self._tick)
-
-    @property
-    def transcript(self) -> Transcript:
-        return self.query_one("#transcript", Transcript)
-
-    @property
-    def now_playing(self) -> NowPlaying:
-        return self.query_one("#now-playing", NowPlaying)
-
-    @property
-    def why(self) -> WhyPanel:
-        return self.query_one("#why", WhyPanel)
-
-    @property
-    def status(self) -> StatusLine:
-        return self.query_one("#status", StatusLine)
 
     @property
     def idle(self) -> bool:
@@ -285,7 +275,7 @@ class TuneTalkApp(App[None]):
             "system",
             f"Could not start: {message.error}. Press ctrl+q to quit, then check --catalog and --policy.",
         )
-        self.query_one("#entry", Input).disabled = True
+        self.entry.disabled = True
 
     def on_audio_ready(self, message: AudioReady) -> None:
         self.audio = message.setup

@@ -41,31 +41,40 @@ class NowPlaying(Vertical):
     NowPlaying #np-play { width: 7; }  /* room for "Pause" as well as "Play" */
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # Held, not queried: the clock ticks may arrive while the app is closing and children go away.
+        self._title = Static("Nothing playing yet", id="np-title", markup=False)
+        self._artist = Static("", id="np-artist", markup=False)
+        self._meta = Static("", id="np-meta", markup=False)
+        self._bar = ProgressBar(total=1, show_eta=False, show_percentage=False, id="np-bar")
+        self._time = Static("0:00/0:00", id="np-time")
+        self._play = _Key("Play", id="np-play", compact=True, action="app.play_pause")
+        self._next = Static("", id="np-next", markup=False)
+        self._audio = Static("", id="np-audio", markup=False)
+
     def compose(self) -> ComposeResult:
-        yield Static("Nothing playing yet", id="np-title", markup=False)
-        yield Static("", id="np-artist", markup=False)
-        yield Static("", id="np-meta", markup=False)
+        yield self._title
+        yield self._artist
+        yield self._meta
         with Horizontal(classes="np-row"):
-            yield ProgressBar(total=1, show_eta=False, show_percentage=False, id="np-bar")
-            yield Static("0:00/0:00", id="np-time")
+            yield self._bar
+            yield self._time
         with Horizontal(classes="np-row"):
-            yield _Key("Play", id="np-play", compact=True, action="app.play_pause")
+            yield self._play
             yield _Key("Like", id="np-like", compact=True, action="app.like")
             yield _Key("Skip", id="np-skip", compact=True, action="app.skip")
-        yield Static("", id="np-next", markup=False)
-        yield Static("", id="np-audio", markup=False)
+        yield self._next
+        yield self._audio
 
     def on_mount(self) -> None:
         self.border_title = "Now playing"
-        self.query_one("#np-next").display = False
+        self._next.display = False
 
     # -- what is loaded ---------------------------------------------------------------------------
     def show_track(self, track: Track | None, kind: str = "sample", upcoming: Sequence[Track] = ()) -> None:
         """`kind` is "sample" (a preview awaiting an answer) or "station" (accepted music)."""
-        title = self.query_one("#np-title", Static)
-        artist = self.query_one("#np-artist", Static)
-        meta = self.query_one("#np-meta", Static)
-        following = self.query_one("#np-next", Static)
+        title, artist, meta, following = self._title, self._artist, self._meta, self._next
         if track is None:
             self.border_title = "Now playing"
             title.update("Nothing playing")
@@ -88,12 +97,12 @@ class NowPlaying(Vertical):
             following.display = False
 
     def set_progress(self, position: float, duration: float, *, playing: bool) -> None:
-        self.query_one("#np-bar", ProgressBar).update(total=max(duration, 1e-6), progress=position)
-        self.query_one("#np-time", Static).update(f"{clock_text(position)}/{clock_text(duration)}")
-        self.query_one("#np-play", Button).label = "Pause" if playing else "Play"
+        self._bar.update(total=max(duration, 1e-6), progress=position)
+        self._time.update(f"{clock_text(position)}/{clock_text(duration)}")
+        self._play.label = "Pause" if playing else "Play"
 
     def set_audio(self, live: bool, reason: str) -> None:
         """With audio off the bar still runs on the clock (a silent preview), so only this line differs."""
-        line = self.query_one("#np-audio", Static)
+        line = self._audio
         line.update("audio on" if live else f"audio off: {reason}")
         line.tooltip = None if live else f"Audio is off ({reason}); clips run as a silent preview."
