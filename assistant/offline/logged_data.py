@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -182,25 +183,44 @@ def load_npz(path: str | Path, *, policy: str | None = None) -> LoggedBanditData
     `LoggedDataError` whose message starts with the file name.
     """
     path = Path(path)
+    if path.is_dir():
+        raise LoggedDataError(f"{path}: is a folder, expected an .npz file")
     if not path.is_file():
         raise LoggedDataError(f"{path}: no such file")
     try:
-        with path.open("rb") as handle:
-            magic = handle.read(6)
+        with path.open("rb") as handle:  # our handle, so a failed np.load leaves no file open
+            arrays, pi_e_key = _read_arrays(path, handle, policy)
     except OSError as exc:
         raise LoggedDataError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    pi_e = arrays.pop(pi_e_key)
+    try:
+        return LoggedBanditData(
+            action=arrays["action"],
+            reward=arrays["reward"],
+            pscore=arrays["pscore"],
+            position=arrays.get("position"),
+            pi_e=pi_e,
+            q_hat=arrays.get("q_hat"),
+            pi_b=arrays.get("pi_b"),
+            n_actions=_infer_n_actions(arrays, pi_e),
+        )
+    except LoggedDataError as exc:
+        raise LoggedDataError(f"{path}: {exc}") from None
+
+
+def _read_arrays(path: Path, handle: BinaryIO, policy: str | None) -> tuple[dict[str, np.ndarray], str]:
+    magic = handle.read(6)
     if magic == b"\x93NUMPY":
         raise LoggedDataError(
             f"{path}: holds a single .npy array, expected an .npz archive with action, reward, pscore, pi_e"
         )
     if not magic.startswith(b"PK"):
         raise LoggedDataError(f"{path}: not an .npz archive (no zip signature at the start of the file)")
+    handle.seek(0)
     try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        archive = np.load(handle, allow_pickle=False)
+    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise LoggedDataError(f"{path}: not a readable .npz archive ({exc})") from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile):  # pragma: no cover - guarded by the magic check
-        raise LoggedDataError(f"{path}: expected an .npz archive with action, reward, pscore and pi_e")
     with archive:
         keys = set(archive.files)
         pi_e_key = _pi_e_key(path, keys, policy)
@@ -216,22 +236,9 @@ def load_npz(path: str | Path, *, policy: str | None = None) -> LoggedBanditData
         for key in wanted:
             try:
                 arrays[key] = archive[key]
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            except (ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
                 raise LoggedDataError(f"{path}: array {key!r} cannot be read ({exc})") from exc
-    pi_e = arrays.pop(pi_e_key)
-    try:
-        return LoggedBanditData(
-            action=arrays["action"],
-            reward=arrays["reward"],
-            pscore=arrays["pscore"],
-            position=arrays.get("position"),
-            pi_e=pi_e,
-            q_hat=arrays.get("q_hat"),
-            pi_b=arrays.get("pi_b"),
-            n_actions=_infer_n_actions(arrays, pi_e),
-        )
-    except LoggedDataError as exc:
-        raise LoggedDataError(f"{path}: {exc}") from None
+    return arrays, pi_e_key
 
 
 def _pi_e_key(path: Path, keys: set[str], policy: str | None) -> str:
