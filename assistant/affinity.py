@@ -32,6 +32,7 @@ from assistant.constraints import Constraints
 from assistant.history import FeedbackRecorder, HistoryError, HistoryStore, ListeningSignals, genre_shares
 from assistant.retrieval import CANDIDATE_THRESHOLD, Retriever
 from assistant.state import HistorySummary
+from nlu.linking import name_key
 
 __all__ = [
     "MODEL_DIR",
@@ -58,7 +59,10 @@ MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "affinity"
 ARTIST_SHARE = 0.5
 """Weight of a play of a track the catalogue lacks, spread over the catalogue tracks of its artist."""
 OWN_WEIGHT = 1.0
-"""How much a person's own verdict on a track moves it (in standard deviations of the model's scores)."""
+"""How far a person's own liking of a track lifts it (in standard deviations of the model's scores)."""
+OWN_NEGATIVE_WEIGHT = 3.0
+"""How far their own rejection of a track sinks it: a track someone turned down should not come back
+just because people with similar taste like it."""
 MIN_COVERAGE = 0.9
 """A trained model is used only if it knows at least this share of the catalogue's tracks."""
 
@@ -104,7 +108,9 @@ def _standardize(x: np.ndarray) -> np.ndarray:
 def affinity_from_scores(scores: np.ndarray, own: np.ndarray) -> np.ndarray:
     """Affinity in [0, 1]: percentile rank of the model's score with the person's own verdicts folded in
     (`own` = user_vector: positive for played through / liked, negative for skipped / rejected)."""
-    combined = _standardize(np.asarray(scores, dtype=np.float64)) + OWN_WEIGHT * np.tanh(own)
+    verdict = np.tanh(own)
+    verdict *= np.where(verdict < 0, OWN_NEGATIVE_WEIGHT, OWN_WEIGHT)
+    combined = _standardize(np.asarray(scores, dtype=np.float64)) + verdict
     order = np.argsort(combined, kind="stable")
     ranks = np.empty(len(combined))
     ranks[order] = np.arange(len(combined))
@@ -401,31 +407,31 @@ def save_models(
     cf: ItemCF,
     mf: ImplicitALS,
     default: str,
-    blend_weight: float,
+    blend_weights: dict[str, float],
     info: dict[str, Any],
 ) -> list[Path]:
     """Write cf.npz, mf.npz (plain arrays, no pickle) and models.json (which is the default, and why)."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    ids = np.array([t.id for t in catalog.tracks])
+    keys = _track_keys(catalog)
     assert cf.neighbours_ is not None and cf.similarity_ is not None and mf.item_factors_ is not None
     np.savez_compressed(
         out / "cf.npz",
-        track_ids=ids,
+        track_keys=keys,
         neighbours=cf.neighbours_.astype(np.int32),
-        similarity=cf.similarity_.astype(np.float16),
+        similarity=cf.similarity_.astype(np.float32),
         shrinkage=np.array(cf.shrinkage),
     )
     np.savez_compressed(
         out / "mf.npz",
-        track_ids=ids,
+        track_keys=keys,
         item_factors=mf.item_factors_.astype(np.float32),
         regularization=np.array(mf.regularization),
         alpha=np.array(mf.alpha),
     )
     meta = {
         "default": default,
-        "blend_weight": blend_weight,
+        "blend_weights": blend_weights,
         "catalog": catalog.name,
         "catalog_fingerprint": catalog_fingerprint(catalog),
         **info,
@@ -434,16 +440,22 @@ def save_models(
     return [out / "cf.npz", out / "mf.npz", out / "models.json"]
 
 
-def _aligned(stored_ids: np.ndarray, catalog: Catalog) -> tuple[np.ndarray, float]:
+def _track_keys(catalog: Catalog) -> np.ndarray:
+    """Identity of each track for stored models: id, artist and title, so a regenerated catalogue that
+    reuses ids for other music does not inherit what was learned about the old tracks."""
+    return np.array([f"{t.id}\t{name_key(t.artist)}\t{name_key(t.title)}" for t in catalog.tracks])
+
+
+def _aligned(stored_keys: np.ndarray, catalog: Catalog) -> tuple[np.ndarray, float]:
     """For each catalogue track, its row in the stored arrays (-1 if unknown), and the share known."""
-    position = {str(t): i for i, t in enumerate(stored_ids)}
-    rows = np.array([position.get(t.id, -1) for t in catalog.tracks], dtype=np.int64)
+    position = {str(k): i for i, k in enumerate(stored_keys)}
+    rows = np.array([position.get(k, -1) for k in _track_keys(catalog)], dtype=np.int64)
     return rows, float((rows >= 0).mean())
 
 
 def _load_cf(path: Path, catalog: Catalog) -> ItemCF | None:
     with np.load(path, allow_pickle=False) as data:
-        rows, coverage = _aligned(data["track_ids"], catalog)
+        rows, coverage = _aligned(data["track_keys"], catalog)
         if coverage < MIN_COVERAGE:
             return None
         neighbours = data["neighbours"]
@@ -464,7 +476,7 @@ def _load_cf(path: Path, catalog: Catalog) -> ItemCF | None:
 
 def _load_mf(path: Path, catalog: Catalog) -> ImplicitALS | None:
     with np.load(path, allow_pickle=False) as data:
-        rows, coverage = _aligned(data["track_ids"], catalog)
+        rows, coverage = _aligned(data["track_keys"], catalog)
         if coverage < MIN_COVERAGE:
             return None
         factors = data["item_factors"].astype(np.float64)
@@ -511,7 +523,7 @@ def load_affinity_model(
             )
         return content
     if name.endswith("+content"):
-        return BlendAffinity(model, content, float(meta.get("blend_weight", 0.5)))
+        return BlendAffinity(model, content, float(meta.get("blend_weights", {}).get(name, 0.5)))
     return model
 
 
@@ -548,8 +560,8 @@ class Personalizer:
 
     def profile(self, user: str | None) -> tuple[np.ndarray | None, HistorySummary]:
         """(affinity or None, summary) for the profile; (None, empty summary) for a cold start."""
-        if not user:
-            return None, HistorySummary()
+        if not user or not self.store.path.exists():
+            return None, HistorySummary()  # nothing stored yet: do not create a database just to read it
         try:
             key = self.store.user_hash(user)
             version = self.store.version(user)

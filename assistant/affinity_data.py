@@ -20,6 +20,7 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,9 @@ __all__ = [
     "Taste",
     "artist_scenes",
     "evaluate",
+    "evaluate_shipped",
     "held_out",
+    "machine_line",
     "random_taste",
     "run_experiment",
     "synthetic_histories",
@@ -358,9 +361,23 @@ class Experiment:
     validation: list[ModelResult]
     test: list[ModelResult]
     default: str
-    blend_weight: float
+    blend_weights: dict[str, float]
+    """Content's weight in each blend, as tuned."""
     cf: Any
     mf: Any
+
+    def summary(self) -> str:
+        sizes = self.sizes
+        trained = (
+            f"trained on {sizes['train']} synthetic listeners, tuned on {sizes['validation']}"
+            if sizes.get("validation")
+            else "the shipped models (assets/affinity)"
+        )
+        return (
+            f"Affinity on held-out plays, catalogue {self.catalog!r}, seed {self.seed}: {sizes['test']} "
+            "test listeners no model saw; input = their earlier ~80 % of plays, targets = tracks new to them "
+            f"that they played through later. Models: {trained}. Default model: {self.default}."
+        )
 
     def table(self) -> str:
         """The test results as a Markdown table."""
@@ -434,11 +451,7 @@ def run_experiment(
         signals_matrix,
     )
 
-    train_rng, valid_rng, test_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
-    log(f"generating listening histories: {n_train} training, {n_valid} validation, {n_test} test listeners")
-    train = synthetic_histories(catalog, n_train, train_rng)
-    valid = held_out(synthetic_histories(catalog, n_valid, valid_rng), catalog)
-    test = held_out(synthetic_histories(catalog, n_test, test_rng), catalog)
+    train, valid, test = _populations(catalog, seed, n_train, n_valid, n_test, log)
     X = signals_matrix([h.signals(catalog) for h in train], catalog)
 
     def fitted(model: Any) -> tuple[Any, float]:
@@ -489,7 +502,7 @@ def run_experiment(
         results.append(
             ModelResult(r.name, r.config, evaluate(r.model, test, catalog), r.model, r.fit_seconds)
         )
-    blend_weight = chosen.model.weight if chosen.name.endswith("+content") else 0.5
+    blend_weights = {r.name: float(r.model.weight) for r in finalists if r.name.endswith("+content")}
     return Experiment(
         catalog.name,
         seed,
@@ -497,7 +510,74 @@ def run_experiment(
         validation,
         results,
         chosen.name,
-        float(blend_weight),
+        blend_weights,
         best_cf.model,
         best_mf.model,
+    )
+
+
+def _populations(
+    catalog: Catalog, seed: int, n_train: int, n_valid: int, n_test: int, log: Callable[[str], None]
+) -> tuple[list[SyntheticHistory], list[HeldOut], list[HeldOut]]:
+    """The three populations of an experiment, each from its own stream of `seed`, so that scoring the
+    shipped models later sees exactly the test listeners of the run that trained them."""
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
+    log(f"generating listening histories: {n_train} training, {n_valid} validation, {n_test} test listeners")
+    train = synthetic_histories(catalog, n_train, streams[0])
+    valid = held_out(synthetic_histories(catalog, n_valid, streams[1]), catalog) if n_valid else []
+    test = held_out(synthetic_histories(catalog, n_test, streams[2]), catalog)
+    return train, valid, test
+
+
+def evaluate_shipped(
+    catalog: Catalog,
+    *,
+    seed: int = 0,
+    n_train: int = 2000,
+    n_test: int = 1000,
+    directory: str | None = None,
+    log: Callable[[str], None] = lambda _message: None,
+) -> Experiment:
+    """Score the shipped models (assets/affinity) on the test listeners of `run_experiment(seed)`; the
+    popularity baseline is counted on that run's training population."""
+    import json
+
+    from assistant.affinity import MODEL_DIR, PopularityAffinity, load_affinity_model, signals_matrix
+
+    train, _valid, test = _populations(catalog, seed, n_train, 0, n_test, log)
+    popularity = PopularityAffinity(catalog).fit(signals_matrix([h.signals(catalog) for h in train], catalog))
+    folder = MODEL_DIR if directory is None else directory
+    meta_path = MODEL_DIR / "models.json" if directory is None else Path(directory) / "models.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    default = str(meta.get("default", "content"))
+    results = [ModelResult("popularity", "plays per track in the training population", {}, popularity)]
+    for name in ("cf", "mf", "cf+content", "mf+content", "content"):
+        model = load_affinity_model(catalog, name, folder, warn=log)
+        if model.name != name:
+            log(f"  {name}: not available for this catalogue; left out")
+            continue
+        results.append(ModelResult(name, str(meta.get("configs", {}).get(name, "")), {}, model))
+    for r in results:
+        r.metrics = evaluate(r.model, test, catalog)
+    models = {r.name: r.model for r in results}
+    return Experiment(
+        catalog.name,
+        seed,
+        {"train": n_train, "validation": 0, "test": len(test)},
+        [],
+        results,
+        default,
+        {k: float(v) for k, v in meta.get("blend_weights", {}).items()},
+        models.get("cf"),
+        models.get("mf"),
+    )
+
+
+def machine_line() -> str:
+    import os
+    import platform
+
+    return (
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, {platform.platform()}"
     )

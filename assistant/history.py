@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,12 @@ LIKE_WEIGHT = 3.0
 """Accepted in a conversation: the strongest evidence the app ever gets."""
 REJECT_WEIGHT = -2.0
 MAX_MS_PLAYED = 24 * 3600 * 1000
+
+
+@lru_cache(maxsize=1 << 16)
+def _key(name: str) -> str:
+    """name_key, memoized: a history repeats the same artists and titles many times over."""
+    return name_key(name)
 
 
 def play_weights(ms_played: np.ndarray, duration_ms: np.ndarray | None = None) -> np.ndarray:
@@ -800,7 +807,7 @@ class HistoryStore:
         catalog: Catalog | None,
         import_id: int | None,
     ) -> tuple[Any, ...]:
-        a_key, t_key = name_key(play.artist), name_key(play.title)
+        a_key, t_key = _key(play.artist), _key(play.title)
         track_id = None
         if keys is not None and catalog is not None:
             i = keys.ids.get(play.track_id, -1) if play.track_id else -1
@@ -838,7 +845,7 @@ class HistoryStore:
         db = self.connect()
         uid = self._user_id(user, create=True)
         rows = [
-            (uid, p.timestamp, p.artist, p.title, name_key(p.artist), name_key(p.title), p.track_id,
+            (uid, p.timestamp, p.artist, p.title, _key(p.artist), _key(p.title), p.track_id,
              p.ms_played, source)
             for p in plays
         ]  # fmt: skip

@@ -7,6 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from assistant.retrieval import Retriever
 from nlu.linking import EntityLinker
 from nlu.loader import make_understander
 from nlu.meaning import Understander
+
+if TYPE_CHECKING:
+    from assistant.affinity import Personalizer
 
 __all__ = ["Session", "add_common_options", "build_session", "data_home", "fail"]
 
@@ -79,6 +83,9 @@ class Session:
     seed: int
     user: str | None = None
     retriever: Retriever | None = None
+    personalizer: Personalizer | None = None
+    """Listening history of --user profiles: affinity and summary in, likes and rejections out."""
+    record_history: bool = True
     _count: int = 0
 
     def new_conversation(self, emit: object = None) -> DialogueManager:
@@ -90,6 +97,11 @@ class Session:
         rng = np.random.default_rng([self.seed, self._count])
         self._count += 1
         sinks = [s for s in (self.log, emit) if s is not None]
+        affinity, history = None, None
+        if self.personalizer is not None and self.user:
+            affinity, history = self.personalizer.profile(self.user)  # (None, empty) for a cold start
+            if self.record_history:
+                sinks.append(self.personalizer.recorder(self.user))
         return DialogueManager(
             self.catalog,
             self.understander,
@@ -97,6 +109,8 @@ class Session:
             rng,
             emit=fan_out(*sinks) if sinks else None,  # type: ignore[arg-type]
             user=self.user,
+            affinity=affinity,
+            history=history,
             seed=self.seed,
         )
 
@@ -107,6 +121,12 @@ def build_session(args: argparse.Namespace) -> Session:
     log = None
     if not args.no_log:
         log = LogStore(args.log or data_home() / "tunetalk.db", log_text=args.log_text)
+    personalizer = None
+    if args.user:
+        from assistant.affinity import Personalizer
+        from assistant.history import HistoryStore
+
+        personalizer = Personalizer(HistoryStore(data_home() / "history.db"), catalog)
     return Session(
         catalog,
         make_understander(args.nlu, EntityLinker.for_catalog(catalog)),
@@ -114,6 +134,8 @@ def build_session(args: argparse.Namespace) -> Session:
         log,
         args.seed,
         args.user,
+        personalizer=personalizer,
+        record_history=not args.no_log,
     )
 
 
