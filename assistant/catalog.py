@@ -192,9 +192,20 @@ def _parse_year(raw: str) -> int:
     return int(head)
 
 
+def _number(raw: str | None, column: str) -> float:
+    """A finite number, or a ValueError that names the column and the value."""
+    try:
+        value = float(raw if raw is not None else "")
+    except ValueError:
+        raise ValueError(f"{column}={raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{column}={raw!r} is not a finite number")
+    return value
+
+
 def _parse_unit(raw: str, column: str, low: float = 0.0, high: float = 1.0) -> float:
-    value = float(raw)
-    if math.isnan(value) or not low <= value <= high:
+    value = _number(raw, column)
+    if not low <= value <= high:
         raise ValueError(f"{column}={raw!r} is outside {low}..{high}")
     return value
 
@@ -204,13 +215,13 @@ def _track_from_row(row: dict[str, str]) -> Track:
         value = (row.get(key) or "").strip()
         if not value or value == "NA":
             raise ValueError(f"{key} is empty or NA")
-    tempo = float(row["tempo"])
-    if math.isnan(tempo) or tempo < 0 or tempo > 300:
+    tempo = _number(row["tempo"], "tempo")
+    if tempo < 0 or tempo > 300:
         raise ValueError(f"tempo={row['tempo']!r} is outside 0..300")
     extras = {}
     for column, default in OPTIONAL_NUMERIC.items():
         raw = (row.get(column) or "").strip()
-        extras[column] = float(raw) if raw and raw != "NA" else default
+        extras[column] = _number(raw, column) if raw and raw != "NA" else default
     genre = (row.get("playlist_genre") or "").strip().lower()
     subgenre = (row.get("playlist_subgenre") or "").strip().lower() or genre
     if not genre:
@@ -247,9 +258,23 @@ def load_catalog(path: str | Path | None = None, *, max_bad_rows: float = 0.05) 
     if not path.exists():
         raise CatalogError(f"{path}: no such catalogue file")
     try:
-        handle = path.open(newline="", encoding="utf-8", errors="replace")
+        with path.open("rb") as raw:
+            head = raw.read(4096)
+        # utf-8-sig: a spreadsheet's byte-order mark must not hide the first column name.
+        handle = path.open(newline="", encoding="utf-8-sig", errors="replace")
     except OSError as exc:
         raise CatalogError(f"{path}: cannot open: {exc.strerror}") from exc
+    if not head.strip():
+        handle.close()
+        raise CatalogError(
+            f"{path}: the file is empty; expected a CSV whose first line names the columns "
+            f"({', '.join(REQUIRED_COLUMNS)}, ...)"
+        )
+    if b"\x00" in head or head.decode("utf-8", errors="replace").count("\ufffd") > len(head) // 10:
+        handle.close()
+        raise CatalogError(
+            f"{path}, line 1: binary data, not a CSV text file; expected the Spotify audio-features layout"
+        )
     merged: dict[str, Track] = {}
     extra_genres: dict[str, set[str]] = {}
     bad: list[tuple[int, str]] = []

@@ -325,7 +325,7 @@ class ChordPart(NamedTuple):
 
 CHORD_TABLE = """
 power       power       chord ring  x............... x.......x....... x.x.x.x.x.x.x.x. xxxxxxxxxxxxxxxx
-strum       guitar      chord ring  x............... x...x...x...x... x.x.x.x.x.x.x.x. x.xxx.xxx.xxx.xx
+strum       guitar      chord ring  x.......x....... x...x...x...x... x.x.x.x.x.x.x.x. x.xxx.xxx.xxx.xx
 nylon       nylon       chord ring  x.......x....... x..x..x...x..x.. x..x..x...x..x.. x.xx.x.x.xx.x.x.
 slide       guitar      arp   ring  x.......x....... x...x...x...x... x.x.x.x.x.x.x.x. x.x.x.x.x.x.x.x.
 comp        piano       chord ring  x............... x.....x......... x..x....x.x..... x..x..x..x.x..x.
@@ -806,7 +806,8 @@ def _render_lead(mix: _Mix, plan: ClipPlan, palette: Palette, bars: int, rng: np
     scale = MINOR_SCALE if plan.minor else MAJOR_SCALE
     per_bar = (2, 4, 6, 8)[plan.level]
     grid = STEPS // per_bar if per_bar in (2, 4, 8) else None
-    register = 67 if palette.lead not in ("strings", "harp") else 64
+    # The tonic's octave: C4 (60) up to B4, so melodies sit around the top of the treble staff.
+    home = 60 + plan.tonic
     degree = 0
     for bar in range(bars):
         root, quality = plan.progression[bar % len(plan.progression)]
@@ -824,7 +825,7 @@ def _render_lead(mix: _Mix, plan: ClipPlan, palette: Palette, bars: int, rng: np
             if step % 4 == 0:  # strong beats land on a chord tone
                 while pitch % 12 not in chord:
                     pitch -= 1
-            note = register + (plan.tonic + pitch) % 12 + 12 * (pitch // 12)
+            note = home + pitch
             nxt = steps[i + 1] if i + 1 < len(steps) else STEPS
             length = (nxt - step) * plan.seconds_per_step * 0.9
             at = _step_time(plan, palette.swing, bar, step)
