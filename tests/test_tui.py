@@ -77,7 +77,7 @@ async def test_a_request_gets_a_reply_and_the_why_panel_names_the_chosen_prompt(
         assert f"turn 2 · chose {chosen}" in why
         assert f"▸ {chosen}" in why
         assert "knows  upbeat music" in why
-        assert "tracks · best" in why
+        assert " fit · best match " in why
 
 
 @pytest.mark.asyncio
@@ -169,7 +169,8 @@ async def test_in_a_station_skip_moves_on_and_the_end_of_a_track_plays_the_next(
         await until_sample(pilot)
         await converse(pilot, ["yes"])
         station = app._station
-        assert len(station) > 2 and app.deck.clip.track.id == station[0].id
+        assert len(station) > 2
+        assert app.deck.clip is not None and app.deck.clip.track.id == station[0].id
 
         await pilot.click("#np-skip")
         await settle(pilot)
@@ -188,6 +189,7 @@ async def test_quitting_mid_conversation_logs_it_unfinished_and_closes_the_log(t
     async with app.run_test() as pilot:
         await settle(pilot)
         await converse(pilot, OPENING[:2])
+        assert app.session is not None
         log = app.session.log
         await pilot.press("ctrl+q")
     assert log._db is None, "the log was left open"
@@ -203,7 +205,8 @@ async def test_typing_after_the_end_starts_a_new_conversation(tiny_catalog, tmp_
         await converse(pilot, ["yes"])
         first = app.manager
         await converse(pilot, ["jazz"])
-        assert app.manager is not first and app.manager.state.turn == 1
+        assert app.manager is not None and app.manager is not first
+        assert app.manager.state.turn == 1
         assert app.transcript.messages[-3:-1] == ["New conversation.", "you: jazz"]
         assert app.now_playing.border_title in ("Now playing · station", "Sample")
         await pilot.press("ctrl+q")

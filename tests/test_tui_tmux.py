@@ -63,9 +63,16 @@ class Terminal:
         self._tmux("kill-server")
 
 
+def _shows(text: str) -> Callable[[str], bool]:
+    return lambda screen: text in screen
+
+
 def test_a_whole_conversation_in_a_real_terminal_ends_in_playback(tmp_path):
+    # The shell tmux starts may export the pane's size from before tmux applied -x/-y, and Textual would
+    # believe COLUMNS/LINES over the terminal itself: drop them.
+    home = shlex.quote(str(tmp_path))
     command = (
-        f"cd {shlex.quote(str(ROOT))} && exec env TUNETALK_HOME={shlex.quote(str(tmp_path))} "
+        f"cd {shlex.quote(str(ROOT))} && exec env -u COLUMNS -u LINES TUNETALK_HOME={home} "
         f"{shlex.quote(sys.executable)} main.py --no-log --no-audio --seed 1"
     )
     terminal = Terminal(command)
@@ -76,8 +83,10 @@ def test_a_whole_conversation_in_a_real_terminal_ends_in_playback(tmp_path):
         screen = ""
         for turn, line in enumerate([*OPENING, *["yes"] * 6], start=1):
             terminal.send(line, "Enter")
-            screen = terminal.wait_for(lambda s, t=turn: f"turn {t} ·" in s, f"the reply to turn {turn}")
+            screen = terminal.wait_for(_shows(f"turn {turn} ·"), f"the reply to turn {turn}")
             if "Now playing · station" in screen:
+                # The transcript line is mounted a frame after the panels change.
+                screen = terminal.wait_for(_shows("Conversation ended (accepted)"), "the closing line")
                 break
         else:
             raise AssertionError(f"no music after {turn} turns; the screen was:\n{screen}")

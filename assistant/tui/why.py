@@ -94,7 +94,7 @@ def explain(
         lines.append(_row("any", ", ".join(sorted(state.unknown))))
     if state.candidates is not None:
         stats = state.candidates
-        lines.append(_row("fit", f"{stats.n_candidates:,} tracks · best {stats.top_match:.2f}"))
+        lines.append(_row("tracks", f"{stats.n_candidates:,} fit · best match {stats.top_match:.2f}"))
     if decided is not None and decided.probabilities:
         title = decided.policy or "policy"
         if decided.turn != state.turn:
