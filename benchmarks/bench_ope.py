@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,10 @@ def naive_bootstrap(data: LoggedBanditData, n_bootstrap: int) -> None:
     np.quantile(values, [0.025, 0.975], axis=0)
 
 
+def point_estimates(data: LoggedBanditData) -> list[float]:
+    return [e.estimate(data) for e in default_estimators()]
+
+
 def timed(fn: Callable[[], object], repeats: int) -> list[float]:
     fn()  # warm-up: caches of per-round arrays, BLAS start-up
     times = []
@@ -116,8 +121,8 @@ def main() -> int:
         start = time.perf_counter()
         data = make()
         prepared = time.perf_counter() - start
-        times = timed(lambda d=data: evaluate(d, n_bootstrap=args.bootstrap, random_state=0), args.repeats)
-        points = timed(lambda d=data: [e.estimate(d) for e in default_estimators()], args.repeats)
+        times = timed(partial(evaluate, data, n_bootstrap=args.bootstrap, random_state=0), args.repeats)
+        points = timed(partial(point_estimates, data), args.repeats)
         print(
             f"{label:<30} n={data.n_rounds:,}: report median {statistics.median(times) * 1000:7.1f} ms "
             f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}); point estimates alone "

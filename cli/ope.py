@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 NAME = "ope"
-HELP = "estimate a policy's value from logged bandit data (.npz): IPW, SNIPW, DM, DR, SNDR with 95% CIs"
+HELP = "estimate a policy's value from logged bandit data (.npz): IPW, SNIPW, DM, DR, SNDR with bootstrap CIs"
 ORDER = 70
 
 

@@ -202,6 +202,16 @@ def test_without_bootstrap_intervals_are_null() -> None:
     assert report.to_dict()["estimates"]["ipw"] == {"value": 1.25, "ci": [None, None]}
 
 
+def test_policy_that_never_takes_a_logged_action() -> None:
+    data = hand_data(action=np.zeros(4, dtype=int), pscore=np.full(4, 0.5), pi_e=np.array([[0.0], [1.0]]))
+    report = evaluate(data, n_bootstrap=100, random_state=0)
+    assert report.estimates["ipw"][0] == 0.0
+    assert math.isnan(report.estimates["snipw"][0])
+    assert report.to_dict()["estimates"]["snipw"] == {"value": None, "ci": [None, None]}
+    assert "SNIPW is undefined (pi_e gives no weight to any logged action)" in report.warnings
+    assert report.diagnostics["ess"] == 0.0
+
+
 def test_estimator_names_must_be_distinct() -> None:
     with pytest.raises(ValueError, match="repeated: ipw"):
         evaluate(hand_data(), [InverseProbabilityWeighting(), InverseProbabilityWeighting(clip=2.0)])
@@ -591,3 +601,10 @@ def test_cli_missing_file(tmp_path: Path) -> None:
         2,
         f"tunetalk: {tmp_path / 'absent.npz'}: no such file",
     )
+
+
+def test_cli_help() -> None:
+    result = run_ope("--help")
+    assert result.returncode == 0, result.stderr
+    for option in ("--json", "--bootstrap N", "--seed", "--clip LAMBDA", "--policy NAME"):
+        assert option in result.stdout

@@ -112,7 +112,7 @@ class LoggedBanditData:
             _check_distribution("pi_b", pi_b, "per_round")
             _check_pi_b_matches_pscore(pi_b, action, position, pscore)
 
-        for name, array in (
+        validated: tuple[tuple[str, np.ndarray | None], ...] = (
             ("action", action),
             ("reward", reward),
             ("pscore", pscore),
@@ -120,10 +120,11 @@ class LoggedBanditData:
             ("pi_e", pi_e),
             ("q_hat", q_hat),
             ("pi_b", pi_b),
-        ):
-            if array is not None:
-                array.setflags(write=False)
-            object.__setattr__(self, name, array)
+        )
+        for name, value in validated:
+            if value is not None:
+                value.setflags(write=False)
+            object.__setattr__(self, name, value)
 
     @property
     def n_rounds(self) -> int:
@@ -349,7 +350,7 @@ def _pi_e_layout(pi_e: np.ndarray, n: int, n_actions: int) -> tuple[str, int]:
 
 
 def _check_per_round_shape(name: str, array: np.ndarray, n: int, n_actions: int, n_positions: int) -> None:
-    allowed = [(n, n_actions, n_positions)]
+    allowed: list[tuple[int, ...]] = [(n, n_actions, n_positions)]
     if n_positions == 1:
         allowed.insert(0, (n, n_actions))
     if array.shape not in allowed:
