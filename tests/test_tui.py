@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from textual.widgets import Input
 
+from assistant.actions import Action
 from assistant.catalog import CatalogError
 from assistant.phrasing import WELCOME
+from assistant.policy import PolicyOutput
 from assistant.tui.help import HelpScreen
 from assistant.tui.playback import AudioSetup, DeviceClipPlayer
 from assistant.tui.why import ACTION_LABELS
@@ -27,6 +29,7 @@ from tests.test_tui_support import (
     make_app,
     settle,
     text_of,
+    tiny_session,
     type_line,
     until_sample,
 )
@@ -180,6 +183,40 @@ async def test_in_a_station_skip_moves_on_and_the_end_of_a_track_plays_the_next(
         await pilot.pause(0.2)
         await settle(pilot)
         assert text_of(app, "#np-title") == station[2].title
+
+
+class ScriptedPolicy:
+    """Plays a sample first, then asks the mood question: what a learned policy may well do."""
+
+    name = "scripted"
+
+    def __init__(self) -> None:
+        self.script = [Action.PLAY_SAMPLE, Action.MOOD_QUESTION]
+
+    def decide(self, state, available, features) -> PolicyOutput:
+        wanted = self.script.pop(0) if self.script else available[0]
+        action = wanted if wanted in available else available[0]
+        return PolicyOutput({a: float(a is action) for a in available}, {action: 1.0})
+
+
+@pytest.mark.asyncio
+async def test_when_the_assistant_moves_on_to_a_question_the_sample_stops(tiny_catalog):
+    def load():
+        session = tiny_session(tiny_catalog)
+        session.policy = ScriptedPolicy()
+        return session
+
+    app = make_app(tiny_catalog, load=load)
+    async with app.run_test(notifications=True) as pilot:
+        await settle(pilot)
+        await converse(pilot, ["help me find music"])
+        assert app.now_playing.border_title == "Sample"
+        await converse(pilot, ["something older"])
+        assert "chose mood question" in str(app.why.content)
+        assert "scripted" in str(app.why.content)
+        assert text_of(app, "#np-title") == "Nothing playing"
+        await pilot.press("ctrl+l")
+        assert app.transcript.messages[-1].startswith("tunetalk: "), "no 'yes' sent to a question"
 
 
 # -- ends and new beginnings --------------------------------------------------------------------------

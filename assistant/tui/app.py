@@ -307,6 +307,8 @@ class TuneTalkApp(App[None]):
             self._conversation_over(reply)
         elif reply.action == Action.PLAY_SAMPLE and reply.sample is not None:
             self._play(reply.sample, "sample")
+        elif self._mode == "sample" and reply.action not in ("repeat", "confirm"):
+            self._stop_music()  # the assistant moved on to a question: that sample is no longer asked about
         self._next()
 
     def on_step_failed(self, message: StepFailed) -> None:
@@ -422,8 +424,16 @@ class TuneTalkApp(App[None]):
         self.now_playing.set_progress(self.deck.position, self.deck.duration, playing=self.deck.playing)
 
     def _awaiting_answer(self) -> bool:
+        """A sample is playing and the assistant's last question was about it."""
         m = self.manager
-        return self._mode == "sample" and m is not None and not m.done
+        clip = self.deck.clip
+        return (
+            self._mode == "sample"
+            and m is not None
+            and not m.done
+            and m.state.current_sample is not None
+            and (clip is None or clip.track.id == m.state.current_sample)
+        )
 
     # -- actions ----------------------------------------------------------------------------------
     def action_like(self) -> None:
