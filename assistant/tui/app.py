@@ -159,7 +159,6 @@ class TuneTalkApp(App[None]):
         self._station_index = 0
         self._clip_token = 0
         self._loaded_track_id: str | None = None
-        self._started = time.perf_counter()
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
