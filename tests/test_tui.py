@@ -280,6 +280,20 @@ async def test_a_catalogue_that_fails_to_load_is_explained_and_quitting_reports_
     assert app.return_code == 2
 
 
+@pytest.mark.asyncio
+async def test_a_log_that_cannot_be_written_is_a_warning_on_screen_not_lost(tiny_catalog, tmp_path):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the log's folder should be")
+    app = make_app(tiny_catalog, log_path=blocked / "log.db")
+    async with app.run_test(notifications=True) as pilot:
+        await settle(pilot)
+        await converse(pilot, OPENING[:1])
+        await pilot.pause(0.1)
+        assert app.transcript.messages[-1].startswith("tunetalk: "), "the conversation goes on"
+        warnings = [n.message for n in app._notifications if n.severity == "warning"]
+        assert any("could not write the conversation log" in w for w in warnings), warnings
+
+
 # -- keys, help, look ---------------------------------------------------------------------------------
 @pytest.mark.asyncio
 async def test_like_and_skip_with_nothing_playing_say_so_instead_of_sending(tiny_catalog):

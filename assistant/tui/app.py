@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -183,6 +183,9 @@ class TuneTalkApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # The engine's parts report trouble on stderr ("could not write the conversation log ..."); in a
+        # full-screen app that would be lost, so it becomes a notification instead.
+        self.begin_capture_print(self, stdout=False, stderr=True)
         self.transcript.add("assistant", WELCOME)
         self.entry.focus()
         self._build_session()
@@ -282,6 +285,11 @@ class TuneTalkApp(App[None]):
         self._audio_ready.set()
         self.now_playing.set_audio(message.setup.live, message.setup.reason)
         self.status.audio = "audio on" if message.setup.live else "audio off"
+
+    def on_print(self, event: events.Print) -> None:
+        text = event.text.strip()
+        if text:
+            self.notify(text.removeprefix("tunetalk: "), severity="warning", timeout=8)
 
     def on_engine_event(self, message: EngineEvent) -> None:
         event = message.event
@@ -498,8 +506,12 @@ class TuneTalkApp(App[None]):
         self.deck.stop()
         if self.audio is not None:
             self.audio.close()
-        if self.session is not None and self.session.log is not None:
-            self.session.log.close()
+        if self.session is not None:
+            if self.session.log is not None:
+                self.session.log.close()
+            personalizer = getattr(self.session, "personalizer", None)  # --user: listening history
+            if personalizer is not None:
+                personalizer.store.close()
 
     def on_unmount(self) -> None:
         self.shutdown()
