@@ -136,7 +136,8 @@ def _show(args: argparse.Namespace, store: object, catalog: object) -> int:
     if o.top_artists:
         print("  top artists: " + ", ".join(f"{a} ({n})" for a, n in o.top_artists))
     if o.top_genres:
-        print("  top genres: " + ", ".join(f"{g} {share:.0%}" for g, share in o.top_genres))
+        shown = [(g, share) for g, share in o.top_genres if share >= 0.005]
+        print("  top genres: " + ", ".join(f"{g} {share:.0%}" for g, share in shown))
     personalizer = Personalizer(store, catalog)  # type: ignore[arg-type]
     affinity, _summary = personalizer.profile(args.user)
     pair = history_genre_pair(Retriever(catalog), Constraints(), affinity)  # type: ignore[arg-type]

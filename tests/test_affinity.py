@@ -236,3 +236,20 @@ def test_a_session_with_a_profile_personalizes_and_a_cold_start_still_works(
     assert cold.affinity is None and cold.state.history == HistorySummary()
     assert cold.step("something upbeat").text
     session.log.close()
+
+
+def test_the_shipped_models_cover_the_demo_catalogue_and_are_small(demo_catalog):
+    from assistant.affinity import MODEL_DIR
+
+    if not (MODEL_DIR / "models.json").exists():
+        pytest.skip("no trained affinity models in assets/affinity (scripts/train_affinity.py)")
+    meta = json.loads((MODEL_DIR / "models.json").read_text())
+    warnings: list[str] = []
+    model = load_affinity_model(demo_catalog, warn=warnings.append)
+    assert model.name == meta["default"] and not warnings, warnings
+    for path in MODEL_DIR.iterdir():
+        assert path.stat().st_size < 5 * 1024 * 1024, path
+    fan = listener(demo_catalog, Taste({"jazz": 1.0}, energy=0.3, era=1965))
+    affinity = user_affinity(fan.signals(demo_catalog), model, demo_catalog)
+    top = np.argsort(-affinity)[:10]
+    assert sum(demo_catalog.tracks[i].genre == "jazz" for i in top) >= 8
