@@ -48,6 +48,7 @@ __all__ = [
     "history_genre_pair",
     "history_summary",
     "load_affinity_model",
+    "profile_from_signals",
     "ranking_metrics",
     "save_models",
     "signals_matrix",
@@ -346,6 +347,17 @@ def history_summary(signals: ListeningSignals, catalog: Catalog) -> HistorySumma
     )
 
 
+def profile_from_signals(
+    signals: ListeningSignals, catalog: Catalog, model: AffinityModel
+) -> tuple[np.ndarray | None, HistorySummary]:
+    """(affinity or None, summary) for a history: what a DialogueManager takes as `affinity` and
+    `history`. The simulator calls it with `SyntheticHistory.signals(catalog)`; sessions go through
+    `Personalizer`, which reads the signals from the store and caches the result."""
+    if signals.empty:
+        return None, HistorySummary(n_plays=signals.n_plays)
+    return user_affinity(signals, model, catalog), history_summary(signals, catalog)
+
+
 def history_genre_pair(
     retriever: Retriever,
     constraints: Constraints,
@@ -572,11 +584,10 @@ class Personalizer:
         except (HistoryError, OSError) as exc:
             self._warn(f"listening history unavailable ({exc}); starting without it")
             return None, HistorySummary()
-        if signals is None or signals.empty:
-            profile = _Profile(version, None, HistorySummary(n_plays=signals.n_plays if signals else 0))
+        if signals is None:
+            profile = _Profile(version, None, HistorySummary())
         else:
-            affinity = user_affinity(signals, self.model, self.catalog)
-            profile = _Profile(version, affinity, history_summary(signals, self.catalog))
+            profile = _Profile(version, *profile_from_signals(signals, self.catalog, self.model))
         self._cache[key] = profile
         return profile.affinity, profile.summary
 

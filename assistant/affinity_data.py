@@ -202,7 +202,7 @@ def random_taste(catalog: Catalog, rng: np.random.Generator) -> Taste:
     in_taste = catalog.multi_genre[:, chosen].any(axis=1)
     anchor = int(rng.choice(np.flatnonzero(in_taste)))
     artist_pool = sorted({catalog.tracks[i].artist for i in np.flatnonzero(in_taste)})
-    n_fav = int(min(len(artist_pool), rng.integers(1, 5)))
+    n_fav = min(len(artist_pool), int(rng.integers(1, 5)))
     artists = tuple(str(a) for a in rng.choice(artist_pool, size=n_fav, replace=False))
     scene = rng.normal(size=SCENE_DIM)
     return Taste(

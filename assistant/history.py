@@ -190,7 +190,7 @@ class _CatalogKeys:
         tracks: dict[tuple[str, str], int] = {}
         for i, t in enumerate(catalog.tracks):
             tracks.setdefault((name_key(t.artist), name_key(t.title)), i)
-        artists = {}
+        artists: dict[str, int] = {}
         for a, name in enumerate(catalog.artist_names):
             artists.setdefault(name_key(name), a)
         return cls(tracks, artists, dict(catalog.index))
@@ -251,9 +251,10 @@ def signals_from_rows(
     ).astype(np.float64)
     n_likes = n_rejects = 0
     for track_id, kind in feedback:
-        i = keys.ids.get(track_id)
-        if i is None:
+        found = keys.ids.get(track_id)
+        if found is None:
             continue
+        i = found
         if kind == "like":
             track_weight[i] += LIKE_WEIGHT
             n_likes += 1

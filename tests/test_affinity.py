@@ -52,6 +52,18 @@ def listener(catalog: Catalog, taste: Taste, seed: int = 1):
     return synthetic_histories(catalog, 1, np.random.default_rng(seed), tastes=[taste])[0]
 
 
+def affinity_of(signals: ListeningSignals, model, catalog: Catalog) -> np.ndarray:
+    affinity = user_affinity(signals, model, catalog)
+    assert affinity is not None, "a listener with plays has affinity"
+    return affinity
+
+
+def pair(retriever: Retriever, constraints: Constraints, affinity: np.ndarray | None) -> set[str]:
+    found = history_genre_pair(retriever, constraints, affinity)
+    assert found is not None
+    return set(found)
+
+
 @pytest.mark.parametrize("name", ["cf", "mf", "content", "mf+content", "cf+content"])
 def test_a_listener_who_only_plays_jazz_gets_jazz_on_top(tiny_catalog, trained, name):
     jazz = listener(tiny_catalog, Taste({"jazz": 1.0}, energy=0.4, era=1995, era_width=30))
@@ -98,13 +110,13 @@ def test_ranking_metrics(scores, relevant, exclude, expected):
 def test_a_track_turned_down_in_conversations_falls_below_its_peers(tiny_catalog, trained, name):
     jazz = listener(tiny_catalog, Taste({"jazz": 1.0}, energy=0.5, sessions=2))
     signals = jazz.signals(tiny_catalog)
-    before = user_affinity(signals, trained[name], tiny_catalog)
+    before = affinity_of(signals, trained[name], tiny_catalog)
     unplayed = np.flatnonzero(signals.track_weight == 0)
     track = int(unplayed[np.argmax(before[unplayed])])  # the best discovery the model would offer
     weights = signals.track_weight.copy()
     weights[track] += 2 * REJECT_WEIGHT  # turned down in two conversations
     rejected = ListeningSignals(weights, signals.artist_weight, signals.n_plays, 0, 0, n_rejects=2)
-    after = user_affinity(rejected, trained[name], tiny_catalog)
+    after = affinity_of(rejected, trained[name], tiny_catalog)
     peers = [i for i in unplayed if tiny_catalog.tracks[i].genre == "jazz" and i != track]
     assert len(peers) >= 3 and before[track] > np.median(before[peers])
     assert after[track] < np.median(after[peers])
@@ -162,16 +174,16 @@ def test_als_folds_in_a_known_listener_close_to_the_factor_learned_in_training(
 def test_genre_pair_suggestions_come_from_the_listeners_taste_within_the_constraints(tiny_catalog, trained):
     retriever = Retriever(tiny_catalog)
     fan = listener(tiny_catalog, Taste({"jazz": 0.6, "classical": 0.4}, energy=0.4, era=1995, era_width=30))
-    affinity = user_affinity(fan.signals(tiny_catalog), trained["mf"], tiny_catalog)
-    assert set(history_genre_pair(retriever, Constraints(), affinity)) == {"jazz", "classical"}
+    affinity = affinity_of(fan.signals(tiny_catalog), trained["mf"], tiny_catalog)
+    assert pair(retriever, Constraints(), affinity) == {"jazz", "classical"}
     # Once jazz is chosen, the pair refines it into jazz subgenres.
-    assert set(history_genre_pair(retriever, Constraints(genres=("jazz",)), affinity)) == {
+    assert pair(retriever, Constraints(genres=("jazz",)), affinity) == {
         "bebop",
         "smooth jazz",
     }
     # Turned down once, jazz is not suggested again.
-    pair = history_genre_pair(retriever, Constraints(avoid_genres=("jazz",)), affinity)
-    assert pair is not None and "jazz" not in pair and pair[0] == "classical"
+    avoided = history_genre_pair(retriever, Constraints(avoid_genres=("jazz",)), affinity)
+    assert avoided is not None and "jazz" not in avoided and avoided[0] == "classical"
     assert history_genre_pair(retriever, Constraints(), None) is None
 
 
@@ -235,6 +247,7 @@ def test_a_session_with_a_profile_personalizes_and_a_cold_start_still_works(
     cold = build_session(argparse.Namespace(**{**vars(args), "user": "newcomer"})).new_conversation()
     assert cold.affinity is None and cold.state.history == HistorySummary()
     assert cold.step("something upbeat").text
+    assert session.log is not None
     session.log.close()
 
 
@@ -250,6 +263,5 @@ def test_the_shipped_models_cover_the_demo_catalogue_and_are_small(demo_catalog)
     for path in MODEL_DIR.iterdir():
         assert path.stat().st_size < 5 * 1024 * 1024, path
     fan = listener(demo_catalog, Taste({"jazz": 1.0}, energy=0.3, era=1965))
-    affinity = user_affinity(fan.signals(demo_catalog), model, demo_catalog)
-    top = np.argsort(-affinity)[:10]
+    top = np.argsort(-affinity_of(fan.signals(demo_catalog), model, demo_catalog))[:10]
     assert sum(demo_catalog.tracks[i].genre == "jazz" for i in top) >= 8

@@ -6,6 +6,7 @@ import csv
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ def plays_of(catalog, n: int, start: int = 1_680_000_000) -> list[list[object]]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> HistoryStore:
+def store(tmp_path: Path) -> Iterator[HistoryStore]:
     s = HistoryStore(tmp_path / "history.db")
     yield s
     s.close()
