@@ -43,6 +43,7 @@ __all__ = [
     "ItemCF",
     "Personalizer",
     "PopularityAffinity",
+    "action_affinity",
     "affinity_from_scores",
     "catalog_fingerprint",
     "history_genre_pair",
@@ -52,6 +53,7 @@ __all__ = [
     "ranking_metrics",
     "save_models",
     "signals_matrix",
+    "taste_genre_scores",
     "user_affinity",
     "user_vector",
 ]
@@ -358,19 +360,17 @@ def profile_from_signals(
     return user_affinity(signals, model, catalog), history_summary(signals, catalog)
 
 
-def history_genre_pair(
+def taste_genre_scores(
     retriever: Retriever,
     constraints: Constraints,
-    affinity: np.ndarray | None,
+    affinity: np.ndarray,
     *,
     exclude: Collection[str] = (),
     per_label: int = 5,
-) -> tuple[str, str] | None:
-    """Two genres to suggest from the person's taste, within what they asked for: among the tracks that
-    fit the constraints, the genres (subgenres, once a genre is known) whose best few tracks the person
-    has most affinity for. None without affinity or when fewer than two labels qualify."""
-    if affinity is None:
-        return None
+) -> dict[str, float]:
+    """How much the person likes each genre on offer: among the tracks that fit the constraints, the mean
+    of fit x affinity over each genre's best `per_label` tracks (subgenres once a genre is known). Genres
+    already chosen, turned down or in `exclude` are left out."""
     cat = retriever.catalog
     fit = retriever.match(constraints)
     candidates = np.flatnonzero(fit >= CANDIDATE_THRESHOLD)
@@ -382,15 +382,61 @@ def history_genre_pair(
     ids = cat.subgenre_ids if use_sub else cat.genre_ids
     skip = {*constraints.avoid_genres, *constraints.genres, *exclude}
     value = fit[candidates] * affinity[candidates]
-    best: dict[str, float] = {}
+    scores: dict[str, float] = {}
     for label_id in np.unique(ids[candidates]):
         label = labels[label_id]
         if label in skip:
             continue
         mine = np.sort(value[ids[candidates] == label_id])[::-1][:per_label]
-        best[label] = float(mine.sum() / per_label)  # a label with fewer tracks than per_label pays for it
-    ranked = sorted(best, key=lambda g: (-best[g], g))
+        scores[label] = float(mine.sum() / per_label)  # a label with fewer tracks than per_label pays for it
+    return scores
+
+
+def history_genre_pair(
+    retriever: Retriever,
+    constraints: Constraints,
+    affinity: np.ndarray | None,
+    *,
+    exclude: Collection[str] = (),
+) -> tuple[str, str] | None:
+    """Two genres to suggest from the person's taste, within what they asked for ("May I suggest some
+    alternative rock? Or perhaps electronic music?"): the two best by `taste_genre_scores`. None without
+    affinity (cold start: use Retriever.genre_pair) or when fewer than two genres qualify."""
+    if affinity is None:
+        return None
+    scores = taste_genre_scores(retriever, constraints, affinity, exclude=exclude)
+    ranked = sorted(scores, key=lambda g: (-scores[g], g))
     return (ranked[0], ranked[1]) if len(ranked) >= 2 else None
+
+
+def action_affinity(
+    retriever: Retriever,
+    constraints: Constraints,
+    affinity: np.ndarray | None,
+    *,
+    offered: Collection[str] = (),
+    rejected: Sequence[str] = (),
+    pair: tuple[str, str] | None = None,
+    artist: str | None = None,
+) -> dict[str, float]:
+    """Affinity of what each prompt would put forward, as per-action features for a learned policy
+    (0 everywhere for a cold start): play_sample and offer_station - the track that would be played (the
+    station's seed); genre_pair - the mean taste score of the two genres suggested; artist_suggestion -
+    the person's best affinity among that artist's tracks."""
+    names = ("play_sample", "offer_station", "genre_pair", "artist_suggestion")
+    if affinity is None:
+        return dict.fromkeys(names, 0.0)
+    cat = retriever.catalog
+    track = retriever.next_sample(constraints, offered, rejected, affinity)
+    sample = float(affinity[cat.index[track.id]]) if track is not None else 0.0
+    genre = 0.0
+    if pair is not None:
+        scores = taste_genre_scores(retriever, constraints, affinity)
+        genre = float(np.mean([scores.get(g, 0.0) for g in pair]))
+    by_artist = 0.0
+    if artist is not None and artist in cat.artist_names:
+        by_artist = float(affinity[cat.artist_ids == cat.artist_names.index(artist)].max())
+    return dict(zip(names, (sample, sample, genre, by_artist), strict=True))
 
 
 # -- evaluation -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from assistant.affinity import (
     ItemCF,
     Personalizer,
     PopularityAffinity,
+    action_affinity,
     history_genre_pair,
     history_summary,
     load_affinity_model,
@@ -185,6 +186,23 @@ def test_genre_pair_suggestions_come_from_the_listeners_taste_within_the_constra
     avoided = history_genre_pair(retriever, Constraints(avoid_genres=("jazz",)), affinity)
     assert avoided is not None and "jazz" not in avoided and avoided[0] == "classical"
     assert history_genre_pair(retriever, Constraints(), None) is None
+
+
+def test_action_affinity_scores_what_each_prompt_would_put_forward(tiny_catalog, trained):
+    retriever = Retriever(tiny_catalog)
+    fan = listener(tiny_catalog, Taste({"jazz": 1.0}, energy=0.4, era=1995, era_width=30))
+    affinity = affinity_of(fan.signals(tiny_catalog), trained["mf"], tiny_catalog)
+    jazz_artist = next(t.artist for t in tiny_catalog.tracks if t.genre == "jazz")
+    rock_artist = next(t.artist for t in tiny_catalog.tracks if t.genre == "rock" and t.artist != jazz_artist)
+    liked = action_affinity(
+        retriever, Constraints(), affinity, pair=("jazz", "classical"), artist=jazz_artist
+    )
+    other = action_affinity(retriever, Constraints(), affinity, pair=("rock", "hip hop"), artist=rock_artist)
+    assert liked["genre_pair"] > other["genre_pair"]
+    assert liked["artist_suggestion"] > other["artist_suggestion"]
+    assert liked["play_sample"] > 0.9  # with no constraints, the sample played is a favourite
+    cold = action_affinity(retriever, Constraints(), None, pair=("jazz", "classical"), artist=jazz_artist)
+    assert set(cold.values()) == {0.0}
 
 
 def test_history_summary_reports_plays_and_how_concentrated_the_taste_is(tiny_catalog):
