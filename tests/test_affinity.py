@@ -277,7 +277,10 @@ def test_the_shipped_models_cover_the_demo_catalogue_and_are_small(demo_catalog)
     meta = json.loads((MODEL_DIR / "models.json").read_text())
     warnings: list[str] = []
     model = load_affinity_model(demo_catalog, warn=warnings.append)
-    assert model.name == meta["default"] and not warnings, warnings
+    assert model.name == meta["default"] and not warnings, (
+        f"assets/affinity was trained on another version of the catalogue ({warnings}): "
+        "retrain with .venv/bin/python scripts/train_affinity.py"
+    )
     for path in MODEL_DIR.iterdir():
         assert path.stat().st_size < 5 * 1024 * 1024, path
     fan = listener(demo_catalog, Taste({"jazz": 1.0}, energy=0.3, era=1965))
