@@ -97,6 +97,7 @@ class DevicePlayer:
         self._queue: deque[Playing] = deque()
         self._lock = threading.Lock()
         self._stream: Any = None
+        self._callbacks: deque[tuple[float, int]] = deque(maxlen=32)
         self.output_latency = 0.0
 
     def open(self) -> DevicePlayer:
@@ -115,6 +116,7 @@ class DevicePlayer:
                 callback=self._callback,
             )
             self._stream.start()
+            self._wait_until_running()
         except Exception as exc:
             self._stream = None
             raise PlaybackError(
@@ -124,6 +126,23 @@ class DevicePlayer:
             ) from exc
         self.output_latency = float(self._stream.latency)
         return self
+
+    def _wait_until_running(self, timeout: float = 4.0) -> None:
+        """Return once the device consumes audio at its real rate. PulseAudio (through ALSA) takes the
+        first buffers at once and then nothing for a second or more; a reply queued in that gap would
+        start, stop for that second, and have its timing misreported."""
+        deadline = time.monotonic() + timeout
+        block_seconds = self.block / self.rate
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            now = time.monotonic()
+            recent = [(t, n) for t, n in list(self._callbacks) if now - t < 0.4]
+            if len(recent) < 4 or now - recent[-1][0] > 3 * block_seconds:
+                continue
+            span = recent[-1][0] - recent[0][0]
+            frames = sum(n for _, n in recent[1:])
+            if span > 0.15 and 0.6 < frames / (span * self.rate) < 1.6:
+                return
 
     def play(self, sound: Sound, kind: str = "speech") -> Playing:
         self.open()
@@ -144,19 +163,15 @@ class DevicePlayer:
             handle.stop()
 
     def _stop(self, handle: Playing) -> None:
+        # Only the next block stops; what the device already holds (the output latency, about 0.1 s with
+        # "low") still plays. Aborting the stream would drop it, but a restarted stream takes over a
+        # second to run again on PulseAudio, which would delay the reply to the interruption.
         with self._lock:
-            current = bool(self._queue) and self._queue[0] is handle
             if handle in self._queue:
                 self._queue.remove(handle)
-        if current and self._stream is not None:
-            # Drop what is already buffered in the device, so the sound stops now, not a buffer later.
-            try:
-                self._stream.abort()
-                self._stream.start()
-            except Exception:
-                pass
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        self._callbacks.append((time.monotonic(), frames))
         out = outdata[:, 0]
         out.fill(0.0)
         filled = 0

@@ -108,8 +108,16 @@ class VoiceLoop:
         self.on_partial = on_partial
         self._active: list[Playing] = []
         self._barged = False
+        self.result: VoiceResult | None = None
 
     # -- audio out ----------------------------------------------------------------------------------
+    def audible(self) -> bool:
+        """Whether the assistant's speech or a clip is playing right now."""
+        return self._audible()
+
+    def playing(self, kind: str) -> bool:
+        return any(h.kind == kind and not h.done for h in self._active)
+
     def _audible(self) -> bool:
         return any(not h.done for h in self._active)
 
@@ -161,6 +169,7 @@ class VoiceLoop:
     def run(self) -> VoiceResult:
         manager = self.manager
         result = VoiceResult(Transcript(manager.conversation_id, manager.policy.name))
+        self.result = result  # readable while the conversation runs (progress, tests)
         if self.greeting:
             self._say(self.greeting, "neutral", 0, result)
         silences = 0

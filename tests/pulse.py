@@ -26,7 +26,14 @@ import pytest
 
 from audio.sound import Sound, write_wav
 
-__all__ = ["MISSING_REASON", "PulseServer", "SpeakerRecording", "pulse_missing", "start_pulse"]
+__all__ = [
+    "MISSING_REASON",
+    "PulseServer",
+    "SpeakerRecording",
+    "pulse_fixture",
+    "pulse_missing",
+    "start_pulse",
+]
 
 TOOLS = ("pulseaudio", "pactl", "paplay", "parec")
 
@@ -77,6 +84,8 @@ class SpeakerRecording:
             self.process.kill()
             self.process.wait()
         self._thread.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         data = b"".join(self.chunks)
         return Sound.from_int16(data[: len(data) // 2 * 2], self.rate)
 
@@ -207,8 +216,8 @@ def start_pulse() -> Iterator[PulseServer]:
         shutil.rmtree(runtime, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def pulse() -> Iterator[PulseServer]:
+@pytest.fixture(scope="module", name="pulse")
+def pulse_fixture() -> Iterator[PulseServer]:
     if MISSING_REASON:
         pytest.skip(MISSING_REASON)
     with start_pulse() as server:
