@@ -211,6 +211,11 @@ class TrainingResult:
     reason: str
     reward_by_action: dict[str, float] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    test: Rounds | None = None
+    """The held-out rounds, with the cross-fitted reward predictions below."""
+    q_hat: np.ndarray | None = None
+    pi_e: dict[str, np.ndarray] = field(default_factory=dict)
+    """Each candidate's and the current policy's action distribution on the held-out rounds."""
 
 
 def _critic(rounds: Rounds, seed: int) -> np.ndarray:
@@ -269,6 +274,7 @@ def train_and_select(
     q_hat = _critic(test, seed)
     timings["critic"] = time.perf_counter() - t
     candidates: list[Candidate] = []
+    distributions: dict[str, np.ndarray] = {}
     for kind in kinds:
         say(f"fitting {kind}")
         t = time.perf_counter()
@@ -276,12 +282,14 @@ def train_and_select(
         model.fit(train.features, train.action, train.reward)
         fit_seconds = time.perf_counter() - t
         pi_e = greedy(model.predict_all(test.features), test.available)
+        distributions[kind] = pi_e
         report = _ope(test, pi_e, q_hat, n_bootstrap, seed)
         share = dict(zip(ACTION_NAMES, map(float, pi_e.mean(axis=0)), strict=True))
         candidates.append(Candidate(kind, model, fit_seconds, report, share))
         timings[f"fit_{kind}"] = fit_seconds
     t = time.perf_counter()
-    current_report = _ope(test, policy_distribution(current, test), q_hat, n_bootstrap, seed)
+    distributions["current"] = policy_distribution(current, test)
+    current_report = _ope(test, distributions["current"], q_hat, n_bootstrap, seed)
     timings["ope"] = time.perf_counter() - t
     chosen = max(candidates, key=lambda c: c.report.estimates[GATE_ESTIMATOR][0])
     lower = chosen.report.lower_bound(GATE_ESTIMATOR)
@@ -310,4 +318,7 @@ def train_and_select(
         reason,
         reward_by_action,
         timings,
+        test,
+        q_hat,
+        distributions,
     )

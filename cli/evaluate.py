@@ -1,0 +1,163 @@
+"""`evaluate`: simulated A/B of the rule policy and the learned policy on fresh listeners, plus a check of
+off-policy evaluation against the learned policy's simulated on-policy value."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+NAME = "evaluate"
+HELP = "simulated A/B of the rule and learned policies on fresh listeners (success, turns, abandonment)"
+ORDER = 62
+FRESH_SEED = 1_000_003
+"""Default seed of evaluation listeners; training runs use small seeds, so these listeners are new."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--population", default="default", help="population file or shipped name")
+    parser.add_argument("--conversations", type=int, default=2000, help="listeners per policy (default 2000)")
+    parser.add_argument("--seed", type=int, default=FRESH_SEED, help=f"listener seed (default {FRESH_SEED})")
+    parser.add_argument("--policy", default="learned", help="the learned policy: learned (shipped) or a policy file")
+    parser.add_argument(
+        "--ope-conversations",
+        type=int,
+        default=None,
+        help="fresh logging-policy conversations for the OPE-vs-on-policy check (default: --conversations; 0 skips)",
+    )
+    parser.add_argument("--report", type=Path, default=None, help="write a report folder (Markdown + plots)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--catalog", type=Path, default=None)
+    parser.add_argument("--json", action="store_true", help="print the A/B summary as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.catalog import CatalogError, load_catalog
+    from assistant.learned_policy import PolicyFileError, load_learned_policy
+    from assistant.offline.ab import compare, run_arm
+    from assistant.offline.population import PopulationError, load_population
+    from assistant.offline.report import write_evaluation_report
+    from assistant.policy_store import SHIPPED_POLICY
+    from assistant.rule_policy import RulePolicy
+    from cli.common import fail
+    from cli.simulate import progress_bar
+
+    if args.conversations < 1:
+        return fail("--conversations must be at least 1")
+    try:
+        catalog = load_catalog(args.catalog)
+        population = load_population(args.population)
+    except (CatalogError, PopulationError) as exc:
+        return fail(str(exc))
+    path = SHIPPED_POLICY if args.policy in ("learned", "auto") else Path(args.policy)
+    try:
+        learned = load_learned_policy(path)
+    except PolicyFileError as exc:
+        return fail(f"{exc} (train one with `python main.py train`)")
+    n = args.conversations
+    n_ope = n if args.ope_conversations is None else args.ope_conversations
+    arms = {}
+    for name, factory, record in (
+        ("rules", RulePolicy, False),
+        ("learned", lambda: load_learned_policy(path), n_ope > 0),
+    ):
+        with progress_bar(n, f"{population.name}: {name}") as bar:
+            arms[name] = run_arm(
+                name, factory, n, catalog, population, seed=args.seed, workers=args.workers, record=record,
+                progress=bar.update,
+            )
+    evaluation: dict[str, Any] = {
+        "policies": {
+            name: {k: arm.summary()[k] for k in ("success_rate", "success_ci", "mean_turns", "abandon_rate")}
+            for name, arm in arms.items()
+        },
+        "n_conversations": n,
+        "population": population.name,
+    }
+    if args.json and args.report is None:
+        print(json.dumps(evaluation))
+        return 0
+    full = {
+        **evaluation,
+        "policies": {name: arm.summary() for name, arm in arms.items()},
+        "seed": args.seed,
+        "policy_file": str(path),
+        "comparison": compare(arms["learned"], arms["rules"]),
+        "prompt_mix": {name: arm.action_mix() for name, arm in arms.items()},
+    }
+    if n_ope > 0:
+        full["ope_check"] = _ope_check(arms["learned"], learned, catalog, population, args, n_ope)
+    if args.report is not None:
+        training = None
+        sidecar = path.with_suffix(".json")
+        if sidecar.exists():
+            training = json.loads(sidecar.read_text())
+        write_evaluation_report(full, arms, args.report, training)
+    if args.json:
+        print(json.dumps(evaluation))
+    else:
+        _print_text(full)
+        if args.report is not None:
+            print(f"report: {args.report}/README.md")
+    return 0
+
+
+def _ope_check(arm, learned, catalog, population, args, n_ope: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """OPE of the learned policy on fresh exploration logs vs its simulated on-policy value."""
+    import numpy as np
+
+    from assistant.offline.batch import simulate
+    from assistant.offline.logging_policy import ExplorationPolicy
+    from assistant.offline.reward import prompt_usefulness
+    from assistant.offline.training import _critic, _ope, policy_distribution, rounds_from_log
+    from cli.simulate import progress_bar
+
+    rewards = prompt_usefulness(arm.table, catalog)
+    on_policy = float(np.nanmean(rewards))
+    with progress_bar(n_ope, f"{population.name}: logging for OPE") as bar:
+        logged = simulate(
+            n_ope, catalog, population, ExplorationPolicy, seed=args.seed + 1, workers=args.workers, progress=bar.update
+        )
+    rounds = rounds_from_log(logged.table, catalog)
+    report = _ope(rounds, policy_distribution(learned, rounds), _critic(rounds, args.seed), 1000, args.seed)
+    estimates = {}
+    for name, (value, lo, hi) in report.estimates.items():
+        estimates[name] = {
+            "value": value,
+            "ci": [lo, hi],
+            "bias": value - on_policy,
+            "covers": bool(lo <= on_policy <= hi),
+        }
+    return {
+        "on_policy_value": on_policy,
+        "n_on_policy_decisions": int(np.sum(~np.isnan(rewards))),
+        "n_logged_conversations": n_ope,
+        "n_logged_rounds": len(rounds),
+        "estimates": estimates,
+        "diagnostics": report.to_dict()["diagnostics"],
+        "warnings": report.warnings,
+    }
+
+
+def _print_text(full: dict[str, Any]) -> None:
+    print(f"population {full['population']}, {full['n_conversations']:,} fresh listeners per policy")
+    for name, p in full["policies"].items():
+        print(
+            f"  {name:8s} success {p['success_rate']:.1%} [{p['success_ci'][0]:.1%}, {p['success_ci'][1]:.1%}]  "
+            f"turns {p['mean_turns']:.2f}  abandoned {p['abandon_rate']:.1%}"
+        )
+    c = full["comparison"]
+    print(
+        f"  learned vs rules: success {c['relative_success_gain']:+.1%} relative, turns {-c['turn_reduction']:+.1%}"
+    )
+    o = full.get("ope_check")
+    if o:
+        dr = o["estimates"].get("dr")
+        if dr:
+            print(
+                f"  OPE (DR) of learned {dr['value']:.4f} [{dr['ci'][0]:.4f}, {dr['ci'][1]:.4f}] vs on-policy "
+                f"{o['on_policy_value']:.4f} (bias {dr['bias']:+.4f})",
+                file=sys.stdout,
+            )

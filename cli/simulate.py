@@ -1,0 +1,107 @@
+"""`simulate`: simulated listeners talk to the assistant; logs for training, or the outcomes of a policy."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+NAME = "simulate"
+HELP = "simulate listeners talking to the assistant (logs for training, or a policy's outcomes)"
+ORDER = 60
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--conversations", type=int, default=1000, help="how many conversations (default 1000)")
+    parser.add_argument(
+        "--population",
+        default="default",
+        help="population file (JSON), or a shipped one by name: default, impatient, knows_little, experts",
+    )
+    parser.add_argument(
+        "--policy",
+        default="logging",
+        help="logging (rules with exploration, the default), uniform, rules, learned (shipped), or a policy file",
+    )
+    parser.add_argument("--floor", type=float, default=0.03, help="exploration floor of the logging policy")
+    parser.add_argument(
+        "--log", type=Path, default=None, help="write the log: FILE.db for SQLite (app schema), else a Parquet folder"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed: the same seed meets the same listeners")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--catalog", type=Path, default=None, help="catalogue CSV (default: the embedded demo)")
+    parser.add_argument("--json", action="store_true", help="print the outcome summary as JSON")
+
+
+def make_policy_factory(choice: str, floor: float = 0.03):  # type: ignore[no-untyped-def]
+    """A zero-argument policy factory for worker processes."""
+    from assistant.offline.logging_policy import ExplorationPolicy
+    from assistant.policy_store import load_policy
+    from assistant.rule_policy import RulePolicy
+
+    if choice == "logging":
+        return lambda: ExplorationPolicy(floor=floor)
+    if choice == "uniform":
+        return lambda: ExplorationPolicy(uniform=True)
+    if choice == "rules":
+        return RulePolicy
+    return lambda: load_policy(choice)
+
+
+def progress_bar(total: int, description: str):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, unit="conv", file=sys.stderr, disable=None, leave=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.catalog import CatalogError, load_catalog
+    from assistant.offline.ab import Arm
+    from assistant.offline.batch import simulate
+    from assistant.offline.dataset import write_log
+    from assistant.offline.population import PopulationError, load_population
+    from cli.common import fail
+
+    if args.conversations < 1:
+        return fail("--conversations must be at least 1")
+    try:
+        catalog = load_catalog(args.catalog)
+        population = load_population(args.population)
+    except (CatalogError, PopulationError) as exc:
+        return fail(str(exc))
+    factory = make_policy_factory(args.policy, args.floor)
+    with progress_bar(args.conversations, f"simulating {population.name}") as bar:
+        result = simulate(
+            args.conversations,
+            catalog,
+            population,
+            factory,
+            seed=args.seed,
+            workers=args.workers,
+            record=args.log is not None,
+            progress=bar.update,
+        )
+    arm = Arm(args.policy, result.results)
+    summary = {
+        "policy": args.policy,
+        "population": population.name,
+        "n_conversations": arm.n,
+        **{k: v for k, v in arm.summary().items()},
+        "prompt_mix": arm.action_mix(),
+    }
+    if args.log is not None and result.table is not None:
+        path = write_log(result.table, args.log)
+        summary["log"] = str(path)
+        summary["n_turns_logged"] = len(result.table)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"{arm.n:,} conversations, population {population.name}, policy {args.policy}: "
+            f"success {summary['success_rate']:.1%}, mean turns {summary['mean_turns']:.2f}, "
+            f"abandoned {summary['abandon_rate']:.1%}"
+        )
+        if "log" in summary:
+            print(f"log: {summary['log']} ({summary['n_turns_logged']:,} turns)")
+    return 0
