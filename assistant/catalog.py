@@ -267,8 +267,8 @@ def load_catalog(path: str | Path | None = None, *, max_bad_rows: float = 0.05) 
     if not head.strip():
         handle.close()
         raise CatalogError(
-            f"{path}: the file is empty; expected a CSV whose first line names the columns "
-            f"({', '.join(REQUIRED_COLUMNS)}, ...)"
+            f"{path}, line 1: the file is empty (missing column(s) {', '.join(REQUIRED_COLUMNS)}); "
+            "expected a CSV in the Spotify audio-features layout whose first line names the columns"
         )
     if b"\x00" in head or head.decode("utf-8", errors="replace").count("\ufffd") > len(head) // 10:
         handle.close()

@@ -307,7 +307,8 @@ GENRE_WORDS = frozenset(
     hiphop hip hop boom bap lo-fi lofi chillhop reggae reggaeton dub roots latin latino salsa bossa nova
     bossanova bebop bop swing classical baroque romantic minimalism minimalist orchestra orchestral
     symphony symphonic motown americana outlaw hardcore thrash indie alternative alt synth synthwave
-    synth-pop grunge emo disco r&b rnb urban tropical dance edm""")
+    synth-pop grunge emo disco r&b rnb urban tropical dance edm delta chicago drum bass neo contemporary
+    heavy hard classic smooth cool""")
 )
 COMMAND_WORDS = frozenset(
     _w("""yes yeah yep yup no nope nah stop skip next pass quit exit cancel bye goodbye help repeat pause
@@ -375,6 +376,7 @@ REAL_ARTISTS = frozenset(
     |mississippi john hurt|big joe williams|lightnin' hopkins|john lee hooker|elmore james|jimmy reed
     |otis rush|magic sam|buddy guy|junior wells|koko taylor|little milton|albert king|freddie king
     |b.b. king|t-bone walker|big mama thornton|memphis minnie|sonny boy williamson|hound dog taylor
+    |los rumberos|polaris|the wrecks|dj ghost|mc mako
     |dj shadow|dj haze|dj premier|dj quik|dj khaled|dj snake|dj jazzy jeff|mc lyte|mc hammer|mc ren|mc solaar
     |lil wayne|lil baby|lil uzi vert|lil nas x|lil yachty|lil peep|lil kim|lil jon|lil durk|lil tecca
     |young thug|young jeezy|young m.a|young dolph|young nudy|nujabes|j dilla|madlib|mf doom|flying lotus
@@ -434,7 +436,7 @@ Rusted Saffron Scarlet Secret Silent Silver Sleeping Solar Static Stolen Strange
 Thousand Velvet Violet Wandering Wild Wooden Yellow Hidden Crooked Savage Southern Lonesome Emerald Tin
 Humble Honest Careless Fearless Reckless Open Second Double Twin Narrow Tidal""")
 NOUN = _w("""Anchor Arrow Atlas Avenue Beacon Bell Bloom Bonfire Bridge Cabin Canyon Carousel Cathedral
-Circuit Cloud Coast Comet Compass Crown Current Dagger Delta Desert Diamond Echo Ember Engine Feather
+Circuit Cloud Coast Comet Compass Crown Current Dagger Dune Desert Diamond Echo Ember Engine Feather
 Field Fire Flood Flower Fountain Garden Ghost Glacier Harbor Harvest Heart Highway Horizon Hotel Island
 Jewel Kingdom Kite Ladder Lantern Letter Lighthouse Machine Meadow Mirror Monument Moon Morning Mountain
 Ocean Orchard Palace Parade Pilot Planet Prairie Radio Railway Raven River Rocket Saint Satellite Shadow
@@ -583,7 +585,8 @@ ARTIST_PATTERNS: dict[str, list[tuple[float, Picker]]] = {
         (1, _pattern("{n} {n2}", n=_noun, n2=_noun)),
     ],
     "indie": [
-        (2, _pattern("The {p}", p=_plural)),
+        (1, _pattern("The {p}", p=_plural)),
+        (1, _pattern("The {a} {p}", a=_adj, p=_plural)),
         (2, _pattern("{a} {n}", a=_adj, n=_noun)),
         (1, _invented_word),
         (2, _person),
@@ -596,17 +599,19 @@ ARTIST_PATTERNS: dict[str, list[tuple[float, Picker]]] = {
         (1, _pattern("{f}", f=lambda r: r.choice(FIRST_EN) + " " + r.choice(ELECTRO_WORDS))),
     ],
     "electronic": [
-        (2, _pattern("DJ {w}", w=_pick(ELECTRO_WORDS + HIPHOP_WORDS))),
-        (3, _pick(ELECTRO_WORDS)),
+        (2, _pattern("DJ {w}", w=_invented_word)),
+        # Two rare words rather than one: a single word like "Polaris" is somebody's act already.
+        (3, _pattern("{w} {v}", w=_pick(ELECTRO_WORDS), v=_pick(ELECTRO_WORDS))),
         (2, _invented_word),
         (1, _pattern("{a} {n}", a=_adj, n=_pick(ELECTRO_WORDS))),
         (1, _pattern("{x} & {y}", x=_first, y=_first)),
         (1, _pattern("{w} Collective", w=_pick(ELECTRO_WORDS))),
     ],
     "hiphop": [
-        (2, _pattern("MC {w}", w=_pick(HIPHOP_WORDS))),
-        (2, _pattern("Lil {w}", w=_pick(HIPHOP_WORDS))),
-        (2, _pattern("Young {w}", w=_pick(HIPHOP_WORDS))),
+        # Tag + a made-up word: "DJ Ghost" or "Lil Blaze" would likely be someone real.
+        (2, _pattern("MC {w}", w=_invented_word)),
+        (2, _pattern("Lil {w}", w=_invented_word)),
+        (2, _pattern("Young {w}", w=_invented_word)),
         (2, _pattern("{w} the {n}", w=_pick(HIPHOP_WORDS), n=_pick(HIPHOP_AGENTS))),
         (2, _pattern("{w} {l}", w=_pick(HIPHOP_WORDS), l=_last)),
         (1, _pattern("{w}{d}", w=_pick(HIPHOP_WORDS), d=lambda r: f" {r.randint(2, 99)}")),
@@ -663,7 +668,8 @@ ARTIST_PATTERNS: dict[str, list[tuple[float, Picker]]] = {
         (2, _pattern("{a} {n}", a=_pick(METAL_A), n=_pick(METAL_NOUNS))),
     ],
     "punk": [
-        (3, _pattern("The {n}", n=_pick(PUNK_NOUNS))),
+        (1, _pattern("The {n}", n=_pick(PUNK_NOUNS))),
+        (2, _pattern("The {a} {n}", a=_adj, n=_pick(PUNK_NOUNS))),
         (2, _pattern("{a} {n}", a=_adj, n=_pick(PUNK_NOUNS))),
         (1, _pattern("{p} {n}", p=_pick(PLACES), n=_pick(PUNK_NOUNS))),
         (1, _pattern("{d} {n}", d=_pick(["Seven", "Nine", "Twelve", "Forty", "Hundred", "Zero"]), n=_plural)),
@@ -688,7 +694,7 @@ ARTIST_PATTERNS: dict[str, list[tuple[float, Picker]]] = {
         (2, _pattern("{f} {l}", f=_pick(FIRST_ES), l=_pick(LAST_ES))),
         (2, _pattern("{w} {a}", w=_pick(FIRST_ES), a=_pick(_w("Veloz Real Prieto Fantasma Estrella Santo")))),
         (1, _pattern("El {n}", n=_pick(ES_NOUNS))),
-        (1, _pattern("Lil {w}", w=_pick(ES_NOUNS))),
+        (1, _pattern("Lil {w}", w=_invented_word)),
     ],
     "bossa": [
         (4, _pattern("{f} {l}", f=_pick(FIRST_PT), l=_pick(LAST_PT))),
@@ -934,9 +940,14 @@ def _distinct_words(name: str) -> set[str]:
     return {w for w in _words(name) if w not in _SHARED_NAME_WORDS and w.capitalize() not in _FIRST_NAMES}
 
 
+def _repeats_a_word(words: list[str]) -> bool:
+    content = [w for w in words if w not in _SHARED_NAME_WORDS and len(w) > 2]
+    return len(set(content)) < len(content)
+
+
 def _acceptable_artist(name: str, taken_keys: set[str], taken_words: set[str]) -> bool:
     words = _words(name)
-    if not words or any(w in RESERVED_WORDS for w in words):
+    if not words or any(w in RESERVED_WORDS for w in words) or _repeats_a_word(words):
         return False
     key = name_key(name)
     if len(key) < 4 or key in taken_keys or key in _REAL_KEYS:
@@ -948,7 +959,7 @@ def _acceptable_title(title: str, taken: set[str]) -> bool:
     """Titles and albums: fresh, and free of every word the language understanding listens for."""
     words = _words(title)
     key = name_key(title)
-    if not words or len(key) < 3 or key in taken:
+    if not words or len(key) < 3 or key in taken or _repeats_a_word(words):
         return False
     return not any(w in RESERVED_WORDS for w in words)
 
@@ -961,9 +972,24 @@ def _clip(x: float, low: float, high: float) -> float:
     return min(max(x, low), high)
 
 
-def _choose_era(rng: random.Random, style: Style) -> int:
-    low, high, _ = rng.choices(style.eras, weights=[w for *_, w in style.eras])[0]
-    return rng.randint(low, high)
+def _era_year(style: Style, quantile: float) -> int:
+    """The year at `quantile` (0..1) of a style's debut-year distribution (uniform within each era)."""
+    total = sum(w for *_, w in style.eras)
+    for low, high, weight in style.eras:
+        share = weight / total
+        if quantile < share:
+            return min(high, low + int(quantile / share * (high - low + 1)))
+        quantile -= share
+    return style.eras[-1][1]
+
+
+def _debut_years(rng: random.Random, style: Style) -> list[int]:
+    """One debut year per artist of a style, stratified (one draw from each equal slice of the style's
+    distribution, in random order) so that a handful of artists still covers the style's eras."""
+    n = style.artists
+    years = [_era_year(style, (k + rng.random()) / n) for k in range(n)]
+    rng.shuffle(years)
+    return years
 
 
 def _track_energy(rng: random.Random, style: Style, lean: float, nth: int) -> float:
@@ -1004,7 +1030,8 @@ def _make_artists(rng: random.Random) -> list[_Artist]:
     taken_keys: set[str] = set()
     taken_words: set[str] = set()
     for subgenre, style in STYLES.items():
-        for _ in range(style.artists):
+        debuts = _debut_years(rng, style)
+        for debut in debuts:
             for _attempt in range(500):
                 name = _weighted(rng, ARTIST_PATTERNS[style.names])(rng)
                 if _acceptable_artist(name, taken_keys, taken_words):
@@ -1013,8 +1040,7 @@ def _make_artists(rng: random.Random) -> list[_Artist]:
                 raise RuntimeError(f"cannot find a fresh artist name for {subgenre}")
             taken_keys.add(name_key(name))
             taken_words.update(_distinct_words(name))
-            debut = _choose_era(rng, style)
-            span = rng.choice((2, 3, 5, 8, 12, 18, 25))
+            span = rng.choice((1, 2, 3, 4, 6, 8, 10, 14))  # most careers on record last a decade or less
             last = min(LAST_YEAR, debut + span)
             # Popularity is long-tailed: a few stars, many niche acts.
             popularity = _clip(8 + 80 * rng.betavariate(1.6, 3.2), 0, 95)

@@ -51,7 +51,7 @@ __all__ = [
     "synthesize_clip",
 ]
 
-SYNTH_VERSION = 1
+SYNTH_VERSION = 2
 """Bump when the sound of any clip changes: cached clips of older versions are then never used."""
 DEFAULT_RATE = 22050
 DEFAULT_SECONDS = 8.0
@@ -128,7 +128,7 @@ PALETTES: dict[str, Palette] = {
     "funk": Palette("funk", "slap", "chop", "brass", "blues", swing=0.1),
     "motown": Palette("motown", "picked", "piano", "brass", "pop"),
     "pop punk": Palette("punk", "picked", "power", "square", "pop", drive=0.7),
-    "hardcore punk": Palette("punk", "picked", "power", "none", "metal", drive=1.0, bright=1.1),
+    "hardcore punk": Palette("punk", "picked", "power", "distorted", "metal", drive=1.0, bright=1.1),
 }  # fmt: skip
 
 # Labels of real catalogues (Spotify's genres and subgenres) and families, mapped onto the palettes above.
@@ -639,7 +639,7 @@ PLUCKED = {"guitar": 0.996, "nylon": 0.993, "harpsichord": 0.998, "pluck": 0.994
 BASS_VOICE: dict[str, str] = {
     "picked": "bass", "synth": "bass", "walking": "upright", "upright": "upright", "sub": "sub", "808": "sub",
     "reggae": "sub", "dub": "sub", "tumbao": "upright", "pedal": "bass", "boogie": "bass",
-    "boomchick": "upright", "continuo": "bass", "slap": "bass", "drone": "pad",
+    "boomchick": "upright", "continuo": "bass", "slap": "bass", "drone": "sub",
 }  # fmt: skip
 
 
@@ -682,7 +682,7 @@ def _hits(pattern: str) -> list[tuple[int, float]]:
 def _voice(name: str, midi: float, seconds: float, plan: ClipPlan, rate: int, velocity: float) -> np.ndarray:
     freq = _midi_hz(midi)
     if name in PLUCKED:
-        period = max(2, round(rate / freq))
+        period = max(2, round(rate / freq - 0.5))  # the averaging filter adds half a sample of delay
         n = int(min(seconds + 0.15, 1.6) * rate)
         damping = PLUCKED[name] - (0.004 if plan.energy < 0.3 else 0.0)
         out = _pluck(period, n, damping, rate).copy()
@@ -772,9 +772,14 @@ def _render_chords(mix: _Mix, plan: ClipPlan, palette: Palette, bars: int, rng: 
     cache: dict[tuple[float, float], np.ndarray] = {}
     for bar in range(bars):
         root, quality = plan.progression[bar % len(plan.progression)]
+        third = None
         if instrument == "power":
+            # Root, fifth and octave are distorted; the chord's third is doubled on a clean voice an
+            # octave up, so major and minor stay audible (the distorted root's fifth harmonic alone
+            # would always suggest a major third).
             base = low + (plan.tonic + root - low) % 12
             tones = [base, base + 7, base + 12]
+            third = base + 12 + QUALITY.get(quality, QUALITY["M"])[1]
         else:
             tones = _voiced(plan.tonic, root, quality, low)
         if arpeggio:
@@ -787,6 +792,8 @@ def _render_chords(mix: _Mix, plan: ClipPlan, palette: Palette, bars: int, rng: 
                 length = plan.seconds_per_step * 0.9  # palm-muted chugs
             at = _step_time(plan, palette.swing, bar, step)
             notes = [tones[i % len(tones)]] if arpeggio else tones
+            if third is not None:
+                mix.add("thirds", _voice("organ", third, length, plan, mix.rate, velocity), at, 1.0)
             for j, note in enumerate(notes):
                 key = (note, round(length, 3))
                 if key not in cache:
@@ -864,7 +871,7 @@ def _render(plan: ClipPlan, rate: int, seconds: float) -> np.ndarray:
     _render_bass(mix, plan, palette, bars, rng)
     _render_chords(mix, plan, palette, bars, rng)
     _render_lead(mix, plan, palette, bars, rng)
-    gains = {"drums": 1.0, "bass": 0.8, "chords": 0.55, "lead": 0.4}
+    gains = {"drums": 1.0, "bass": 0.8, "chords": 0.55, "thirds": 0.7, "lead": 0.4}
     out = np.zeros(n, dtype=np.float32)
     for bus, signal in mix.buses.items():
         peak = float(np.max(np.abs(signal))) or 1.0
