@@ -161,18 +161,14 @@ def build_clip_loader() -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from audio.errors import AudioError, ListenError
+    from audio.errors import AudioError
 
     session = session_or_exit(args)
     if session is None:
         return 2
     try:
         return _run(args, session)
-    except ListenError as exc:
-        if args.audio_in is not None:  # the file itself is the problem; text mode would not help
-            return fail(exc.explain())
-        raise
-    except AudioError as exc:
+    except AudioError as exc:  # an unreadable --audio-in file, or a device lost mid-conversation
         return fail(exc.explain())
     finally:
         if session.log is not None:
@@ -180,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, session: Any) -> int:
+    from audio.devices import input_device, output_device
     from audio.errors import AudioError, ListenError
     from audio.listener import SpeechListener
     from audio.microphone import Microphone
@@ -192,31 +189,54 @@ def _run(args: argparse.Namespace, session: Any) -> int:
     live = args.audio_in is None
     opened: list[Any] = []
     try:
-        # Everything that can be missing is checked before the conversation starts.
+        # Everything that can be missing is checked before the conversation starts, and all of it is
+        # reported at once: finding out one missing piece per attempt is tiresome.
+        missing: list[AudioError] = []
+        source: Any = None
+        synthesizer: Any = None
+        player: Any = None
+        recognizer: Any = None
+        if live:
+            try:
+                input_device(_device(args.input_device))
+                source = Microphone(device=_device(args.input_device))
+            except ListenError as exc:
+                missing.append(exc)
+        else:
+            source = WavSource.from_file(args.audio_in, realtime=args.realtime)  # ListenError: no fallback
         try:
-            if live:
-                source: Any = Microphone(device=_device(args.input_device))
-            else:
-                source = WavSource.from_file(args.audio_in, realtime=args.realtime)
             synthesizer = make_synthesizer(args.rate or DEFAULT_RATE, args.voice or DEFAULT_VOICE)
-            if args.audio_out is not None:
-                player: Any = FilePlayer(args.audio_out)
-            else:
+        except AudioError as exc:
+            missing.append(exc)
+        if args.audio_out is not None:
+            player = FilePlayer(args.audio_out)
+        else:
+            try:
+                output_device(_device(args.output_device))
+            except AudioError as exc:
+                missing.append(exc)
+        if not missing:
+            try:
+                vocabulary = build_vocabulary(
+                    DEFAULT_PHRASES, lexicon_phrases(), catalog_phrases(session.catalog)
+                )
+                recognizer = build_recognizer(args, vocabulary)
+            except AudioError as exc:
+                missing.append(exc)
+        if not missing and player is None:
+            try:
                 player = DevicePlayer(device=_device(args.output_device)).open()
                 opened.append(player)
-            vocabulary = build_vocabulary(
-                DEFAULT_PHRASES, lexicon_phrases(), catalog_phrases(session.catalog)
-            )
-            recognizer = build_recognizer(args, vocabulary)
-            if live:
+            except AudioError as exc:
+                missing.append(exc)
+        if not missing and live:
+            try:
                 source.open()
                 opened.append(source)
-        except ListenError as exc:
-            if not live:
-                raise
-            return _text_mode(args, session, exc)
-        except AudioError as exc:
-            return _text_mode(args, session, exc)
+            except ListenError as exc:
+                missing.append(exc)
+        if missing:
+            return _text_mode(args, session, missing)
 
         manager = session.new_conversation()
         listener = SpeechListener(source, recognizer)
@@ -270,12 +290,12 @@ def _run(args: argparse.Namespace, session: Any) -> int:
             thing.close()
 
 
-def _text_mode(args: argparse.Namespace, session: Any, problem: Exception) -> int:
-    """Voice is not possible here: say exactly why and how to fix it, then hold the conversation in text."""
+def _text_mode(args: argparse.Namespace, session: Any, problems: list[Any]) -> int:
+    """Voice is not possible here: say exactly what is missing and how to get it, then talk in text."""
     from assistant import replay
 
-    explain = getattr(problem, "explain", None)
-    _say(explain() if callable(explain) else str(problem))
+    for problem in problems:
+        _say(problem.explain())
     _say("continuing in text mode: type what you would say, one line per turn (Ctrl-D to end)")
     manager = session.new_conversation()
 
@@ -285,7 +305,10 @@ def _text_mode(args: argparse.Namespace, session: Any, problem: Exception) -> in
     transcript = replay.run(manager, replay.read_turns(sys.stdin), None if args.json else stream_turn)
     if args.json:
         data = transcript.to_dict()
-        data["voice"] = {"fallback": getattr(problem, "code", "error"), "message": str(problem)}
+        data["voice"] = {
+            "fallback": "text",
+            "missing": [{"stage": str(p.stage), "code": p.code, "message": p.message} for p in problems],
+        }
         print(json.dumps(data, ensure_ascii=False))
     else:
         print(replay.format_outcome(transcript))
