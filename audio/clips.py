@@ -573,7 +573,9 @@ def _drum_kit(rate: int) -> dict[str, np.ndarray]:
     kit["hat"] = highpass(noise(0.07), 2) * np.exp(-t(0.07) / 0.018)
     kit["open"] = highpass(noise(0.35), 2) * np.exp(-t(0.35) / 0.12)
     tr = t(0.9)
-    metal = sum(np.sign(np.sin(2 * np.pi * f * tr)) for f in (317.0, 421.0, 593.0, 767.0, 1043.0))
+    metal = np.sum(
+        [np.sign(np.sin(2 * np.pi * f * tr)) for f in (317.0, 421.0, 593.0, 767.0, 1043.0)], axis=0
+    )
     kit["ride"] = 0.25 * highpass(metal, 2) * np.exp(-tr / 0.45) + 0.2 * highpass(noise(0.9), 2) * np.exp(
         -tr / 0.3
     )
@@ -598,7 +600,7 @@ def _drum_kit(rate: int) -> dict[str, np.ndarray]:
     tsh = t(0.09)
     kit["shaker"] = highpass(noise(0.09), 2) * np.sin(np.pi * tsh / 0.09) ** 3
     tta = t(0.2)
-    jingle = sum(np.sin(2 * np.pi * f * tta) for f in (5200.0, 6900.0, 8300.0))
+    jingle = np.sum([np.sin(2 * np.pi * f * tta) for f in (5200.0, 6900.0, 8300.0)], axis=0)
     kit["tamb"] = (0.6 * highpass(noise(0.2), 2) + 0.25 * jingle) * np.exp(-tta / 0.06)
     kit["pedal"] = 0.6 * highpass(noise(0.05), 2) * np.exp(-t(0.05) / 0.01)
     kit["roll"] = kit["hat"]
