@@ -115,6 +115,11 @@ class VoiceLoop:
         """Whether the assistant's speech or a clip is playing right now."""
         return self._audible()
 
+    def silence(self) -> None:
+        """Stop whatever the assistant is playing (e.g. when the window closes)."""
+        for handle in list(self._active):
+            handle.stop()
+
     def playing(self, kind: str) -> bool:
         return any(h.kind == kind and not h.done for h in self._active)
 

