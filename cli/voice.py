@@ -129,7 +129,13 @@ def build_recognizer(args: argparse.Namespace, vocabulary: Any) -> Any:
                 path = download_model(args.vosk_lang)
             else:
                 path = find_model(args.vosk_model, args.vosk_lang)
-            return VoskRecognizer(path, vocabulary, grammar=not args.no_grammar).load()
+            vosk = VoskRecognizer(path, vocabulary, grammar=not args.no_grammar).load()
+            if not args.no_grammar and not vosk.grammar_active:
+                _say(
+                    f"the Vosk model in {path} takes no vocabulary grammar (no runtime graph, or it knows "
+                    "none of the catalogue's words); it will hear any word"
+                )
+            return vosk
         except RecognizerError as exc:
             if args.engine == "vosk" or args.vosk_model:
                 _say(exc.explain())
@@ -241,13 +247,19 @@ def _run(args: argparse.Namespace, session: Any) -> int:
         manager = session.new_conversation()
         listener = SpeechListener(source, recognizer)
 
+        shown = {"partial": False}
+
         def show(heard: Any, reply: Any) -> None:
+            if shown["partial"]:  # clear the line of partial results first
+                print("\r" + " " * 78 + "\r", end="", file=sys.stderr, flush=True)
+                shown["partial"] = False
             if not args.json:
                 from assistant.replay import format_reply
 
                 print(format_reply(heard.text or "(silence)", reply), flush=True)
 
         def partial(text: str) -> None:
+            shown["partial"] = True
             print(f"\r  ... {text[-70:]:<70}", end="", file=sys.stderr, flush=True)
 
         if live and not args.json:
