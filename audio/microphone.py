@@ -138,7 +138,7 @@ class Microphone:
     def close(self) -> None:
         if self._stream is not None:
             try:
-                self._stream.abort()
+                self._stream.stop()  # abort() makes ALSA's pulse plugin print poll errors
                 self._stream.close()
             finally:
                 self._stream = None

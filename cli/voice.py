@@ -299,7 +299,8 @@ def _run(args: argparse.Namespace, session: Any) -> int:
         return 0
     finally:
         for thing in reversed(opened):
-            thing.close()
+            # The loop has already waited for its last words; on Ctrl-C nothing should hold the exit.
+            thing.close(drain=False) if isinstance(thing, DevicePlayer) else thing.close()
 
 
 def _text_mode(args: argparse.Namespace, session: Any, problems: list[Any]) -> int:

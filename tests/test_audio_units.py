@@ -15,7 +15,7 @@ from audio.player import FilePlayer, RecordingPlayer
 from audio.prosody import ProsodyTracker, pitch_hz, yin
 from audio.sound import Sound, read_wav, write_wav
 from audio.sphinx_asr import ipa_to_arpabet
-from audio.tts import EspeakSynthesizer, style_for
+from audio.tts import EspeakSynthesizer, Pyttsx3Synthesizer, make_synthesizer, style_for
 from audio.vad import VadConfig, VoiceActivitySegmenter
 from audio.vocabulary import DEFAULT_PHRASES, build_vocabulary, catalog_phrases, spoken_form
 from audio.vosk_asr import find_model, validate_model
@@ -364,3 +364,19 @@ def test_each_stage_has_its_own_error_class() -> None:
     assert str(ListenError("no-microphone", "no microphone found", "plug one in")) == (
         "no microphone found (plug one in)"
     )
+
+
+def test_when_pyttsx3_cannot_speak_espeak_ng_is_called_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: object, text: str, empathy: str = "neutral") -> Sound:
+        raise SpeechError("no-tts", "pyttsx3 cannot start its espeak-ng driver")
+
+    monkeypatch.setattr(Pyttsx3Synthesizer, "synthesize", broken)
+    monkeypatch.setattr(
+        EspeakSynthesizer, "synthesize", lambda self, text, empathy="neutral": Sound(tone(0.2), RATE)
+    )
+    assert make_synthesizer().name == "espeak-ng"
+    monkeypatch.setattr(EspeakSynthesizer, "synthesize", broken)
+    with pytest.raises(SpeechError) as caught:
+        make_synthesizer()
+    assert caught.value.code == "no-tts"
+    assert "pyttsx3:" in caught.value.message and "espeak-ng:" in caught.value.message
