@@ -136,7 +136,8 @@ def load_learned_policy(path: str | Path) -> LearnedPolicy:
     """Read and check a policy file. Raises PolicyFileError saying what is wrong."""
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
+        # Our own handle, so a file np.load rejects is still closed.
+        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
             files = dict(data.items())
     except FileNotFoundError as exc:
         raise PolicyFileError(f"{path}: no such policy file") from exc
@@ -150,7 +151,8 @@ def load_learned_policy(path: str | Path) -> LearnedPolicy:
         raise PolicyFileError(f"{path}: meta is not valid JSON ({exc.msg})") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise PolicyFileError(
-            f"{path}: not a tunetalk policy (format {meta.get('format') if isinstance(meta, dict) else None!r})"
+            f"{path}: not a tunetalk policy "
+            f"(format {meta.get('format') if isinstance(meta, dict) else None!r})"
         )
     if meta.get("version") != VERSION:
         raise PolicyFileError(

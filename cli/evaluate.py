@@ -20,12 +20,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--population", default="default", help="population file or shipped name")
     parser.add_argument("--conversations", type=int, default=2000, help="listeners per policy (default 2000)")
     parser.add_argument("--seed", type=int, default=FRESH_SEED, help=f"listener seed (default {FRESH_SEED})")
-    parser.add_argument("--policy", default="learned", help="the learned policy: learned (shipped) or a policy file")
+    parser.add_argument(
+        "--policy", default="learned", help="the learned policy: learned (shipped) or a policy file"
+    )
     parser.add_argument(
         "--ope-conversations",
         type=int,
         default=None,
-        help="fresh logging-policy conversations for the OPE-vs-on-policy check (default: --conversations; 0 skips)",
+        help="fresh logging-policy conversations for the OPE-vs-on-policy check "
+        "(default: --conversations; 0 skips)",
     )
     parser.add_argument("--report", type=Path, default=None, help="write a report folder (Markdown + plots)")
     parser.add_argument("--workers", type=int, default=2)
@@ -65,7 +68,14 @@ def run(args: argparse.Namespace) -> int:
     ):
         with progress_bar(n, f"{population.name}: {name}") as bar:
             arms[name] = run_arm(
-                name, factory, n, catalog, population, seed=args.seed, workers=args.workers, record=record,
+                name,
+                factory,
+                n,
+                catalog,
+                population,
+                seed=args.seed,
+                workers=args.workers,
+                record=record,
                 progress=bar.update,
             )
     evaluation: dict[str, Any] = {
@@ -118,7 +128,13 @@ def _ope_check(arm, learned, catalog, population, args, n_ope: int) -> dict[str,
     on_policy = float(np.nanmean(rewards))
     with progress_bar(n_ope, f"{population.name}: logging for OPE") as bar:
         logged = simulate(
-            n_ope, catalog, population, ExplorationPolicy, seed=args.seed + 1, workers=args.workers, progress=bar.update
+            n_ope,
+            catalog,
+            population,
+            ExplorationPolicy,
+            seed=args.seed + 1,
+            workers=args.workers,
+            progress=bar.update,
         )
     rounds = rounds_from_log(logged.table, catalog)
     report = _ope(rounds, policy_distribution(learned, rounds), _critic(rounds, args.seed), 1000, args.seed)
@@ -145,19 +161,22 @@ def _print_text(full: dict[str, Any]) -> None:
     print(f"population {full['population']}, {full['n_conversations']:,} fresh listeners per policy")
     for name, p in full["policies"].items():
         print(
-            f"  {name:8s} success {p['success_rate']:.1%} [{p['success_ci'][0]:.1%}, {p['success_ci'][1]:.1%}]  "
+            f"  {name:8s} success {p['success_rate']:.1%} "
+            f"[{p['success_ci'][0]:.1%}, {p['success_ci'][1]:.1%}]  "
             f"turns {p['mean_turns']:.2f}  abandoned {p['abandon_rate']:.1%}"
         )
     c = full["comparison"]
     print(
-        f"  learned vs rules: success {c['relative_success_gain']:+.1%} relative, turns {-c['turn_reduction']:+.1%}"
+        f"  learned vs rules: success {c['relative_success_gain']:+.1%} relative, "
+        f"turns {-c['turn_reduction']:+.1%}"
     )
     o = full.get("ope_check")
     if o:
         dr = o["estimates"].get("dr")
         if dr:
             print(
-                f"  OPE (DR) of learned {dr['value']:.4f} [{dr['ci'][0]:.4f}, {dr['ci'][1]:.4f}] vs on-policy "
+                f"  OPE (DR) of learned {dr['value']:.4f} [{dr['ci'][0]:.4f}, {dr['ci'][1]:.4f}] "
+                "vs on-policy "
                 f"{o['on_policy_value']:.4f} (bias {dr['bias']:+.4f})",
                 file=sys.stdout,
             )

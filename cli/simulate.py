@@ -13,7 +13,9 @@ ORDER = 60
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--conversations", type=int, default=1000, help="how many conversations (default 1000)")
+    parser.add_argument(
+        "--conversations", type=int, default=1000, help="how many conversations (default 1000)"
+    )
     parser.add_argument(
         "--population",
         default="default",
@@ -22,15 +24,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy",
         default="logging",
-        help="logging (rules with exploration, the default), uniform, rules, learned (shipped), or a policy file",
+        help="logging (rules with exploration, the default), uniform, rules, learned (shipped), "
+        "or a policy file",
     )
     parser.add_argument("--floor", type=float, default=0.03, help="exploration floor of the logging policy")
     parser.add_argument(
-        "--log", type=Path, default=None, help="write the log: FILE.db for SQLite (app schema), else a Parquet folder"
+        "--log",
+        type=Path,
+        default=None,
+        help="write the log: FILE.db for SQLite (app schema), else a Parquet folder",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed: the same seed meets the same listeners")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--catalog", type=Path, default=None, help="catalogue CSV (default: the embedded demo)")
+    parser.add_argument(
+        "--catalog", type=Path, default=None, help="catalogue CSV (default: the embedded demo)"
+    )
     parser.add_argument("--json", action="store_true", help="print the outcome summary as JSON")
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 NAME = "train"
-HELP = "learn the dialogue policy from logs; choose by off-policy evaluation; promote only if it beats the current one"
+HELP = "learn the dialogue policy from logs; choose by off-policy evaluation; gate its promotion"
 ORDER = 61
 
 
@@ -23,20 +23,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="first simulate N conversations with the logging policy and learn from them too",
     )
-    parser.add_argument("--population", default="default", help="population for --simulate (file or shipped name)")
-    parser.add_argument("--models", default="linear,trees,mlp", help="reward models to compare (comma-separated)")
+    parser.add_argument(
+        "--population", default="default", help="population for --simulate (file or shipped name)"
+    )
+    parser.add_argument(
+        "--models", default="linear,trees,mlp", help="reward models to compare (comma-separated)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for simulation, splits and models")
     parser.add_argument(
         "--current",
         default="auto",
         help="the policy a candidate must beat: auto (shipped learned policy, else rules), rules, or a file",
     )
-    parser.add_argument("--output", type=Path, default=None, help="policy file to write (default: the shipped one)")
+    parser.add_argument(
+        "--output", type=Path, default=None, help="policy file to write (default: the shipped one)"
+    )
     parser.add_argument("--force", action="store_true", help="write the policy even if the gate says no")
     parser.add_argument("--report", type=Path, default=Path("reports/train"), help="report folder")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for OPE intervals")
     parser.add_argument(
-        "--export-npz", type=Path, default=None, help="also write the held-out rounds for `python main.py ope`"
+        "--export-npz",
+        type=Path,
+        default=None,
+        help="also write the held-out rounds for `python main.py ope`",
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--catalog", type=Path, default=None)
@@ -116,7 +125,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         print(f"chosen: {result.chosen.kind}; {result.reason}")
-        print(f"policy {'written to ' + str(written) if written else 'not written (use --force to write anyway)'}")
+        print(
+            f"policy written to {written}" if written else "policy not written (use --force to write anyway)"
+        )
         print(f"report: {args.report}/README.md")
     return 0
 

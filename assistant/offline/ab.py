@@ -101,7 +101,9 @@ def run_arm(
     record: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Arm:
-    run = simulate(n, catalog, population, make_policy, seed=seed, workers=workers, record=record, progress=progress)
+    run = simulate(
+        n, catalog, population, make_policy, seed=seed, workers=workers, record=record, progress=progress
+    )
     return Arm(name, run.results, run.table)
 
 

@@ -111,6 +111,10 @@ class LogTable:
         )
 
     # -- LogStore-compatible reading (so logstore.export_parquet works on a table too) -------------
+    def as_store(self) -> _StoreView:
+        """A read-only view with LogStore's reading methods (conversations(), turns())."""
+        return _StoreView(self)
+
     def turns(self) -> Iterable[dict[str, Any]]:
         for i in range(len(self)):
             row = {c: self.columns[c][i] for c in TURN_COLUMNS}
@@ -133,6 +137,17 @@ class LogTable:
                 else None
             )
             yield row
+
+
+class _StoreView:
+    def __init__(self, table: LogTable) -> None:
+        self._table = table
+
+    def conversations(self) -> list[dict[str, Any]]:
+        return list(self._table.conversations)
+
+    def turns(self) -> Iterable[dict[str, Any]]:
+        return self._table.turns()
 
 
 class TableRecorder:
@@ -245,7 +260,8 @@ def _write_sqlite(table: LogTable, path: Path) -> None:
         keys = ("id", "user_hash", "policy", "catalog", "seed", "status", "track_id", "station", "n_turns")
         with db:
             db.executemany(
-                "INSERT OR REPLACE INTO conversations (id, user_hash, policy, catalog, seed, status, track_id, "
+                "INSERT OR REPLACE INTO conversations (id, user_hash, policy, catalog, seed, status, "
+                "track_id, "
                 "station, n_turns, started_at, ended_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 ((*(c[k] for k in keys), c["started_at"], c["ended_at"]) for c in table.conversations),
             )
@@ -373,7 +389,8 @@ def _from_rows(conversations: list[dict[str, Any]], rows: list[dict[str, Any]], 
         missing = [n for n in FEATURE_NAMES if n not in f]
         if missing:
             raise LogFormatError(
-                f"{source}: turn {row.get('turn')} of conversation {row.get('conversation_id')}: features lack "
+                f"{source}: turn {row.get('turn')} of conversation {row.get('conversation_id')}: "
+                "features lack "
                 f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} (logged by an older version?)"
             )
         features[i] = [f[n] for n in FEATURE_NAMES]
@@ -402,7 +419,8 @@ def _read_parquet(directory: Path) -> LogTable:
         raise LogFormatError(f"{directory}: unreadable Parquet: {exc}") from exc
     names = set(turns.column_names)
     needed = [c for c in TURN_COLUMNS if c not in ("policy", "errors")]
-    needed += [f"f_{n}" for n in FEATURE_NAMES] + [f"p_{a}" for a in ACTION_NAMES]
+    # p_ columns may be absent in an app export for prompts never available there: read as NaN.
+    needed += [f"f_{n}" for n in FEATURE_NAMES]
     missing = [c for c in needed if c not in names]
     if missing:
         raise LogFormatError(
@@ -419,7 +437,12 @@ def _read_parquet(directory: Path) -> LogTable:
     )
     probabilities = (
         np.column_stack(
-            [turns.column(f"p_{a}").to_numpy(zero_copy_only=False).astype(np.float32) for a in ACTION_NAMES]
+            [
+                turns.column(f"p_{a}").to_numpy(zero_copy_only=False).astype(np.float32)
+                if f"p_{a}" in names
+                else np.full(n, np.nan, np.float32)
+                for a in ACTION_NAMES
+            ]
         )
         if n
         else np.zeros((0, len(ACTION_NAMES)), np.float32)

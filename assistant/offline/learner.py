@@ -96,6 +96,9 @@ class LinearUsefulness:
         return out
 
     def fit(self, features: np.ndarray, actions: np.ndarray, rewards: np.ndarray) -> LinearUsefulness:
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
         self.scaler_ = _Scaler().fit(features.astype(np.float64))
@@ -103,7 +106,10 @@ class LinearUsefulness:
         model = LogisticRegression(
             C=self.C, max_iter=300, fit_intercept=False, random_state=self.random_state
         )
-        model.fit(self._crossed(z, actions), rewards.astype(int))
+        with warnings.catch_warnings():
+            # An unconverged fit is still a usable model; OPE, not the optimizer, judges whether it is good.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(self._crossed(z, actions), rewards.astype(int))
         d = features.shape[1]
         w = model.coef_.reshape(self.n_actions, d + 1)
         self.coef_ = w[:, :d]

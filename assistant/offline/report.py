@@ -77,10 +77,18 @@ def _estimator_plot(summary: dict[str, Any], path: Path) -> None:
     for j, (label, report) in enumerate(rows):
         est = report["estimates"]
         values = [est.get(e, {}).get("value") or np.nan for e in ESTIMATORS]
-        lo = [values[i] - ((est.get(e, {}).get("ci") or [np.nan])[0] or np.nan) for i, e in enumerate(ESTIMATORS)]
-        hi = [((est.get(e, {}).get("ci") or [np.nan, np.nan])[1] or np.nan) - values[i] for i, e in enumerate(ESTIMATORS)]
+        lo = [
+            values[i] - ((est.get(e, {}).get("ci") or [np.nan])[0] or np.nan)
+            for i, e in enumerate(ESTIMATORS)
+        ]
+        hi = [
+            ((est.get(e, {}).get("ci") or [np.nan, np.nan])[1] or np.nan) - values[i]
+            for i, e in enumerate(ESTIMATORS)
+        ]
         ax.bar(x + j * width, values, width, yerr=[lo, hi], capsize=3, label=label)
-    ax.axhline(summary["logging_policy_value"], color="grey", ls="--", lw=1, label="logging policy (observed)")
+    ax.axhline(
+        summary["logging_policy_value"], color="grey", ls="--", lw=1, label="logging policy (observed)"
+    )
     ax.set_xticks(x + width * (len(rows) - 1) / 2, [e.upper() for e in ESTIMATORS])
     ax.set_ylabel("mean prompt usefulness per decision")
     ax.set_title("Off-policy estimates on held-out logs (95% bootstrap CIs)")
@@ -95,8 +103,13 @@ def _fmt(value: float | None) -> str:
 
 
 def _ope_table(summary: dict[str, Any]) -> list[str]:
-    lines = ["| policy | " + " | ".join(e.upper() for e in ESTIMATORS) + " | ESS | max weight |", "|---" * 8 + "|"]
-    rows = [(k, v) for k, v in summary["candidates"].items()] + [(f"{summary['current']['name']} (current)", summary["current"])]
+    lines = [
+        "| policy | " + " | ".join(e.upper() for e in ESTIMATORS) + " | ESS | max weight |",
+        "|---" * 8 + "|",
+    ]
+    rows = [(k, v) for k, v in summary["candidates"].items()] + [
+        (f"{summary['current']['name']} (current)", summary["current"])
+    ]
     for name, report in rows:
         cells = []
         for e in ESTIMATORS:
@@ -126,7 +139,8 @@ def write_training_report(summary: dict[str, Any], directory: str | Path) -> Pat
         "",
         *_ope_table(summary),
         "",
-        f"Observed value of the logging policy on the held-out rounds: {summary['logging_policy_value']:.4f}.",
+        "Observed value of the logging policy on the held-out rounds: "
+        f"{summary['logging_policy_value']:.4f}.",
         "",
         f"Chosen: **{summary['chosen']}**. Promotion gate: {summary['reason']} -> "
         f"**{'promoted' if summary['promoted'] else 'not promoted'}**.",
@@ -148,7 +162,10 @@ def write_training_report(summary: dict[str, Any], directory: str | Path) -> Pat
 
 
 def write_evaluation_report(
-    evaluation: dict[str, Any], arms: dict[str, Any], directory: str | Path, training: dict[str, Any] | None = None
+    evaluation: dict[str, Any],
+    arms: dict[str, Any],
+    directory: str | Path,
+    training: dict[str, Any] | None = None,
 ) -> Path:
     """`evaluation` is the evaluate command's JSON; `arms` maps policy name -> ab.Arm."""
     plt = _plt()
@@ -159,7 +176,16 @@ def write_evaluation_report(
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.8))
     rates = [evaluation["policies"][n]["success_rate"] for n in names]
     cis = [evaluation["policies"][n]["success_ci"] for n in names]
-    ax[0].bar(names, rates, yerr=[[r - c[0] for r, c in zip(rates, cis, strict=True)], [c[1] - r for r, c in zip(rates, cis, strict=True)]], capsize=4, color=["#999", "#2a7"][: len(names)])
+    ax[0].bar(
+        names,
+        rates,
+        yerr=[
+            [r - c[0] for r, c in zip(rates, cis, strict=True)],
+            [c[1] - r for r, c in zip(rates, cis, strict=True)],
+        ],
+        capsize=4,
+        color=["#999", "#2a7"][: len(names)],
+    )
     ax[0].set_ylim(0, 1)
     ax[0].set_title("success rate (95% Wilson CI)")
     bins = np.arange(1, 26) - 0.5
@@ -190,7 +216,8 @@ def write_evaluation_report(
     lines = [
         f"# Simulated A/B: population `{evaluation['population']}`",
         "",
-        f"{evaluation['n_conversations']:,} fresh simulated listeners per policy (seed {evaluation['seed']}), "
+        f"{evaluation['n_conversations']:,} fresh simulated listeners per policy "
+        f"(seed {evaluation['seed']}), "
         "each policy meeting the same listeners.",
         "",
         "| policy | success | 95% CI | mean turns | 95% CI | abandoned | 95% CI |",
@@ -200,7 +227,8 @@ def write_evaluation_report(
         p = evaluation["policies"][n]
         lines.append(
             f"| {n} | {p['success_rate']:.3f} | [{p['success_ci'][0]:.3f}, {p['success_ci'][1]:.3f}] | "
-            f"{p['mean_turns']:.2f} | [{p['turns_ci'][0]:.2f}, {p['turns_ci'][1]:.2f}] | {p['abandon_rate']:.3f} | "
+            f"{p['mean_turns']:.2f} | [{p['turns_ci'][0]:.2f}, {p['turns_ci'][1]:.2f}] | "
+            f"{p['abandon_rate']:.3f} | "
             f"[{p['abandon_ci'][0]:.3f}, {p['abandon_ci'][1]:.3f}] |"
         )
     c = evaluation.get("comparison")
@@ -218,8 +246,9 @@ def write_evaluation_report(
             "",
             "## OPE's estimate of the learned policy vs its simulated on-policy value",
             "",
-            f"Logged by the exploration policy: {o['n_logged_rounds']:,} rounds from {o['n_logged_conversations']:,} "
-            f"fresh conversations. On-policy value (mean prompt usefulness per decision of the learned policy "
+            f"Logged by the exploration policy: {o['n_logged_rounds']:,} rounds from "
+            f"{o['n_logged_conversations']:,} fresh conversations. On-policy value (mean prompt usefulness "
+            "per decision of the learned policy "
             f"running live): {o['on_policy_value']:.4f}.",
             "",
             "| estimator | estimate | 95% CI | bias | CI covers on-policy value |",
@@ -232,6 +261,13 @@ def write_evaluation_report(
             )
     lines += ["", "![outcomes](outcomes.png)", "", "![prompt mix](prompt_mix.png)", ""]
     if training is not None:
-        lines += ["## Training (model selection)", "", *_ope_table(training), "", "![estimators](estimators.png)", ""]
+        lines += [
+            "## Training (model selection)",
+            "",
+            *_ope_table(training),
+            "",
+            "![estimators](estimators.png)",
+            "",
+        ]
     (out / "README.md").write_text("\n".join(lines) + "\n")
     return out

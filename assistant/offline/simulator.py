@@ -511,9 +511,10 @@ class SimulatedUser:
         family = self._world.family(label)
         if family is None or family not in taste.genres:
             return 0.0
-        if label in self._world.family_of_subgenre and label not in self._world.families:
-            if taste.subgenre is not None and family == taste.genres[0] and label != taste.subgenre:
-                return 0.6
+        is_subgenre = label in self._world.family_of_subgenre and label not in self._world.families
+        picky = taste.subgenre is not None and family == taste.genres[0]
+        if is_subgenre and picky and label != taste.subgenre:
+            return 0.6
         return 1.0
 
     # -- judging music ----------------------------------------------------------------------------
