@@ -242,6 +242,8 @@ class SphinxRecognizer:
                 return self
             except Exception as exc:
                 self.fallback_reason = f"domain language model failed ({type(exc).__name__}: {exc})"
+            finally:
+                self._remove_workdir()  # the decoder has read both files
         try:
             self._decoder = Decoder(
                 hmm=str(hmm), lm=str(general_lm), dict=str(dictionary), samprate=self.rate, loglevel="FATAL"
@@ -290,6 +292,9 @@ class SphinxRecognizer:
 
     def close(self) -> None:
         self._decoder = None
+        self._remove_workdir()
+
+    def _remove_workdir(self) -> None:
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
