@@ -365,6 +365,8 @@ class Experiment:
     """Content's weight in each blend, as tuned."""
     cf: Any
     mf: Any
+    chosen: Any = None
+    """The default model object (marks its row in the tables)."""
 
     def summary(self) -> str:
         sizes = self.sizes
@@ -379,17 +381,18 @@ class Experiment:
             f"that they played through later. Models: {trained}. Default model: {self.default}."
         )
 
-    def table(self) -> str:
-        """The test results as a Markdown table."""
+    def table(self, validation: bool = False) -> str:
+        """The test results (or every validation candidate) as a Markdown table."""
         head = (
             "| model | configuration | recall@10 | recall@20 | NDCG@10 (±95% CI) "
             "| recall@20, short histories | taste Spearman | ms per user |"
         )
         lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|"]
-        for r in self.test:
+        for r in self.validation if validation else self.test:
             m = r.metrics
             lines.append(
-                f"| {r.name}{' (default)' if r.name == self.default else ''} | {r.config} "
+                f"| {r.name}{' (default)' if r.name == self.default and r.model is self.chosen else ''} "
+                f"| {r.config} "
                 f"| {m['recall@10']:.3f} | {m['recall@20']:.3f} | {m['ndcg@10']:.3f} ± {m['ndcg@10_ci']:.3f} "
                 f"| {m['short_recall@20']:.3f} | {m['taste_spearman']:.3f} | {m['ms_per_user']:.2f} |"
             )
@@ -513,6 +516,7 @@ def run_experiment(
         blend_weights,
         best_cf.model,
         best_mf.model,
+        chosen.model,
     )
 
 
@@ -570,6 +574,7 @@ def evaluate_shipped(
         {k: float(v) for k, v in meta.get("blend_weights", {}).items()},
         models.get("cf"),
         models.get("mf"),
+        models.get(default),
     )
 
 

@@ -44,6 +44,10 @@ def main() -> int:
     metrics = {
         r.name: {k: round(v, 4) for k, v in r.metrics.items() if k != "ms_per_user"} for r in experiment.test
     }
+    validation = [
+        {"model": r.name, "config": r.config, "ndcg@10": round(r.metrics["ndcg@10"], 4)}
+        for r in experiment.validation
+    ]
     paths = save_models(
         args.out,
         catalog,
@@ -51,8 +55,17 @@ def main() -> int:
         experiment.mf,
         experiment.default,
         experiment.blend_weights,
-        {"seed": args.seed, "populations": experiment.sizes, "configs": configs, "test_metrics": metrics},
+        {
+            "seed": args.seed,
+            "populations": experiment.sizes,
+            "configs": configs,
+            "test_metrics": metrics,
+            "validation_ndcg@10": validation,
+        },
     )
+    print()
+    print("Validation (every candidate; the choice is made here):")
+    print(experiment.table(validation=True))
     print()
     print(experiment.summary())
     print()
