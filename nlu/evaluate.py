@@ -1,0 +1,385 @@
+"""Evaluating understanding components side by side on the held-out set, SNIPS PlayMusic and CPCD.
+
+Metrics:
+- act accuracy; per-slot precision/recall/F1 where a predicted slot counts when its name and normalized value
+  equal a gold slot's and the spans overlap (artist/track values compared spacing-, case- and
+  accent-insensitively); frame exact match = same act and the same multiset of (slot, value);
+- sentiment: Spearman rank correlation with the gold grades, and the share of ordered pairs inside each
+  sentiment chain ("Hmm, OK" < "Yes" < "YES!" < ...) that come out strictly in order;
+- SNIPS PlayMusic: exact character-span F1 for artist, genre and year (our era slots whose value is a decade;
+  "newer"/"older" are left out because SNIPS labels "newest" as a sort order, not a year);
+- CPCD (no gold frames): how often each slot is found in user turns, and recall of "silver" artist mentions
+  (artists of the conversation's own tracks named word for word in the turn);
+- latency per utterance (one call at a time, median and p95), load time (first call), resident memory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nlu.linking import EntityLinker, name_key
+from nlu.meaning import SLOT_NAMES, Understander, Understanding
+
+__all__ = [
+    "Gold",
+    "Report",
+    "cpcd_turns",
+    "evaluate_cpcd",
+    "evaluate_frames",
+    "evaluate_snips",
+    "load_gold",
+    "rss_mb",
+    "snips_examples",
+    "spearman",
+    "time_component",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+HELDOUT = ROOT / "tests" / "data" / "nlu_heldout.jsonl"
+DEV = ROOT / "tests" / "data" / "nlu_dev.jsonl"
+EVAL_CATALOG = ROOT / "tests" / "data" / "nlu_eval_catalog.json"
+SHARED = ROOT.parent / "shared" / "data"
+SNIPS = SHARED / "snips" / "train_PlayMusic_full.json"
+CPCD = SHARED / "cpcd" / "cpcd_v1.dialogs.dev.train.jsonl"
+
+
+@dataclass(frozen=True)
+class Gold:
+    text: str
+    act: str
+    slots: tuple[tuple[str, str, int, int], ...]
+    """(slot, value, start, end)."""
+    sentiment: float = 0.0
+    chain: str | None = None
+    rank: int = 0
+
+
+def load_gold(path: Path = HELDOUT) -> list[Gold]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        data = json.loads(line)
+        slots = tuple((s["slot"], s["value"], s["start"], s["end"]) for s in data["slots"])
+        rows.append(
+            Gold(
+                data["text"],
+                data["act"],
+                slots,
+                data.get("sentiment", 0),
+                data.get("chain"),
+                data.get("rank", 0),
+            )
+        )
+    return rows
+
+
+def eval_linker(path: Path = EVAL_CATALOG) -> EntityLinker:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return EntityLinker(artists=data["artists"], titles=data["titles"])
+
+
+def _value_key(slot: str, value: str) -> str:
+    return name_key(value) if slot in ("artist", "track") else value
+
+
+def _ranks(values: Sequence[float]) -> list[float]:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2.0
+        i = j + 1
+    return ranks
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation (average ranks for ties)."""
+    ra, rb = _ranks(a), _ranks(b)
+    ma, mb = statistics.fmean(ra), statistics.fmean(rb)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
+    var = (sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb)) ** 0.5
+    return cov / var if var else 0.0
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class Report:
+    """Every figure of one component on one dataset."""
+
+    component: str
+    dataset: str
+    n: int = 0
+    act_accuracy: float | None = None
+    frame_exact: float | None = None
+    slots: dict[str, Counts] = field(default_factory=dict)
+    sentiment_spearman: float | None = None
+    chain_order: float | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def micro(self, names: Iterable[str] | None = None) -> Counts:
+        total = Counts()
+        for name, c in self.slots.items():
+            if names is None or name in names:
+                total.tp += c.tp
+                total.fp += c.fp
+                total.fn += c.fn
+        return total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "component": self.component,
+            "dataset": self.dataset,
+            "n": self.n,
+            "act_accuracy": self.act_accuracy,
+            "frame_exact": self.frame_exact,
+            "slots": {
+                k: {"p": c.precision, "r": c.recall, "f1": c.f1, "tp": c.tp, "fp": c.fp, "fn": c.fn}
+                for k, c in self.slots.items()
+            },
+            "slot_micro_f1": self.micro().f1,
+            "sentiment_spearman": self.sentiment_spearman,
+            "chain_order": self.chain_order,
+            **self.extra,
+        }
+
+
+def _understand_all(component: Understander, texts: Sequence[str]) -> list[Understanding]:
+    batch = getattr(component, "understand_batch", None)
+    return batch(list(texts)) if batch else [component.understand(t) for t in texts]
+
+
+def evaluate_frames(component: Understander, gold: Sequence[Gold], dataset: str = "heldout") -> Report:
+    predictions = _understand_all(component, [g.text for g in gold])
+    report = Report(component.name, dataset, len(gold), slots={s: Counts() for s in SLOT_NAMES})
+    correct_act = exact = 0
+    for g, u in zip(gold, predictions, strict=True):
+        correct_act += u.act.value == g.act
+        remaining = list(g.slots)
+        frame_ok = u.act.value == g.act
+        for s in u.slots:
+            match = next(
+                (
+                    gs
+                    for gs in remaining
+                    if gs[0] == s.name
+                    and _value_key(gs[0], gs[1]) == _value_key(s.name, s.value)
+                    and s.start < gs[3]
+                    and gs[2] < s.end
+                ),
+                None,
+            )
+            counts = report.slots.setdefault(s.name, Counts())
+            if match:
+                counts.tp += 1
+                remaining.remove(match)
+            else:
+                counts.fp += 1
+                frame_ok = False
+        for gs in remaining:
+            report.slots.setdefault(gs[0], Counts()).fn += 1
+            frame_ok = False
+        exact += frame_ok
+        if not frame_ok:
+            got = ", ".join(f"{s.name}={s.value}" for s in u.slots)
+            want = ", ".join(f"{s[0]}={s[1]}" for s in g.slots)
+            report.errors.append(f"{g.text!r}: got {u.act.value} [{got}] want {g.act} [{want}]")
+    report.act_accuracy = correct_act / len(gold)
+    report.frame_exact = exact / len(gold)
+    report.sentiment_spearman = spearman([g.sentiment for g in gold], [u.sentiment for u in predictions])
+    chains: dict[str, list[tuple[int, float]]] = {}
+    for g, u in zip(gold, predictions, strict=True):
+        if g.chain:
+            chains.setdefault(g.chain, []).append((g.rank, u.sentiment))
+    pairs = ordered = 0
+    for members in chains.values():
+        members.sort()
+        for i in range(len(members)):
+            for j in range(i + 1, len(members)):
+                pairs += 1
+                ordered += members[i][1] < members[j][1]
+    report.chain_order = ordered / pairs if pairs else None
+    return report
+
+
+# -- SNIPS ---------------------------------------------------------------------------------------------------
+SNIPS_TO_OURS = {"artist": "artist", "genre": "genre", "year": "era"}
+
+
+def snips_examples(path: Path = SNIPS) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """(text, [(our slot, start, end)]) for the artist/genre/year spans of SNIPS PlayMusic."""
+    data = json.loads(path.read_bytes().decode("utf-8", errors="replace"))
+    rows = []
+    for item in data["PlayMusic"]:
+        text, spans = "", []
+        for part in item["data"]:
+            start = len(text)
+            text += part["text"]
+            entity = part.get("entity")
+            if entity in SNIPS_TO_OURS:
+                spans.append((SNIPS_TO_OURS[entity], *_trim(text, start, len(text))))
+        rows.append((text, spans))
+    return rows
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    return start, end
+
+
+def evaluate_snips(component: Understander, rows: Sequence[tuple[str, list[tuple[str, int, int]]]]) -> Report:
+    predictions = _understand_all(component, [t for t, _ in rows])
+    report = Report(
+        component.name, "snips", len(rows), slots={s: Counts() for s in ("artist", "genre", "era")}
+    )
+    lenient = Counts()
+    for (text, gold), u in zip(rows, predictions, strict=True):
+        predicted = [
+            (s.name, *_trim(text, s.start, s.end))
+            for s in u.slots
+            if s.name in ("artist", "genre") or (s.name == "era" and s.value[:1].isdigit())
+        ]
+        remaining = list(gold)
+        loose = list(gold)
+        for p in predicted:
+            if p in remaining:
+                report.slots[p[0]].tp += 1
+                remaining.remove(p)
+            else:
+                report.slots[p[0]].fp += 1
+                report.errors.append(f"{text!r}: extra {p[0]} {text[p[1] : p[2]]!r}")
+            hit = next((g for g in loose if g[0] == p[0] and p[1] < g[2] and g[1] < p[2]), None)
+            if hit:
+                lenient.tp += 1
+                loose.remove(hit)
+            else:
+                lenient.fp += 1
+        for g in remaining:
+            report.slots[g[0]].fn += 1
+            report.errors.append(f"{text!r}: missed {g[0]} {text[g[1] : g[2]]!r}")
+        lenient.fn += len(loose)
+    report.extra["overlap_f1"] = lenient.f1
+    return report
+
+
+# -- CPCD ----------------------------------------------------------------------------------------------------
+def cpcd_turns(path: Path = CPCD) -> list[tuple[str, list[str]]]:
+    """(user turn, artists of that conversation's tracks) for every user turn."""
+    rows = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
+        conversation = json.loads(line)
+        artists = sorted(
+            {a for t in conversation.get("tracks", {}).values() for a in t.get("track_artists", [])}
+        )
+        for turn in conversation["turns"]:
+            if turn.get("user_query"):
+                rows.append((turn["user_query"], artists))
+    return rows
+
+
+def evaluate_cpcd(component: Understander, rows: Sequence[tuple[str, list[str]]]) -> Report:
+    predictions = _understand_all(component, [t for t, _ in rows])
+    report = Report(component.name, "cpcd", len(rows))
+    found: Counter[str] = Counter()
+    mentions = recalled = artist_slots = artist_in_conversation = 0
+    for (text, artists), u in zip(rows, predictions, strict=True):
+        for name in {s.name for s in u.slots}:
+            found[name] += 1
+        lowered = text.lower()
+        for artist in artists:
+            if len(artist) >= 4 and re.search(rf"(?<!\w){re.escape(artist.lower())}(?!\w)", lowered):
+                mentions += 1
+                start = lowered.find(artist.lower())
+                recalled += any(
+                    s.name == "artist" and s.start < start + len(artist) and start < s.end for s in u.slots
+                )
+        keys = {name_key(a) for a in artists}
+        for s in u.slots:
+            if s.name == "artist":
+                artist_slots += 1
+                artist_in_conversation += name_key(s.value) in keys
+    for name in SLOT_NAMES:
+        report.extra[f"turns_with_{name}"] = found[name] / len(rows)
+    report.extra["silver_artist_mentions"] = mentions
+    report.extra["silver_artist_recall"] = recalled / mentions if mentions else 0.0
+    report.extra["artist_slots_in_conversation"] = (
+        artist_in_conversation / artist_slots if artist_slots else 0.0
+    )
+    report.extra["acts"] = 0.0
+    report.extra.pop("acts")
+    report.extra.update(
+        {f"act_{a}": c / len(rows) for a, c in Counter(u.act.value for u in predictions).items()}
+    )
+    return report
+
+
+# -- cost ----------------------------------------------------------------------------------------------------
+def rss_mb() -> float:
+    """Current resident set size of this process in MB (Linux /proc; 0.0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+def time_component(make: Callable[[], Understander], texts: Sequence[str]) -> dict[str, float]:
+    """Load time (construction + first call), then per-utterance latency one call at a time."""
+    before = rss_mb()
+    t0 = time.perf_counter()
+    component = make()
+    component.understand("hello")
+    load = time.perf_counter() - t0
+    times = []
+    for text in texts:
+        t = time.perf_counter()
+        component.understand(text)
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return {
+        "load_s": load,
+        "median_ms": 1000 * statistics.median(times),
+        "p95_ms": 1000 * times[min(len(times) - 1, int(0.95 * len(times)))],
+        "max_ms": 1000 * times[-1],
+        "rss_mb": rss_mb(),
+        "rss_added_mb": rss_mb() - before,
+    }

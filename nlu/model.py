@@ -1,0 +1,238 @@
+"""The trained understanding: frozen MiniLM + heads for act, BIO slots and sentiment, with lexicon values.
+
+The model decides what act a turn performs, where attributes are said and how strongly it is felt; the
+lexicon and the catalogue linker (nlu/values.py) turn spans into the normalized values the dialogue manager
+consumes. Loading is lazy: the first `understand` loads heads and encoder. If that fails (missing or corrupt
+weights, no ONNX Runtime), one line goes to stderr and every turn is answered by the rule understanding.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from nlu.encoder import EncodedText, EncoderError, MiniLMEncoder
+from nlu.features import (
+    Gazetteer,
+    GazetteerHit,
+    clean_text,
+    token_features,
+    utterance_features,
+)
+from nlu.heads import (
+    ACTS,
+    DEFAULT_WEIGHTS,
+    TAGS,
+    Heads,
+    HeadsError,
+    token_inputs,
+    utterance_inputs,
+)
+from nlu.linking import EntityLinker
+from nlu.meaning import Act, Slot, Understanding
+from nlu.rules import RuleUnderstanding
+from nlu.values import normalize_value
+
+__all__ = ["ModelUnderstanding", "decode_spans", "repair_names"]
+
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+UNCLEAR_CONFIDENCE = 0.15
+MIN_SLOT_CONFIDENCE = 0.35
+"""Spans the tagger is less sure of than this are dropped rather than passed on as guesses."""
+
+
+def decode_spans(text: str, encoded: EncodedText, probs: np.ndarray) -> list[tuple[int, int, str, float]]:
+    """(start, end, slot, confidence) character spans: word pieces pooled per word, runs of one slot."""
+    words: list[tuple[int, int, np.ndarray]] = []
+    for t, (start, end) in enumerate(encoded.offsets):
+        if end <= start:
+            continue
+        if words and encoded.tokens[t].startswith("##") and start == words[-1][1]:
+            first, _, total = words[-1]
+            words[-1] = (first, end, total + probs[t])
+        else:
+            words.append((start, end, probs[t].copy()))
+    spans: list[tuple[int, int, str, float]] = []
+    run: list[tuple[int, int, float]] = []
+    slot = "O"
+    for start, end, total in [*words, (len(text), len(text), np.eye(len(TAGS))[0])]:
+        dist = total / total.sum()
+        label = TAGS[int(np.argmax(dist))]
+        if label != slot or label == "O":
+            if run and slot != "O":
+                spans.append((run[0][0], run[-1][1], slot, float(np.mean([r[2] for r in run]))))
+            run = []
+        slot = label
+        if label != "O":
+            run.append((start, end, float(dist.max())))
+    return _extend_to_words(text, spans)
+
+
+def _extend_to_words(
+    text: str, spans: list[tuple[int, int, str, float]]
+) -> list[tuple[int, int, str, float]]:
+    """A span that ends inside a word ("radio" of "radiohead" split oddly) is grown to the word's ends."""
+    grown = []
+    for start, end, slot, confidence in spans:
+        while start > 0 and text[start - 1].isalnum():
+            start -= 1
+        while end < len(text) and text[end].isalnum():
+            end += 1
+        grown.append((start, end, slot, confidence))
+    return grown
+
+
+def repair_names(
+    spans: list[tuple[int, int, str, float]], hits: list[GazetteerHit]
+) -> list[tuple[int, int, str, float]]:
+    """Grow or join artist/track spans to a catalogue name they partly cover ("depeche" -> "depeche mode").
+
+    The tagger finds where a name is; the catalogue knows where it ends. Spans are only ever grown to a whole
+    catalogue name that contains them, never cut.
+    """
+    names = sorted((h for h in hits if h.kind in ("artist", "track")), key=lambda h: h.start - h.end)
+    for hit in names:
+        inside = [s for s in spans if s[2] in ("artist", "track") and s[0] < hit.end and hit.start < s[1]]
+        if not inside or any(s[0] < hit.start or s[1] > hit.end for s in inside):
+            continue
+        if len(inside) == 1 and (inside[0][0], inside[0][1]) == (hit.start, hit.end):
+            continue
+        kinds = [s[2] for s in inside]
+        kind = hit.kind if hit.kind in kinds else kinds[0]
+        confidence = max(s[3] for s in inside)
+        spans = [s for s in spans if s not in inside] + [(hit.start, hit.end, kind, confidence)]
+    return sorted(spans)
+
+
+class ModelUnderstanding:
+    """Understands text with trained heads on MiniLM. Never raises; uses the rules if loading fails."""
+
+    name = "model"
+
+    def __init__(
+        self,
+        linker: EntityLinker | None = None,
+        weights: Path = DEFAULT_WEIGHTS,
+        encoder: MiniLMEncoder | None = None,
+    ) -> None:
+        self.linker = linker or EntityLinker()
+        self.weights = weights
+        self.encoder = encoder
+        self._heads: Heads | None = None
+        self._gazetteer: Gazetteer | None = None
+        self._fallback: RuleUnderstanding | None = None
+        self._lock = threading.Lock()
+        self.load_error: str | None = None
+
+    # -- loading -------------------------------------------------------------------------------------------
+    def load(self) -> bool:
+        """Load heads and encoder now. True when the model is usable; else the rules answer from now on."""
+        with self._lock:
+            if self._heads is not None:
+                return True
+            if self._fallback is not None:
+                return False
+            try:
+                heads = Heads.load(self.weights)
+                encoder = (self.encoder or MiniLMEncoder()).load()
+            except (HeadsError, EncoderError) as exc:
+                self.load_error = str(exc)
+                print(f"tunetalk: {exc}; using the rule understanding instead", file=sys.stderr, flush=True)
+                self._fallback = RuleUnderstanding(self.linker)
+                return False
+            self.encoder = encoder
+            self._gazetteer = Gazetteer(
+                self.linker.artists, self.linker.titles, (*self.linker.genres, *self.linker.subgenres)
+            )
+            self._heads = heads
+            return True
+
+    # -- understanding -------------------------------------------------------------------------------------
+    def understand(self, text: str) -> Understanding:
+        try:
+            if not self.load():
+                assert self._fallback is not None
+                return self._fallback.understand(text)
+            return self._understand(clean_text(text))
+        except Exception as exc:
+            return Understanding(
+                Act.UNCLEAR, confidence=0.0, source=self.name, extras={"error": 1.0 if exc else 0}
+            )
+
+    def understand_batch(self, texts: list[str]) -> list[Understanding]:
+        """Many texts at once (evaluation, replay): same results as one by one, encoded in batches."""
+        if not self.load():
+            return [self.understand(t) for t in texts]
+        cleaned = [clean_text(t) for t in texts]
+        todo = [i for i, t in enumerate(cleaned) if _has_content(t)]
+        assert self.encoder is not None
+        encoded = self.encoder.encode([cleaned[i] for i in todo]) if todo else []
+        results = [self._understand(t) if not _has_content(t) else None for t in cleaned]
+        for i, enc in zip(todo, encoded, strict=True):
+            try:
+                results[i] = self._frame(cleaned[i], enc)
+            except Exception:
+                results[i] = Understanding(Act.UNCLEAR, confidence=0.0, source=self.name)
+        return [r for r in results if r is not None]
+
+    def _understand(self, text: str) -> Understanding:
+        if not _has_content(text):
+            return Understanding(Act.UNCLEAR, confidence=0.0 if not text.strip() else 0.05, source=self.name)
+        assert self.encoder is not None
+        (encoded,) = self.encoder.encode([text])
+        return self._frame(text, encoded)
+
+    def _frame(self, text: str, encoded: EncodedText) -> Understanding:
+        heads, gazetteer = self._heads, self._gazetteer
+        assert heads is not None and gazetteer is not None
+        letters = _LETTER.findall(text)
+        hits = gazetteer.hits(text)
+        utt = utterance_inputs(encoded, utterance_features(text, hits))
+        act_probs = heads.act_probs(utt)
+        sentiment = round(max(-1.0, min(1.0, heads.sentiment(utt))), 4)
+        extras = {f"p_{a}": round(float(p), 4) for a, p in zip(ACTS, act_probs, strict=True)}
+        if letters and sum(not c.isascii() for c in letters) / len(letters) > 0.5:
+            # Another script: the encoder has seen too little of it to be trusted.
+            return Understanding(Act.UNCLEAR, (), 0.0, 0.05, self.name, extras)
+        log_probs = heads.tag_log_probs(
+            token_inputs(encoded, token_features(text, encoded.offsets, hits), heads.tagger_layers)
+        )
+        slots = self._slots(text, repair_names(decode_spans(text, encoded, np.exp(log_probs)), hits))
+        act = Act(ACTS[int(np.argmax(act_probs))])
+        p_act = float(act_probs.max())
+        if slots and act in (Act.UNCLEAR, Act.DONT_KNOW, Act.GREET, Act.HELP):
+            # "hi, some jazz please", "no idea, maybe rock": the attribute is the point of the turn.
+            act, p_act = Act.INFORM, max(p_act, float(act_probs[ACTS.index("inform")]))
+        if act is Act.UNCLEAR:
+            return Understanding(
+                act, (), sentiment, round(min(UNCLEAR_CONFIDENCE, 1.0 - p_act + 0.05), 4), self.name, extras
+            )
+        slot_conf = float(np.mean([s.confidence for s in slots])) if slots else 1.0
+        confidence = round(p_act * slot_conf**0.5, 4)
+        return Understanding(act, tuple(slots), sentiment, confidence, self.name, extras)
+
+    def _slots(self, text: str, spans: list[tuple[int, int, str, float]]) -> list[Slot]:
+        slots = []
+        for start, end, name, tag_confidence in spans:
+            if tag_confidence < MIN_SLOT_CONFIDENCE:
+                continue
+            value = normalize_value(name, text[start:end], self.linker)
+            if value is None:
+                continue
+            if name in ("artist", "track"):
+                # Keep the span on the name itself: quotes and a trailing "'s" are not part of it.
+                inner = text[start:end]
+                offset = inner.find(value.value) if not value.linked else -1
+                if offset >= 0:
+                    start, end = start + offset, start + offset + len(value.value)
+            confidence = round(tag_confidence * (0.7 + 0.3 * value.confidence), 3)
+            slots.append(Slot(name, value.value, start, end, confidence, value.linked))
+        return slots
+
+
+def _has_content(text: str) -> bool:
+    return any(c.isalnum() for c in text)
