@@ -1,0 +1,197 @@
+"""The trained understanding, for real: committed heads + MiniLM through ONNX Runtime.
+
+Thresholds are the ones docs/nlu.md promises (not the exact figures, which move a little with retraining).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nlu.evaluate import (
+    CPCD,
+    SNIPS,
+    cpcd_turns,
+    eval_linker,
+    evaluate_cpcd,
+    evaluate_frames,
+    evaluate_snips,
+    load_gold,
+    snips_examples,
+)
+from nlu.heads import DEFAULT_WEIGHTS
+from nlu.linking import EntityLinker
+from nlu.loader import make_understander
+from nlu.meaning import Act
+from nlu.model import ModelUnderstanding
+from nlu.rules import RuleUnderstanding
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def model() -> ModelUnderstanding:
+    understander = ModelUnderstanding(eval_linker())
+    assert understander.load(), understander.load_error
+    return understander
+
+
+@pytest.fixture(scope="module")
+def heldout_reports(model: ModelUnderstanding) -> dict[str, object]:
+    gold = load_gold()
+    return {
+        "model": evaluate_frames(model, gold),
+        "rules": evaluate_frames(RuleUnderstanding(eval_linker()), gold),
+    }
+
+
+def test_heldout_act_accuracy_and_frame_match_meet_the_bar(heldout_reports: dict) -> None:
+    report = heldout_reports["model"]
+    assert report.n >= 200
+    assert report.act_accuracy >= 0.92, report.errors[:20]
+    assert report.frame_exact >= 0.80, report.errors[:20]
+
+
+def test_model_beats_the_rules_on_the_heldout_set(heldout_reports: dict) -> None:
+    model, rules = heldout_reports["model"], heldout_reports["rules"]
+    assert model.act_accuracy > rules.act_accuracy
+    assert model.frame_exact > rules.frame_exact
+
+
+def test_sentiment_orders_the_reference_replies(model: ModelUnderstanding) -> None:
+    scores = [model.understand(t).sentiment for t in ("Hmm, OK", "Yes", "YES!", "Brilliant, I love it")]
+    assert scores == sorted(scores) and len(set(scores)) == 4, scores
+    assert model.understand("I hate this").sentiment < model.understand("meh").sentiment
+
+
+def test_heldout_sentiment_ranks_agree_with_gold(heldout_reports: dict) -> None:
+    report = heldout_reports["model"]
+    assert report.sentiment_spearman >= 0.7
+    assert report.chain_order >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "value"),
+    [
+        ("play something like radio head", "artist", "Radiohead"),
+        ("some jas from the fifties", "genre", "jazz"),
+        ("hip hop please", "genre", "hip hop"),
+        ("hip-hop please", "genre", "hip hop"),
+        ("something chill for studying", "mood", "laid_back"),
+        ("can we go older", "era", "older"),
+        ("play the velvet sundowners", "artist", "the velvet sundowners"),
+    ],
+)
+def test_model_extracts_and_links_attributes(
+    model: ModelUnderstanding, text: str, slot: str, value: str
+) -> None:
+    u = model.understand(text)
+    assert value in u.values(slot), u
+    for s in u.slots:
+        assert 0 <= s.start < s.end <= len(text) and 0.0 < s.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "la " * 1700, "🎵🎶🙃", "¿Qué hora es?", "Wie spät ist es bitte", "你好"]
+)
+def test_bad_input_is_unclear_with_low_confidence_and_never_raises(
+    model: ModelUnderstanding, text: str
+) -> None:
+    u = model.understand(text)
+    assert u.act is Act.UNCLEAR and u.confidence <= 0.3, u
+
+
+def test_non_strings_never_raise(model: ModelUnderstanding) -> None:
+    assert model.understand(None).act is Act.UNCLEAR  # type: ignore[arg-type]
+
+
+def test_batch_and_single_calls_agree(model: ModelUnderstanding) -> None:
+    texts = ["play some jazz", "no", "", "YES!", "something like radio head from the nineties"]
+    batch = model.understand_batch(texts)
+    for text, u in zip(texts, batch, strict=True):
+        single = model.understand(text)
+        assert (u.act, u.slots) == (single.act, single.slots)
+        assert u.sentiment == pytest.approx(single.sentiment, abs=1e-3)
+
+
+def test_corrupt_weights_fall_back_to_rules_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    broken = tmp_path / "heads.npz"
+    broken.write_bytes(DEFAULT_WEIGHTS.read_bytes()[:1000])
+    broken.with_suffix(".json").write_text(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
+    understander = make_understander("auto", EntityLinker(), weights=broken)
+    assert isinstance(understander, RuleUnderstanding)
+    message = capsys.readouterr().err
+    assert message.count("\n") == 1 and "heads.npz" in message and "rule understanding" in message
+
+
+def test_missing_weights_fall_back_to_rules_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    understander = make_understander("model", EntityLinker(), weights=tmp_path / "absent.npz")
+    assert isinstance(understander, RuleUnderstanding)
+    assert "missing" in capsys.readouterr().err
+
+
+def test_weights_going_bad_after_construction_still_answer_through_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    model = ModelUnderstanding(EntityLinker(), weights=tmp_path / "gone.npz")
+    u = model.understand("some jazz please")
+    assert u.source == "rules" and u.act is Act.INFORM
+    assert "using the rule understanding" in capsys.readouterr().err
+
+
+def test_committed_weight_files_are_small() -> None:
+    for path in (ROOT / "assets" / "nlu").iterdir():
+        assert path.stat().st_size < 5_000_000, path
+
+
+def test_cli_prints_one_json_object_per_line(tmp_path: Path) -> None:
+    source = tmp_path / "turns.txt"
+    source.write_text("play some jazz from the nineties\nYES!\n\n")
+    result = subprocess.run(
+        [sys.executable, "main.py", "nlu", "--file", str(source), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == ["play some jazz from the nineties", "YES!", ""]
+    assert rows[0]["act"] == "inform" and {"slot", "value", "start", "end", "confidence"} <= set(
+        rows[0]["slots"][0]
+    )
+    assert rows[1]["act"] == "accept" and rows[2]["act"] == "unclear"
+
+
+needs_shared = pytest.mark.skipif(
+    not SNIPS.exists() or not CPCD.exists(),
+    reason=f"reference data {SNIPS.parent.parent} is absent (only on developer machines and CI)",
+)
+
+
+@pytest.mark.shared_data
+@needs_shared
+def test_snips_artist_genre_year_span_f1(model: ModelUnderstanding) -> None:
+    rows = snips_examples()
+    ours = evaluate_snips(ModelUnderstanding(EntityLinker()), rows)
+    rules = evaluate_snips(RuleUnderstanding(EntityLinker()), rows)
+    assert ours.micro().f1 >= 0.85
+    assert ours.micro().f1 > rules.micro().f1
+
+
+@pytest.mark.shared_data
+@needs_shared
+def test_cpcd_user_turns_never_break_and_artists_are_found(model: ModelUnderstanding) -> None:
+    rows = cpcd_turns()
+    report = evaluate_cpcd(model, rows)
+    assert report.n > 2000
+    assert report.extra["silver_artist_recall"] >= 0.6
