@@ -127,7 +127,8 @@ def save_policy(path: str | Path, kind: str, arrays: dict[str, np.ndarray], meta
         **meta,
     }
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, meta=np.array(json.dumps(full)), **{f"m_{k}": v for k, v in arrays.items()})
+    files: dict[str, Any] = {"meta": np.array(json.dumps(full)), **{f"m_{k}": v for k, v in arrays.items()}}
+    np.savez_compressed(tmp, **files)
     tmp.replace(path)
     return path
 

@@ -7,7 +7,8 @@ bootstrap CIs for every candidate and the rule policy (train_and_select). Wall t
 perf_counter; peak memory is the largest resident set (ru_maxrss) of this process and, separately, of
 any worker process.
 
-Usage: .venv/bin/python benchmarks/bench_policy.py [--conversations 50000] [--workers 2] [--json]
+Usage: .venv/bin/python benchmarks/bench_policy.py [--conversations 50000] [--workers 2] [--population FILE]
+       [--json]
 """
 
 from __future__ import annotations
@@ -42,12 +43,13 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--population", default="default", help="population file or shipped name")
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     catalog = load_catalog()
-    population = load_population("default")
+    population = load_population(args.population)
     start = time.perf_counter()
     run = simulate(
         args.conversations, catalog, population, ExplorationPolicy, seed=args.seed, workers=args.workers

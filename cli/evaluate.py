@@ -114,7 +114,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ope_check(arm, learned, catalog, population, args, n_ope: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _ope_check(
+    arm: Any, learned: Any, catalog: Any, population: Any, args: Any, n_ope: int
+) -> dict[str, Any]:
     """OPE of the learned policy on fresh exploration logs vs its simulated on-policy value."""
     import numpy as np
 
@@ -136,6 +138,7 @@ def _ope_check(arm, learned, catalog, population, args, n_ope: int) -> dict[str,
             workers=args.workers,
             progress=bar.update,
         )
+    assert logged.table is not None
     rounds = rounds_from_log(logged.table, catalog)
     report = _ope(rounds, policy_distribution(learned, rounds), _critic(rounds, args.seed), 1000, args.seed)
     estimates = {}

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant.policy import Policy
 
 NAME = "simulate"
 HELP = "simulate listeners talking to the assistant (logs for training, or a policy's outcomes)"
@@ -42,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the outcome summary as JSON")
 
 
-def make_policy_factory(choice: str, floor: float = 0.03):  # type: ignore[no-untyped-def]
+def make_policy_factory(choice: str, floor: float = 0.03) -> Callable[[], Policy]:
     """A zero-argument policy factory for worker processes."""
     from assistant.offline.logging_policy import ExplorationPolicy
     from assistant.policy_store import load_policy
@@ -57,7 +62,7 @@ def make_policy_factory(choice: str, floor: float = 0.03):  # type: ignore[no-un
     return lambda: load_policy(choice)
 
 
-def progress_bar(total: int, description: str):  # type: ignore[no-untyped-def]
+def progress_bar(total: int, description: str) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=description, unit="conv", file=sys.stderr, disable=None, leave=False)

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 NAME = "train"
 HELP = "learn the dialogue policy from logs; choose by off-policy evaluation; gate its promotion"
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_npz(result, path: Path) -> None:  # type: ignore[no-untyped-def]
+def _export_npz(result: Any, path: Path) -> None:
     """Held-out rounds in the layout `python main.py ope` reads: the chosen policy as pi_e, the current
     one as pi_e_current is left out so the file has one evaluation policy; q_hat is cross-fitted."""
     import numpy as np

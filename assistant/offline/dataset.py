@@ -192,10 +192,9 @@ class TableRecorder:
             self._write_turn(event)
         elif isinstance(event, Playback) and event.kind == "station":
             self._by_id[event.conversation_id]["station"] = json.dumps(list(event.station))
-        elif isinstance(event, ConversationEnded):
-            record = self._by_id.pop(event.conversation_id, None)
-            if record is not None:
-                record.update(status=event.status, track_id=event.track_id, ended_at=time.time())
+        elif isinstance(event, ConversationEnded) and event.conversation_id in self._by_id:
+            record = self._by_id.pop(event.conversation_id)
+            record.update(status=event.status, track_id=event.track_id, ended_at=time.time())
 
     def _write_turn(self, reply: ReplyEvent) -> None:
         turn, self._turn = self._turn, {}

@@ -270,7 +270,7 @@ MODELS: dict[str, type] = {"linear": LinearUsefulness, "trees": TreeUsefulness, 
 def make_model(kind: str, n_actions: int, random_state: int = 0, **params: Any) -> UsefulnessModel:
     if kind not in MODELS:
         raise ValueError(f"unknown model {kind!r}; choose from {', '.join(MODELS)}")
-    return MODELS[kind](n_actions=n_actions, random_state=random_state, **params)  # type: ignore[no-any-return]
+    return MODELS[kind](n_actions=n_actions, random_state=random_state, **params)  # type: ignore[no-any-return,unused-ignore]
 
 
 def greedy(q: np.ndarray, available: np.ndarray) -> np.ndarray:
