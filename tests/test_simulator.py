@@ -172,3 +172,21 @@ def test_recognition_noise_garbles_words_and_lowers_confidence(world: World) -> 
     lines = [user._say("something laid back from the nineties please") for _ in range(20)]
     assert any(line != "something laid back from the nineties please" for line in lines)
     assert user.asr_confidence is not None and user.asr_confidence < 1.0
+
+
+def test_a_station_is_judged_by_the_music_its_description_promises(world: World) -> None:
+    population = load_population("default")
+    user = SimulatedUser(world, population, np.random.default_rng(0))
+    taste = user.reveal().taste
+    feel = "upbeat" if taste.energy >= 0.55 else "laid back"
+    genre = taste.genres[0]
+    other = next(g for g in world.families if g not in taste.genres)
+
+    def acceptance(description: str) -> float:
+        said = [user._judge_station(f"Shall I start a station of {description}?") for _ in range(400)]
+        return sum(line in ("yes", "sure", "yes please", "go ahead") for line in said) / len(said)
+
+    fitting = acceptance(f"{feel} {genre}")
+    vague = acceptance(f"{feel} music")
+    wrong = acceptance(f"{feel} {other}")
+    assert fitting > 0.25 > vague >= wrong  # what is not said is not promised

@@ -102,7 +102,8 @@ class Acceptance:
     satisficing: float = 0.04
     """How much the threshold drops per turn as the listener tires of searching."""
     station: float = 0.5
-    """Chance of accepting a station whose description fits the taste (a third of that if it does not)."""
+    """Willingness to take a station instead of hearing samples: P(accept a station) = station * P(accept
+    a sample that matches as well as the music the station's description promises does on average)."""
 
 
 @dataclass(frozen=True)

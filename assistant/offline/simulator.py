@@ -106,6 +106,19 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...] | list[str]) -> str
     return options[int(rng.integers(len(options)))]
 
 
+def _described_era(lowered: str) -> tuple[int, int] | None:
+    decade = re.search(r"from the (\d{4})s", lowered)
+    if decade:
+        return int(decade.group(1)), int(decade.group(1)) + 9
+    before = re.search(r"from before (\d{4})", lowered)
+    if before:
+        return 1900, int(before.group(1)) - 1
+    after = re.search(r"from after (\d{4})", lowered)
+    if after:
+        return int(after.group(1)) + 1, 2100
+    return None
+
+
 # -- the world: catalogue facts the listener can hear and judge ------------------------------------
 class World:
     """What listeners know about the catalogue: genre families, subgenres, artists. Built once, shared."""
@@ -150,6 +163,38 @@ class World:
     def genre_labels_in(self, text: str) -> tuple[str, ...]:
         """Genre and subgenre names mentioned in an assistant's words, in order."""
         return tuple(m.group(1) for m in self._label_re.finditer(text.lower()))
+
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def described_tracks(self, text: str) -> np.ndarray:
+        """Indices of the tracks a station description promises ("upbeat rock for workout from the 1990s",
+        "music like <artist>"): genre, feel, activity, artist and period as worded by
+        assistant.constraints.describe; the last mention wins (an acknowledgement may come first)."""
+        cat = self.catalog
+        lowered = text.lower()
+        keep = np.ones(len(cat), dtype=bool)
+        labels = self.genre_labels_in(text)
+        if labels:
+            label = labels[-1]
+            if label in self.families:
+                keep &= self.family_ids == self.families.index(label)
+            elif label in cat.subgenre_names:
+                keep &= cat.subgenre_ids == cat.subgenre_names.index(label)
+        feel = max(_FEEL_WORDS, key=lowered.rfind)
+        energy = _FEEL_WORDS[feel] if feel in lowered else None
+        activity = re.search(r"\bfor (\w+)", lowered)
+        if activity and activity.group(1) in ACTIVITY_PROFILE:
+            energy = ACTIVITY_PROFILE[activity.group(1)][0] if energy is None else energy
+        artists = self.artists_in(text)
+        if artists:
+            mine = self.artist_track_ids[cat.artist_names.index(artists[-1])]
+            keep &= np.isin(self.family_ids, self.family_ids[mine])
+            energy = float(cat.energy[mine].mean()) if energy is None else energy
+        if energy is not None:
+            keep &= np.abs(cat.energy - energy) <= 0.2
+        era = _described_era(lowered)
+        if era is not None:
+            keep &= (cat.year >= era[0]) & (cat.year <= era[1])
+        return np.flatnonzero(keep)
 
     @lru_cache(maxsize=4096)  # noqa: B019
     def artists_in(self, text: str) -> tuple[str, ...]:
@@ -428,19 +473,20 @@ class SimulatedUser:
             return _pick(rng, LAID_BACK if taste.energy < 0.525 else UPBEAT)
         if action == Action.GENRE_PAIR:
             options = world.genre_labels_in(text)[-2:]
-            if not k.chooses_between_two or len(options) < 2:
-                self._patience -= unanswerable
-                return _pick(rng, DONT_KNOW)
-            fits = [self._label_fit(o) for o in options]
-            best = int(np.argmax(fits))
-            if fits[best] >= 0.6:
+            fits = [self._label_fit(o) for o in options] if len(options) == 2 else []
+            if k.chooses_between_two and fits and max(fits) >= 0.6:
+                best = int(np.argmax(fits))
                 if best == 0 and rng.random() < 0.2:
                     return _pick(rng, ("yes", "yes please", "yes, that one"))
                 return _pick(rng, ("{} please", "{}", "I'd like {}", "{} sounds good")).format(options[best])
             if k.knows_genre:
+                # Someone who knows what they want says so, whatever was offered.
                 return _pick(rng, ("no, {}", "neither, I want {}", "no, I'd rather have {}")).format(
                     self._my_genre_label()
                 )
+            if not k.chooses_between_two or not fits:
+                self._patience -= unanswerable
+                return _pick(rng, DONT_KNOW)
             return _pick(rng, NO)
         if action == Action.ERA_QUESTION:
             if taste.era is None:
@@ -565,20 +611,13 @@ class SimulatedUser:
         return _pick(rng, OLDER if kind == "older" else NEWER)
 
     def _judge_station(self, text: str) -> str:
-        """A station is judged by its description: a person hears "upbeat rock", not features."""
-        me, rng, world = self._me, self._rng, self._world
-        fits: list[float] = [self._label_fit(label) for label in world.genre_labels_in(text)[-1:]]
-        lowered = text.lower()
-        energy = next((e for word, e in _FEEL_WORDS.items() if word in lowered), None)
-        if energy is not None:
-            fits.append(math.exp(-0.5 * ((energy - me.taste.energy) / me.taste.energy_tolerance) ** 2))
-        for artist in world.artists_in(text)[-1:]:
-            if artist in me.knowledge.familiar:
-                ids = world.artist_track_ids[world.catalog.artist_names.index(artist)]
-                fits.append(float(np.sort(me.utility[ids])[-3:].mean()))
-        fit = float(np.mean(fits)) if fits else 0.3
-        chance = self._population.acceptance.station * (1.0 if fit >= 0.6 else 1 / 3)
-        if rng.random() < chance:
+        """A station is judged by the music its description promises: a person hears "a station of upbeat
+        rock" and imagines upbeat rock, so the chance follows the mean match of the catalogue tracks that
+        fit the description (what is not said is not promised), times the willingness to take a station."""
+        rng = self._rng
+        described = self._world.described_tracks(text)
+        expected = float(self._me.utility[described].mean()) if described.size else 0.0
+        if rng.random() < self._population.acceptance.station * self._p_accept(expected):
             return _pick(rng, ("yes", "sure", "yes please", "go ahead"))
         return _pick(rng, NO)
 
