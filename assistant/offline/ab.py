@@ -79,6 +79,7 @@ class Arm:
     def summary(self) -> dict[str, Any]:
         k = int(self.success.sum())
         abandoned = int(self.abandoned.sum())
+        matches = [r.satisfied for r in self.results if r.satisfied is not None]
         return {
             "success_rate": k / self.n,
             "success_ci": list(wilson(k, self.n)),
@@ -86,6 +87,8 @@ class Arm:
             "turns_ci": list(_bootstrap_mean(self.turns)),
             "abandon_rate": abandoned / self.n,
             "abandon_ci": list(wilson(abandoned, self.n)),
+            # Ground truth only a simulator has: how well the accepted music matched the hidden taste.
+            "accepted_match": float(np.mean(matches)) if matches else None,
         }
 
 

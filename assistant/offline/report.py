@@ -220,8 +220,8 @@ def write_evaluation_report(
         f"(seed {evaluation['seed']}), "
         "each policy meeting the same listeners.",
         "",
-        "| policy | success | 95% CI | mean turns | 95% CI | abandoned | 95% CI |",
-        "|---|---|---|---|---|---|---|",
+        "| policy | success | 95% CI | mean turns | 95% CI | abandoned | 95% CI | accepted music's match |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for n in names:
         p = evaluation["policies"][n]
@@ -229,7 +229,7 @@ def write_evaluation_report(
             f"| {n} | {p['success_rate']:.3f} | [{p['success_ci'][0]:.3f}, {p['success_ci'][1]:.3f}] | "
             f"{p['mean_turns']:.2f} | [{p['turns_ci'][0]:.2f}, {p['turns_ci'][1]:.2f}] | "
             f"{p['abandon_rate']:.3f} | "
-            f"[{p['abandon_ci'][0]:.3f}, {p['abandon_ci'][1]:.3f}] |"
+            f"[{p['abandon_ci'][0]:.3f}, {p['abandon_ci'][1]:.3f}] | {_fmt(p.get('accepted_match'))} |"
         )
     c = evaluation.get("comparison")
     if c:
