@@ -107,7 +107,28 @@ SERVICES = [
     "youtube music", "napster", "iheart", "groove shark", "netflix",
 ]
 # fmt: on
-MUSIC_ITEMS = ["song", "track", "tune", "album", "record", "ep", "single", "soundtrack", "playlist", "songs"]
+MUSIC_ITEMS = [
+    "song",
+    "track",
+    "tune",
+    "album",
+    "record",
+    "ep",
+    "single",
+    "soundtrack",
+    "playlist",
+    "songs",
+    "chant",
+    "movement",
+    "piece",
+    "number",
+    "jam",
+    "cut",
+    "melody",
+    "concerto",
+    "sonata",
+    "anthem",
+]
 SORTS = ["top", "best", "most popular", "popular", "greatest", "top rated", "top ten", "best known"]
 
 FIRST = _words(
@@ -566,6 +587,9 @@ class _Generator:
                 "stuff by {}",
             ]
         )
+        if r.random() < 0.12:
+            article, item = r.choice(["a", "the", "some", "any"]), r.choice(MUSIC_ITEMS)
+            frame = f"{article} {item} {r.choice(['by', 'from'])} {{}}"
         self._frame(d, frame, name, "artist", name)
 
     def track(self, d: _Draft) -> None:
@@ -802,6 +826,52 @@ class _Generator:
             d.segs.insert(0, _Seg(r.choice(["yes", "ooh", "oh yes", "yeah"])))
         return d
 
+    def bare_request(self) -> _Draft:
+        """ "play adele", "put on jazz", "nirvana please": the shortest and most common way to ask."""
+        r = self.rng
+        d = _Draft(act="inform")
+        kind = r.choices(["artist", "genre", "track", "mood", "era"], [0.45, 0.25, 0.15, 0.1, 0.05])[0]
+        carrier = r.choice(
+            [
+                "play {}",
+                "put on {}",
+                "{}",
+                "{} please",
+                "play some {}",
+                "play me {}",
+                "i want {}",
+                "listen to {}",
+                "how about {}",
+                "play {} please",
+                "can you play {}",
+                "some {}",
+                "let's hear {}",
+                "um play {}",
+                "play uh {}",
+                "i wanna hear {}",
+                "{} maybe",
+            ]
+        )
+        before, _, after = carrier.partition("{}")
+        d.add(before.strip())
+        if kind == "artist":
+            name = self._noisy_name(r.choice(self.artists))
+            d.add(name, "artist", name)
+        elif kind == "track":
+            title = self._noisy_name(r.choice(self.titles))
+            d.add(title, "track", title)
+        elif kind == "genre":
+            surface, value = r.choice(self.extra_genres) if r.random() < 0.3 else r.choice(self.genres)
+            d.add(surface, "genre", value)
+        elif kind == "mood":
+            surface, value = r.choice(self.moods)
+            d.add(surface, "mood", value)
+        else:
+            surface, value = r.choice(self.decades)
+            d.add(surface, "era", value)
+        d.add(after.strip())
+        return d
+
     def playlist_request(self) -> _Draft:
         """ "play my Sunday Morning playlist": a playlist's name is not an attribute (left unlabelled)."""
         r = self.rng
@@ -922,7 +992,7 @@ class _Generator:
                 )
             )
         else:
-            d = _Draft(act="request_alternative", valence=-0.1, reaction=True)
+            d = _Draft(act="request_alternative", valence=0.0, reaction=True)
             d.add(
                 r.choice(
                     [
@@ -934,7 +1004,6 @@ class _Generator:
                         "similar but",
                         "a different one",
                         "another but",
-                        "try something",
                         "play another one",
                         "something else but still",
                     ]
@@ -956,8 +1025,10 @@ class _Generator:
     def draft(self) -> _Draft:
         r = self.rng
         roll = r.random()
-        if roll < 0.38:
+        if roll < 0.31:
             return self.request()
+        if roll < 0.38:
+            return self.bare_request()
         if roll < 0.4:
             return self.playlist_request()
         if roll < 0.44:
@@ -969,9 +1040,9 @@ class _Generator:
         if roll < 0.68:
             return self.reaction_with_slots()
         if roll < 0.72:
-            return self.phrase("request_alternative", ALTERNATIVE, -0.1)
+            return self.phrase("request_alternative", ALTERNATIVE, 0.0)
         if roll < 0.76:
-            return self.phrase("skip", SKIP, -0.1)
+            return self.phrase("skip", SKIP, 0.0)
         if roll < 0.8:
             return self.phrase("dont_know", DONT_KNOW, 0.0)
         if roll < 0.84:

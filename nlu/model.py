@@ -45,8 +45,18 @@ MIN_SLOT_CONFIDENCE = 0.35
 """Spans the tagger is less sure of than this are dropped rather than passed on as guesses."""
 
 
+_NAME_LABELS = (TAGS.index("artist"), TAGS.index("track"))
+EXTEND_BELOW = 0.3
+"""A word next to a span joins it when its probability for that slot is at least this (hysteresis)."""
+
+
 def decode_spans(text: str, encoded: EncodedText, probs: np.ndarray) -> list[tuple[int, int, str, float]]:
-    """(start, end, slot, confidence) character spans: word pieces pooled per word, runs of one slot."""
+    """(start, end, slot, confidence) character spans from per-piece slot probabilities.
+
+    Pieces are pooled per word; a word whose most likely label is a slot seeds a span, and neighbours join
+    it while their probability for that slot stays above EXTEND_BELOW, so a long unknown name is not cut
+    in two by one uncertain word ("Paulinho Da Viola").
+    """
     words: list[tuple[int, int, np.ndarray]] = []
     for t, (start, end) in enumerate(encoded.offsets):
         if end <= start:
@@ -56,19 +66,33 @@ def decode_spans(text: str, encoded: EncodedText, probs: np.ndarray) -> list[tup
             words[-1] = (first, end, total + probs[t])
         else:
             words.append((start, end, probs[t].copy()))
+    dists = [total / total.sum() for _, _, total in words]
+    labels = [int(np.argmax(d)) for d in dists]
     spans: list[tuple[int, int, str, float]] = []
-    run: list[tuple[int, int, float]] = []
-    slot = "O"
-    for start, end, total in [*words, (len(text), len(text), np.eye(len(TAGS))[0])]:
-        dist = total / total.sum()
-        label = TAGS[int(np.argmax(dist))]
-        if label != slot or label == "O":
-            if run and slot != "O":
-                spans.append((run[0][0], run[-1][1], slot, float(np.mean([r[2] for r in run]))))
-            run = []
-        slot = label
-        if label != "O":
-            run.append((start, end, float(dist.max())))
+    i = 0
+    while i < len(words):
+        label = labels[i]
+        if label == 0:
+            i += 1
+            continue
+        first = last = i
+        group = _NAME_LABELS if label in _NAME_LABELS else (label,)
+        while last + 1 < len(words) and (
+            labels[last + 1] in group or (labels[last + 1] == 0 and dists[last + 1][label] >= EXTEND_BELOW)
+        ):
+            last += 1
+        if label in _NAME_LABELS:
+            # Artist and title words side by side are one name, of whichever kind the words lean to.
+            mass = sum(dists[k] for k in range(first, last + 1))
+            label = max(_NAME_LABELS, key=lambda name: mass[name])
+        while first > 0 and labels[first - 1] == 0 and dists[first - 1][label] >= EXTEND_BELOW:
+            first -= 1
+        # A joined word at either end that is only punctuation stays outside the span.
+        while last > first and not any(c.isalnum() for c in text[words[last][0] : words[last][1]]):
+            last -= 1
+        confidence = float(np.mean([dists[k][label] for k in range(first, last + 1)]))
+        spans.append((words[first][0], words[last][1], TAGS[label], confidence))
+        i = last + 1
     return _extend_to_words(text, spans)
 
 
@@ -104,7 +128,9 @@ def repair_names(
         kinds = [s[2] for s in inside]
         kind = hit.kind if hit.kind in kinds else kinds[0]
         confidence = max(s[3] for s in inside)
-        spans = [s for s in spans if s not in inside] + [(hit.start, hit.end, kind, confidence)]
+        # Whatever else the tagger saw inside the name ("punk" in "Daft Punk") is part of the name.
+        covered = [s for s in spans if s[0] < hit.end and hit.start < s[1]]
+        spans = [s for s in spans if s not in covered] + [(hit.start, hit.end, kind, confidence)]
     return sorted(spans)
 
 
@@ -193,7 +219,7 @@ class ModelUnderstanding:
         hits = gazetteer.hits(text)
         utt = utterance_inputs(encoded, utterance_features(text, hits))
         act_probs = heads.act_probs(utt)
-        sentiment = round(max(-1.0, min(1.0, heads.sentiment(utt))), 4)
+        sentiment = _neutral_band(heads.sentiment(utt))
         extras = {f"p_{a}": round(float(p), 4) for a, p in zip(ACTS, act_probs, strict=True)}
         if letters and sum(not c.isascii() for c in letters) / len(letters) > 0.5:
             # Another script: the encoder has seen too little of it to be trusted.
@@ -232,6 +258,16 @@ class ModelUnderstanding:
             confidence = round(tag_confidence * (0.7 + 0.3 * value.confidence), 3)
             slots.append(Slot(name, value.value, start, end, confidence, value.linked))
         return slots
+
+
+NEUTRAL_BAND = 0.12
+"""Regression noise on turns that express no feeling is about +-0.08 (training RMSE); inside this band the
+score is 0, outside it is shifted so the scale still reaches +-1. Order outside the band is unchanged."""
+
+
+def _neutral_band(score: float) -> float:
+    magnitude = max(0.0, abs(score) - NEUTRAL_BAND) / (1.0 - NEUTRAL_BAND)
+    return round(max(-1.0, min(1.0, magnitude if score >= 0 else -magnitude)), 4)
 
 
 def _has_content(text: str) -> bool:

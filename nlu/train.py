@@ -33,11 +33,11 @@ DEMO_CATALOG = Path(__file__).resolve().parent.parent / "assets" / "catalog.csv"
 class TrainConfig:
     seed: int = 0
     examples: int = 14000
-    epochs_tagger: int = 10
-    epochs_utterance: int = 25
+    epochs_tagger: int = 8
+    epochs_utterance: int = 20
     hidden_tagger: int = 256
     hidden_act: int = 256
-    hidden_sentiment: int = 64
+    hidden_sentiment: int = 32
     gazetteer_share: float = 0.5
     """Share of corpus names put in the training gazetteer; the rest must be found from context."""
     threads: int = 2
@@ -202,6 +202,7 @@ def train(
             config.epochs_utterance,
             config.seed + 2,
             "mse",
+            weight_decay=1e-2,
             log=log,
             name="sentiment",
         ),

@@ -66,6 +66,30 @@ _OLDER = ("old", "older", "oldies", "earlier", "vintage", "retro", "classic", "b
 _NEWER = ("new", "newer", "newest", "recent", "latest", "modern", "current", "fresh", "today")
 
 
+_NOT_NAMES = frozenset(
+    [
+        "her",
+        "him",
+        "them",
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "me",
+        "you",
+        "us",
+        "something",
+        "anything",
+        "one",
+        "ones",
+        "the",
+        "a",
+        "some",
+    ]
+)
+
+
 @dataclass(frozen=True)
 class Value:
     value: str
@@ -206,7 +230,7 @@ def normalize_value(kind: str, text: str, linker: EntityLinker | None = None) ->
         return _lexicon(kind, text) or _fuzzy(kind, text, 0.85)
     if kind in ("artist", "track"):
         name = _name(text)
-        if not name:
+        if not name or normalize(name) in _NOT_NAMES:
             return None
         if linker is not None:
             link = (linker.link_artist if kind == "artist" else linker.link_title)(name, threshold=0.86)
