@@ -212,7 +212,10 @@ class MiniLMEncoder:
         """Encode texts; batches are formed from texts of similar length to keep padding small."""
         self.load()
         tokenizer, session = self._tokenizer, self._session
-        encodings = tokenizer.encode_batch(list(texts))  # type: ignore[attr-defined]
+        # encode_batch fans out to a thread pool, which stalls when the other core is busy.
+        single = len(texts) == 1
+        encode = tokenizer.encode if single else tokenizer.encode_batch  # type: ignore[attr-defined]
+        encodings = [encode(texts[0])] if single else encode(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         results: list[EncodedText | None] = [None] * len(texts)
         for first in range(0, len(order), batch_size):
