@@ -17,6 +17,8 @@ FRESH_SEED = 1_000_003
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from cli.simulate import add_nlu_option
+
     parser.add_argument("--population", default="default", help="population file or shipped name")
     parser.add_argument("--conversations", type=int, default=2000, help="listeners per policy (default 2000)")
     parser.add_argument("--seed", type=int, default=FRESH_SEED, help=f"listener seed (default {FRESH_SEED})")
@@ -32,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--report", type=Path, default=None, help="write a report folder (Markdown + plots)")
     parser.add_argument("--workers", type=int, default=2)
+    add_nlu_option(parser)
     parser.add_argument("--catalog", type=Path, default=None)
     parser.add_argument("--json", action="store_true", help="print the A/B summary as JSON")
 
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.policy_store import SHIPPED_POLICY
     from assistant.rule_policy import RulePolicy
     from cli.common import fail
-    from cli.simulate import progress_bar
+    from cli.simulate import progress_bar, understander_factory
 
     if args.conversations < 1:
         return fail("--conversations must be at least 1")
@@ -77,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 record=record,
                 progress=bar.update,
+                make_understander=understander_factory(args.nlu),
             )
     evaluation: dict[str, Any] = {
         "policies": {
@@ -124,7 +128,7 @@ def _ope_check(
     from assistant.offline.logging_policy import ExplorationPolicy
     from assistant.offline.reward import prompt_usefulness
     from assistant.offline.training import _critic, _ope, policy_distribution, rounds_from_log
-    from cli.simulate import progress_bar
+    from cli.simulate import progress_bar, understander_factory
 
     rewards = prompt_usefulness(arm.table, catalog)
     on_policy = float(np.nanmean(rewards))
@@ -137,6 +141,7 @@ def _ope_check(
             seed=args.seed + 1,
             workers=args.workers,
             progress=bar.update,
+            make_understander=understander_factory(args.nlu),
         )
     assert logged.table is not None
     rounds = rounds_from_log(logged.table, catalog)

@@ -44,7 +44,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--catalog", type=Path, default=None, help="catalogue CSV (default: the embedded demo)"
     )
+    add_nlu_option(parser)
     parser.add_argument("--json", action="store_true", help="print the outcome summary as JSON")
+
+
+def add_nlu_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--nlu",
+        choices=("rules", "model", "auto"),
+        default="rules",
+        help="understanding of the simulated replies (default rules: fast; replies are cached by text)",
+    )
+
+
+def understander_factory(choice: str) -> Callable[[Any], Any] | None:
+    """None means the rule understanding (the simulator's default); otherwise nlu.loader's choice."""
+    if choice == "rules":
+        return None
+
+    def make(catalog: Any) -> Any:
+        from nlu.linking import EntityLinker
+        from nlu.loader import make_understander
+
+        return make_understander(choice, EntityLinker.for_catalog(catalog))
+
+    return make
 
 
 def make_policy_factory(choice: str, floor: float = 0.03) -> Callable[[], Policy]:
@@ -94,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             record=args.log is not None,
             progress=bar.update,
+            make_understander=understander_factory(args.nlu),
         )
     arm = Arm(args.policy, result.results)
     summary = {

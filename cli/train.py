@@ -14,6 +14,8 @@ ORDER = 61
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from cli.simulate import add_nlu_option
+
     parser.add_argument(
         "--log", type=Path, nargs="*", default=[], help="logs to learn from (.db SQLite or Parquet folders)"
     )
@@ -49,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also write the held-out rounds for `python main.py ope`",
     )
     parser.add_argument("--workers", type=int, default=2)
+    add_nlu_option(parser)
     parser.add_argument("--catalog", type=Path, default=None)
     parser.add_argument("--json", action="store_true", help="print the training summary as JSON")
 
@@ -64,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.offline.training import train_and_select
     from assistant.policy_store import SHIPPED_POLICY, load_policy
     from cli.common import fail
-    from cli.simulate import progress_bar
+    from cli.simulate import progress_bar, understander_factory
 
     if not args.log and args.simulate <= 0:
         return fail("nothing to learn from: give --log FILE(s) and/or --simulate N")
@@ -83,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
                     seed=args.seed,
                     workers=args.workers,
                     progress=bar.update,
+                    make_understander=understander_factory(args.nlu),
                 )
             assert run_.table is not None
             tables.append(run_.table)

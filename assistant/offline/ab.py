@@ -22,6 +22,7 @@ from assistant.offline.dataset import LogTable
 from assistant.offline.population import Population
 from assistant.offline.simulator import ConversationResult
 from assistant.policy import Policy
+from nlu.meaning import Understander
 
 __all__ = ["Arm", "compare", "run_arm", "wilson"]
 
@@ -103,9 +104,18 @@ def run_arm(
     workers: int | None = None,
     record: bool = False,
     progress: Callable[[int], None] | None = None,
+    make_understander: Callable[[Catalog], Understander] | None = None,
 ) -> Arm:
     run = simulate(
-        n, catalog, population, make_policy, seed=seed, workers=workers, record=record, progress=progress
+        n,
+        catalog,
+        population,
+        make_policy,
+        seed=seed,
+        workers=workers,
+        record=record,
+        progress=progress,
+        make_understander=make_understander,
     )
     return Arm(name, run.results, run.table)
 
