@@ -72,6 +72,8 @@ def decode_spans(text: str, encoded: EncodedText, probs: np.ndarray) -> list[tup
     labels = [int(np.argmax(d)) for d in dists]
     spans: list[tuple[int, int, str, float]] = []
     i = 0
+    floor = 0
+    # No span may reach back into words already decided (a previous span or its trimmed tail).
     while i < len(words):
         label = labels[i]
         if label == 0:
@@ -87,15 +89,24 @@ def decode_spans(text: str, encoded: EncodedText, probs: np.ndarray) -> list[tup
             # Artist and title words side by side are one name, of whichever kind the words lean to.
             mass = sum(dists[k] for k in range(first, last + 1))
             label = max(_NAME_LABELS, key=lambda name: mass[name])
-        while first > 0 and labels[first - 1] == 0 and dists[first - 1][label] >= EXTEND_BELOW:
+        while first > floor and labels[first - 1] == 0 and dists[first - 1][label] >= EXTEND_BELOW:
             first -= 1
+        scanned = last
         # A joined word at either end that is only punctuation stays outside the span.
-        while last > first and not any(c.isalnum() for c in text[words[last][0] : words[last][1]]):
+        while last > first and not _wordlike(text, words[last]):
             last -= 1
-        confidence = float(np.mean([dists[k][label] for k in range(first, last + 1)]))
-        spans.append((words[first][0], words[last][1], TAGS[label], confidence))
-        i = last + 1
+        while first < last and not _wordlike(text, words[first]):
+            first += 1
+        if _wordlike(text, words[first]):
+            confidence = float(np.mean([dists[k][label] for k in range(first, last + 1)]))
+            spans.append((words[first][0], words[last][1], TAGS[label], confidence))
+        # Always move past everything scanned, so no word is looked at twice.
+        i = floor = scanned + 1
     return _extend_to_words(text, spans)
+
+
+def _wordlike(text: str, word: tuple[int, int, np.ndarray]) -> bool:
+    return any(c.isalnum() for c in text[word[0] : word[1]])
 
 
 def _extend_to_words(

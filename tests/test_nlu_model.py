@@ -106,6 +106,23 @@ def test_bad_input_is_unclear_with_low_confidence_and_never_raises(
     assert u.act is Act.UNCLEAR and u.confidence <= 0.3, u
 
 
+def test_printable_junk_is_fast_and_never_raises(model: ModelUnderstanding) -> None:
+    import random
+    import string
+    import time
+
+    rng = random.Random(5)
+    alphabet = string.printable.strip() + " " * 10
+    # This one once sent span decoding round in circles (a span whose tail was only punctuation).
+    lines = ["%#a ERqNWX:0&<>e{ /4B,N<MUt9C[_x%tw+g [9cJs)?s^ O!E7Mg\\"]
+    lines += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(60))) for _ in range(300)]
+    for line in lines:
+        started = time.perf_counter()
+        u = model.understand(line)
+        assert time.perf_counter() - started < 1.0, line
+        assert all(0 <= s.start < s.end <= len(line) for s in u.slots)
+
+
 def test_non_strings_never_raise(model: ModelUnderstanding) -> None:
     assert model.understand(None).act is Act.UNCLEAR  # type: ignore[arg-type]
 
