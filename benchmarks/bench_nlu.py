@@ -60,14 +60,14 @@ def main() -> int:
 
     print(f"\n{len(texts)} calls each, one utterance at a time\n")
     print("| component | median ms | p95 ms | p99 ms | max ms | RSS MB |\n|---|---|---|---|---|---|")
-    for name, component in components.items():
-        print(_row(f"{name}, idle", _latencies(component, texts)))
+    for name, understander in components.items():
+        print(_row(f"{name}, idle", _latencies(understander, texts)))
     if args.busy:
         spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
         try:
             time.sleep(0.5)
-            for name, component in components.items():
-                print(_row(f"{name}, one core busy", _latencies(component, texts)))
+            for name, understander in components.items():
+                print(_row(f"{name}, one core busy", _latencies(understander, texts)))
         finally:
             spinner.kill()
             spinner.wait()

@@ -1148,7 +1148,7 @@ def generate(n: int, seed: int = 0, artists: Sequence[str] = (), titles: Sequenc
     pool_artists = sorted(set(artists)) + invented_artists(rng, 3000) + DECOY_NAMES[:6]
     pool_titles = sorted(set(titles)) + invented_titles(rng, 1500)
     gen = _Generator(rng, pool_artists, pool_titles)
-    examples = []
+    examples: list[Example] = []
     while len(examples) < n:
         example = gen.render(gen.draft())
         if example.text.strip() or example.act == "unclear":

@@ -18,6 +18,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -170,8 +171,8 @@ class MiniLMEncoder:
         self.cache_dir = cache_dir
         self.threads = threads
         self.export_if_missing = export_if_missing
-        self._tokenizer: object | None = None
-        self._session: object | None = None
+        self._tokenizer: Any = None
+        self._session: Any = None
         self._lock = threading.Lock()
 
     def load(self) -> MiniLMEncoder:
@@ -214,7 +215,7 @@ class MiniLMEncoder:
         tokenizer, session = self._tokenizer, self._session
         # encode_batch fans out to a thread pool, which stalls when the other core is busy.
         single = len(texts) == 1
-        encode = tokenizer.encode if single else tokenizer.encode_batch  # type: ignore[attr-defined]
+        encode = tokenizer.encode if single else tokenizer.encode_batch
         encodings = [encode(texts[0])] if single else encode(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         results: list[EncodedText | None] = [None] * len(texts)
@@ -227,7 +228,7 @@ class MiniLMEncoder:
                 n = len(encodings[i].ids)
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1
-            (hidden,) = session.run(None, {"input_ids": ids, "attention_mask": mask})  # type: ignore[attr-defined]
+            (hidden,) = session.run(None, {"input_ids": ids, "attention_mask": mask})
             for row, i in enumerate(chunk):
                 n = len(encodings[i].ids)
                 enc = encodings[i]

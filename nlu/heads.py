@@ -99,7 +99,7 @@ class Heads:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, **{k: v.astype(np.float32) for k, v in self.weights.items()})
+        np.savez_compressed(path, **{k: v.astype(np.float32) for k, v in self.weights.items()})  # type: ignore[arg-type]
         manifest = {**self.manifest, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
         path.with_suffix(".json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 

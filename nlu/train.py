@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -115,7 +116,7 @@ def _fit_mlp(
             total += float(value.detach()) * len(idx)
         if epoch == epochs - 1 or epoch % 5 == 0:
             log(f"  {name} epoch {epoch + 1}/{epochs} loss {total / len(xt):.4f}")
-    first_layer, second_layer = net[1], net[4]
+    first_layer, second_layer = cast(torch.nn.Linear, net[1]), cast(torch.nn.Linear, net[4])
     return {
         "mean": mean,
         "std": std,
