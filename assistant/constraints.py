@@ -75,7 +75,8 @@ def apply_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Const
     if slot.name == "era":
         if value in ("older", "newer"):
             ref = _reference_year(c, sample)
-            era = (ERA_SPAN[0], ref - 4) if value == "older" else (ref + 4, ERA_SPAN[1])
+            # Older than the one playing, not decades older: the catalogue may not reach further back.
+            era = (ERA_SPAN[0], ref - 1) if value == "older" else (ref + 1, ERA_SPAN[1])
             if era[0] > era[1]:
                 return c
             return replace(c, era=era)

@@ -6,6 +6,7 @@ same manager runs under the terminal UI, the voice loop, transcript replay, the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -14,7 +15,7 @@ import numpy as np
 from assistant.actions import Action
 from assistant.catalog import Catalog, Track
 from assistant.closeness import Empathy, empathy_for, goal_closeness
-from assistant.constraints import apply_slot, describe
+from assistant.constraints import Constraints, apply_slot, describe
 from assistant.events import (
     ConversationEnded,
     ConversationStarted,
@@ -31,6 +32,7 @@ from assistant.policy import Policy, PolicyOutput, available_actions
 from assistant.retrieval import CANDIDATE_THRESHOLD, Retriever
 from assistant.state import DialogueState, HistorySummary, Status
 from nlu.meaning import Act, Slot, Understander, Understanding
+from nlu.references import option_reference
 
 __all__ = ["CONFIRM_BELOW", "DialogueManager", "Reply"]
 
@@ -48,6 +50,13 @@ QUESTION_ATTRIBUTE = {
     Action.ARTIST_SUGGESTION: "artist",
 }
 _QUESTIONS = (Action.OPEN_QUESTION, Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION)
+_PLAY_COMMAND = re.compile(
+    r"^\W*(?:(?:please|just|can you|could you|would you|now|ok(?:ay)?|hey)\W+)*(?:play|put on|queue up)\b",
+    re.IGNORECASE,
+)
+# Questions whose two options are said in a fixed order, so "the first one" can be resolved.
+_OPTIONS_ASKED = (Action.GENRE_PAIR, Action.MOOD_QUESTION)
+_MOOD_OPTIONS = ("laid_back", "upbeat")  # every phrasing of the mood question says laid back first
 _REACTIONS = (Act.ACCEPT, Act.REJECT, Act.SKIP, Act.REQUEST_ALTERNATIVE, Act.INFORM, Act.DONT_KNOW)
 
 
@@ -106,6 +115,8 @@ class DialogueManager:
         self._started = False
         self._last_prompt: tuple[Action, dict[str, object]] | None = None
         self._requested: Track | None = None
+        self._play_command = False
+        """The last turn was a command to play ("play ...", "put on ..."), not an answer."""
         """A track the person named, to be played next whatever the policy prefers."""
 
     # -- public -----------------------------------------------------------------------------------
@@ -130,6 +141,8 @@ class DialogueManager:
         self.emit(TurnStarted(self.conversation_id, state.turn, text))
         u = self._understand(text)
         self.emit(NluResult(self.conversation_id, state.turn, u))
+        u = self._resolve_option_reference(text, u)
+        self._play_command = bool(_PLAY_COMMAND.match(text or ""))
         confidence = u.confidence * (1.0 if asr_confidence is None else max(0.0, min(1.0, asr_confidence)))
         sentiment = self._with_prosody(u.sentiment, loudness, pitch)
         u = replace(u, sentiment=sentiment)
@@ -176,6 +189,23 @@ class DialogueManager:
                 )
             )
             return Understanding(Act.UNCLEAR, confidence=0.0, source="error")
+
+    def _resolve_option_reference(self, text: str, u: Understanding) -> Understanding:
+        """ "The second one" after "jazz or r&b?" means r&b: only the manager knows what was offered."""
+        last = self.state.last_action
+        if u.slots or u.act in (Act.STOP, Act.GIVE_UP, Act.HELP) or last not in _OPTIONS_ASKED:
+            return u
+        index = option_reference(text)
+        if index is None:
+            return u
+        if last is Action.GENRE_PAIR:
+            if len(self.state.pending_options) < 2:
+                return u
+            slot = Slot("genre", self.state.pending_options[index], 0, 0, linked=True)
+        else:
+            slot = Slot("mood", _MOOD_OPTIONS[index], 0, 0)
+        # The words matched a closed pattern, so the reading is as sure as the hearing was.
+        return replace(u, act=Act.INFORM, slots=(slot,), confidence=max(u.confidence, 0.9))
 
     @staticmethod
     def _with_prosody(sentiment: float, loudness: float | None, pitch: float | None) -> float:
@@ -300,16 +330,25 @@ class DialogueManager:
         stats = self.retriever.stats(c, state.offered)
         state.candidates = stats
         self._update_history_view()
-        pair = self.retriever.genre_pair(c, state.rejected, self.affinity)
+        pair = self._history_pair(c) or self.retriever.genre_pair(c, state.rejected, self.affinity)
         artist = self.retriever.suggest_artist(c, state.rejected, self.affinity)
+        if self.affinity is not None:
+            from assistant.affinity import action_affinity  # scipy-backed module: only with a history
+
+            state.action_affinity = action_affinity(
+                self.retriever, c, self.affinity, offered=state.offered, rejected=state.rejected,
+                pair=pair, artist=artist,
+            )  # fmt: skip
         can_sample = len(state.offered) < len(self.catalog)
         available = available_actions(
             state, can_pair=pair is not None, can_suggest_artist=artist is not None, can_sample=can_sample
         )
         features = state.features()
         requested, self._requested = self._requested, None
-        if requested is not None and can_sample:
-            # The person asked for a specific track: mixed initiative overrides the policy.
+        play_artist = self._play_command and c.artist is not None and c.artist_linked
+        if (requested is not None or play_artist) and can_sample:
+            # The person asked for a specific track, or told us to play an artist ("play something like
+            # X"): mixed initiative overrides the policy, which would otherwise ask another question.
             output = PolicyOutput({Action.PLAY_SAMPLE: 1.0}, {Action.PLAY_SAMPLE: 1.0})
             policy_name = "user_request"
         else:
@@ -338,7 +377,9 @@ class DialogueManager:
             if track is None:  # cannot happen while can_sample; keep the conversation sane regardless
                 action = Action.OFFER_STATION
             else:
-                if requested is None and stats.n_candidates == 0 and stats.top_match < CANDIDATE_THRESHOLD:
+                nothing_fits = stats.n_candidates == 0 and stats.top_match < CANDIDATE_THRESHOLD
+                # With nothing asked for yet, every track is an equally good guess, not a poor match.
+                if requested is None and nothing_fits and any(c.known().values()):
                     acks.append(self._ack("relaxed", level))
                 state.offered.append(track.id)
                 slots = self._track_slots(track)
@@ -408,6 +449,15 @@ class DialogueManager:
             return describe(c)
         seed = self.retriever.next_sample(c, (), self.state.rejected, self.affinity)
         return f"music like {seed.artist}" if seed else "popular music"
+
+    def _history_pair(self, c: Constraints) -> tuple[str, str] | None:
+        """With listening history, the genre pair is the two genres the person plays most among what fits
+        ("May I suggest some alternative rock? Or perhaps electronic music?"); None for a cold start."""
+        if self.affinity is None:
+            return None
+        from assistant.affinity import history_genre_pair
+
+        return history_genre_pair(self.retriever, c, self.affinity)
 
     def _update_history_view(self) -> None:
         if self.affinity is None:

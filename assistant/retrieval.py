@@ -68,7 +68,10 @@ class Retriever:
         exact = np.zeros(len(cat), dtype=np.float64)
         g_ids = [cat.genre_names.index(g) for g in genres]
         if g_ids:
-            exact = np.maximum(exact, cat.multi_genre[:, g_ids].any(axis=1))
+            # A track listed under the genre only by a playlist it also sits in (smooth jazz on an r&b
+            # playlist) fits, but less than one that is that genre: the person hears its own genre.
+            primary = np.isin(cat.genre_ids, g_ids)
+            exact = np.maximum(exact, np.where(primary, 1.0, 0.9 * cat.multi_genre[:, g_ids].any(axis=1)))
         s_ids = [cat.subgenre_names.index(s) for s in subgenres]
         if s_ids:
             exact = np.maximum(exact, np.isin(cat.subgenre_ids, s_ids))
@@ -164,6 +167,10 @@ class Retriever:
     ) -> np.ndarray:
         cat = self.catalog
         score = self.match(c) + 0.06 * cat.popularity / 100.0
+        if c.era is not None:
+            # The era fit is soft so that a thin period still yields music, but a track inside the period
+            # asked for ("older than this one") should beat a slightly better fit just outside it.
+            score += 0.1 * ((cat.year >= c.era[0]) & (cat.year <= c.era[1]))
         if c.avoid_genres:
             avoided = np.max([self._genre_match(g) for g in c.avoid_genres], axis=0)
             score -= 0.3 * avoided

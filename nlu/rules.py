@@ -171,6 +171,9 @@ _ELONGATED = re.compile(r"([a-z])\1{2,}", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
+_SOFT_STOPS = frozenset({"no more", "enough", "that's enough", "later", "end", "close", "exit"})
+
+
 @dataclass(frozen=True)
 class _Span:
     start: int
@@ -373,6 +376,10 @@ class RuleUnderstanding:
             act = Act(span.value)
             if act in (Act.STOP, Act.SKIP) and before and before[-1] in NEGATORS:
                 continue  # "don't stop", "don't skip": keep going
+            if act is Act.STOP and slots and " ".join(haystack[span.start : span.end].split()) in _SOFT_STOPS:
+                # "no, more hip hop", "close to jazz", "the end of the eighties": these words end a
+                # session only when said on their own; next to music they steer it.
+                continue
             found.add(act)
         if not found:
             return Act.INFORM if slots else Act.UNCLEAR

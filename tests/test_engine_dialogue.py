@@ -240,3 +240,46 @@ def test_empathy_follows_goal_closeness(tiny_catalog, make_manager):
     replies = talk(sad, "something", "no I hate this", "ugh no, terrible", "awful")
     assert replies[-1].empathy == "supportive"
     assert replies[-1].closeness < 0.52
+
+
+class _AlwaysAsks:
+    """A policy that would rather ask a question than play whenever it can (as a learned one may)."""
+
+    name = "always_asks"
+
+    def decide(self, state, available, features):
+        from assistant.policy import greedy
+
+        prefer = {a: float(a is not Action.PLAY_SAMPLE) for a in available}
+        return greedy(prefer, available)
+
+
+def test_a_command_to_play_an_artist_overrides_a_policy_that_would_ask(tiny_catalog, make_manager):
+    manager, events = make_manager(tiny_catalog, policy=_AlwaysAsks())
+    reply = manager.step("can you play something by copper atlas")
+    assert reply.action == Action.PLAY_SAMPLE and reply.sample.artist == "Copper Atlas"
+    decision = events.of(Decision)[-1]
+    assert decision.policy == "user_request" and decision.propensity == 1.0
+    # Naming the artist as an answer (not a command) leaves the choice to the policy.
+    manager, _ = make_manager(tiny_catalog, policy=_AlwaysAsks())
+    assert manager.step("something like copper atlas").action != Action.PLAY_SAMPLE
+
+
+@pytest.mark.parametrize(("answer", "index"), [("the second one I guess", 1), ("um, the first", 0)])
+def test_pointing_at_an_offered_genre_chooses_it(tiny_catalog, make_manager, answer, index):
+    manager, _ = make_manager(tiny_catalog)
+    manager.step("help me find music")
+    manager.step("I don't know")
+    pair = manager.step("no idea")
+    assert pair.action == Action.GENRE_PAIR
+    options = manager.state.pending_options
+    manager.step(answer)
+    assert manager.state.constraints.genres == (options[index],)
+
+
+def test_pointing_at_an_option_of_the_mood_question_chooses_it(tiny_catalog, make_manager):
+    manager, _ = make_manager(tiny_catalog)
+    manager.step("help me find music")
+    assert manager.step("I don't know").action == Action.MOOD_QUESTION
+    manager.step("the latter")
+    assert manager.state.constraints.energy is not None and manager.state.constraints.energy > 0.7

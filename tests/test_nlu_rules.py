@@ -141,3 +141,20 @@ def test_corpus_is_reproducible_and_spans_are_exact() -> None:
         assert -1.0 <= example.sentiment <= 1.0
         for start, end, _slot, _value in example.spans:
             assert example.text[start:end].strip() == example.text[start:end] != ""
+
+
+@pytest.mark.parametrize(
+    ("text", "act"),
+    [
+        ("no, more hip hop", Act.INFORM),
+        ("close to jazz", Act.INFORM),
+        ("the end of the eighties", Act.INFORM),
+        ("no more", Act.STOP),
+        ("enough", Act.STOP),
+        ("stop, play jazz", Act.STOP),
+    ],
+)
+def test_words_that_end_a_session_on_their_own_steer_it_next_to_music(
+    rules: RuleUnderstanding, text: str, act: Act
+) -> None:
+    assert rules.understand(text).act is act

@@ -1,0 +1,37 @@
+"""Answers that point at one of the options just offered: "the first one", "the latter", "number two".
+
+Which options were offered is known only to the dialogue manager, so the understanding components leave
+these alone and the manager resolves them against the question it asked.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["option_reference"]
+
+_FIRST = r"(?:first|1st|former|number one|option one|the one before|earlier one)"
+_SECOND = r"(?:second|2nd|latter|last|number two|option two|later one)"
+_FILLER = (
+    r"(?:um+|uh+|hmm+|er+|well|oh|ok|okay|yeah|yes|i guess|maybe|let'?s (?:go|try)|i'?d (?:say|like|take))"
+)
+_LEAD = r"^(?:" + _FILLER + r"[\s,]+)*"
+_TAIL = r"(?:\s+(?:one|option|thing|choice))?(?:[\s,]+(?:i guess|please|i think|maybe|then|thanks))*[\s.!?]*$"
+_PATTERNS = (
+    (0, re.compile(_LEAD + r"(?:the\s+)?" + _FIRST + _TAIL, re.IGNORECASE)),
+    (1, re.compile(_LEAD + r"(?:the\s+)?" + _SECOND + _TAIL, re.IGNORECASE)),
+)
+
+
+def option_reference(text: str) -> int | None:
+    """0 for the first option offered, 1 for the second, None when the text does not point at one.
+
+    Only whole answers count ("the second one I guess"), so "the first time I heard jazz" is not a choice.
+    """
+    cleaned = " ".join(text.strip().split())
+    if not cleaned or len(cleaned) > 60:
+        return None
+    for index, pattern in _PATTERNS:
+        if pattern.match(cleaned):
+            return index
+    return None

@@ -1,0 +1,200 @@
+"""Golden transcripts: whole conversations replayed through the command line, on the embedded catalogue.
+
+Each `tests/transcripts/NAME.txt` is a file of user turns. Two kinds of check:
+
+- **Golden**: `main.py replay NAME.txt --json --policy rules --nlu rules` must print exactly
+  `NAME.golden.json` (the rule policy and rule understanding are the stable, hand-written baseline; any
+  change in wording, ranking or dialogue flow shows up here and is reviewed as a diff). Regenerate after
+  a deliberate change with `TUNETALK_UPDATE_GOLDENS=1 pytest tests/test_transcripts.py`.
+- **Expectations**: what must hold for a person whatever policy or understanding is used, checked under
+  the rules and under the default configuration (the shipped learned policy and the trained model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from assistant import replay
+from cli.common import Session, add_common_options, build_session
+from tests.conftest import ROOT
+
+TRANSCRIPTS = ROOT / "tests" / "transcripts"
+NAMES = sorted(p.stem for p in TRANSCRIPTS.glob("*.txt"))
+UPDATE = os.environ.get("TUNETALK_UPDATE_GOLDENS") == "1"
+
+
+def _replay_cli(path: Path, home: Path) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "main.py", "replay", str(path), "--json", "--policy", "rules", "--nlu", "rules"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TUNETALK_HOME": str(home)},
+    )
+    assert result.returncode == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    # Identifies this run in the log; not part of what the person sees.
+    data.pop("conversation_id")
+    return data
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_replay_matches_the_golden_transcript(name: str, tmp_path: Path) -> None:
+    got = _replay_cli(TRANSCRIPTS / f"{name}.txt", tmp_path)
+    golden = TRANSCRIPTS / f"{name}.golden.json"
+    if UPDATE or not golden.exists():
+        golden.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        if not UPDATE:
+            pytest.fail(f"{golden.name} did not exist; written now, review and commit it")
+    assert got == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def test_every_transcript_has_expectations() -> None:
+    assert set(NAMES) == set(EXPECTATIONS), "each transcript needs its expectations below"
+    assert len(NAMES) >= 6
+
+
+# -- expectations under both configurations ----------------------------------------------------------
+
+CONFIGS = {"rules": ["--policy", "rules", "--nlu", "rules"], "default": []}
+
+
+@cache
+def _session(config: str) -> Session:
+    parser = argparse.ArgumentParser()
+    add_common_options(parser)
+    args = parser.parse_args([*CONFIGS[config], "--no-log"])
+    return build_session(args)
+
+
+def _conversation(config: str, name: str) -> dict[str, Any]:
+    session = _session(config)
+    manager = session.new_conversation()
+    with open(TRANSCRIPTS / f"{name}.txt", encoding="utf-8") as stream:
+        return replay.run(manager, replay.read_turns(stream)).to_dict()
+
+
+def _assistant(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for t in data["turns"] if t["speaker"] == "assistant"]
+
+
+def _samples(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t["sample"] for t in _assistant(data) if "sample" in t]
+
+
+def _energy_top_third() -> float:
+    session = _session("rules")
+    return float(np.quantile(session.catalog.energy, 2 / 3))
+
+
+def _upbeat_rock(data: dict[str, Any]) -> None:
+    # The issue's must-show: an upbeat rock track, energy in the catalogue's top third.
+    assert data["outcome"]["status"] == "accepted"
+    track = data["outcome"]["track"]
+    assert track["genre"] == "rock"
+    assert track["energy"] >= _energy_top_third()
+
+
+def _knows_exactly(data: dict[str, Any]) -> None:
+    # Everything was said up front: no question, the first reply plays laid-back jazz.
+    assert _assistant(data)[0]["action"] == "play_sample"
+    assert data["outcome"]["status"] == "accepted"
+    assert data["user_turns"] == 2
+    track = data["outcome"]["track"]
+    assert track["genre"] == "jazz" and track["energy"] < 0.5
+
+
+def _doesnt_know(data: dict[str, Any]) -> None:
+    # The assistant leads with choices, then lets a sample decide; someone with nothing in mind will not
+    # sit through more than five questions before hearing anything.
+    actions = [t["action"] for t in _assistant(data)]
+    first_sample = actions.index("play_sample")
+    assert first_sample <= 5
+    assert {"mood_question", "genre_pair"} & set(actions[:first_sample])
+    assert not any("nothing matches" in t["text"].lower() for t in _assistant(data))
+    assert data["outcome"]["status"] == "accepted"
+
+
+def _rejects_several(data: dict[str, Any]) -> None:
+    samples = _samples(data)
+    ids = [s["id"] for s in samples]
+    assert len(ids) == len(set(ids)), "a sample was offered twice"
+    assert len(samples) >= 4
+    assert data["outcome"]["status"] == "accepted"
+    track = data["outcome"]["track"]
+    assert track["genre"] == "jazz"
+    # "nah, something older" after the second sample: the next one, and the one finally taken, are older.
+    assert samples[2]["year"] < samples[1]["year"]
+    assert track["year"] < samples[1]["year"]
+    # "more upbeat" after the fourth: the next one has more energy.
+    assert samples[4]["energy"] > samples[3]["energy"]
+
+
+def _leads_with_artist(data: dict[str, Any]) -> None:
+    first = _assistant(data)[0]
+    assert first["action"] == "play_sample"
+    assert first["sample"]["artist"] == "Hattie Gaines"
+    assert data["outcome"]["status"] == "accepted"
+
+
+def _stops_early(data: dict[str, Any]) -> None:
+    assert data["outcome"]["status"] == "stopped"
+    assert not _samples(data)
+    assert data["user_turns"] == 2
+
+
+def _gives_up(data: dict[str, Any]) -> None:
+    assert data["outcome"]["status"] == "abandoned"
+    assert "track" not in data["outcome"]
+    last = _assistant(data)[-1]
+    assert last["action"] == "close" and "sorry" in last["text"].lower()
+    samples = _samples(data)
+    assert samples and all(s["genre"] == "metal" for s in samples)
+
+
+def _gibberish_and_empty(data: dict[str, Any]) -> None:
+    turns = data["turns"]
+    junk = 4  # the first four lines say nothing usable
+    for reply in turns[1 : 2 * junk : 2]:
+        assert "sample" not in reply, "nothing was asked for, so nothing should be played"
+        assert reply["text"].rstrip().endswith("?"), "a repair ends with a question to answer"
+    assert any(t.get("action") == "repeat" for t in turns)
+    assert data["outcome"]["status"] == "accepted"
+    assert data["outcome"]["track"]["genre"] == "rock"
+
+
+EXPECTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "upbeat_rock": _upbeat_rock,
+    "knows_exactly": _knows_exactly,
+    "doesnt_know": _doesnt_know,
+    "rejects_several": _rejects_several,
+    "leads_with_artist": _leads_with_artist,
+    "stops_early": _stops_early,
+    "gives_up": _gives_up,
+    "gibberish_and_empty": _gibberish_and_empty,
+}
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+@pytest.mark.parametrize("name", NAMES)
+def test_transcript_meets_its_expectations(name: str, config: str) -> None:
+    EXPECTATIONS[name](_conversation(config, name))
+
+
+def test_the_default_configuration_is_the_learned_policy_and_the_model() -> None:
+    # The must-show runs under the defaults a user gets; make sure they are what they claim to be.
+    session = _session("default")
+    assert session.policy.name != "rules", "the shipped learned policy did not load"
+    assert getattr(session.understander, "name", "") != "rules", "the NLU model did not load"
