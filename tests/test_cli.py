@@ -115,3 +115,23 @@ def test_logs_export_writes_parquet(tiny_catalog_csv, tmp_path):
     assert (tmp_path / "out" / "turns.parquet").exists()
     shown = run_cli("logs", "show", home=tmp_path)
     assert "1 conversations" in shown.stdout and "stopped" in shown.stdout
+
+
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path):
+    # `python main.py nlu --file F --json | head -1`: the pipe closes long before the output ends.
+    lines = tmp_path / "many.txt"
+    lines.write_text("something upbeat from the nineties\n" * 4000, encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "main.py", "nlu", "--nlu", "rules", "--json", "--file", str(lines)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 0
+    assert json.loads(first)["act"] == "inform"
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
