@@ -329,6 +329,12 @@ MOODS: dict[str, list[str]] = {
         "more power",
         "less boring",
         "wake me up",
+        "too slow",
+        "too mellow",
+        "too quiet",
+        "too calm",
+        "too sleepy",
+        "too soft",
     ],
     "more_laid_back": [
         "calmer",

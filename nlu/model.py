@@ -37,7 +37,7 @@ from nlu.heads import (
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.rules import RuleUnderstanding
-from nlu.values import normalize_value
+from nlu.values import after_too, normalize_value
 
 __all__ = ["ModelUnderstanding", "decode_spans", "repair_names"]
 
@@ -280,7 +280,13 @@ class ModelUnderstanding:
         for start, end, name, tag_confidence in spans:
             if tag_confidence < MIN_SLOT_CONFIDENCE:
                 continue
-            value = normalize_value(name, text[start:end], self.linker)
+            too = _TOO_BEFORE.search(text[:start]) if name in ("mood", "tempo") else None
+            phrase = normalize_value("mood", text[too.start() : end]) if too else None
+            if phrase is not None and phrase.value.startswith("more_"):
+                # "too slow", "too mellow": the lexicon reads the whole phrase as a wish for the opposite.
+                name, start, value = "mood", too.start(), phrase
+            else:
+                value = normalize_value(name, text[start:end], self.linker)
             if value is None:
                 continue
             if name in ("artist", "track"):
@@ -290,10 +296,12 @@ class ModelUnderstanding:
                 if offset >= 0:
                     start, end = start + offset, start + offset + len(value.value)
             confidence = round(tag_confidence * (0.7 + 0.3 * value.confidence), 3)
-            slots.append(Slot(name, value.value, start, end, confidence, value.linked))
+            normalized = after_too(name, value.value, text[:start])
+            slots.append(Slot(name, normalized, start, end, confidence, value.linked))
         return slots
 
 
+_TOO_BEFORE = re.compile(r"\btoo\s+$", re.IGNORECASE)
 NEUTRAL_BAND = 0.12
 """Regression noise on turns that express no feeling is about +-0.08 (training RMSE); inside this band the
 score is 0, outside it is shifted so the scale still reaches +-1. Order outside the band is unchanged."""

@@ -23,6 +23,7 @@ from nlu.lexicon import (
 )
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
+from nlu.values import after_too
 
 __all__ = ["MAX_CHARS", "RuleUnderstanding", "sentiment_score"]
 
@@ -289,7 +290,14 @@ class RuleUnderstanding:
             plain = self._understand(_ELONGATED.sub(r"\1", text))
             return Understanding(plain.act, plain.slots, sentiment_score(text), plain.confidence, self.name)
         slots = tuple(
-            Slot(s.kind, s.value, s.start, s.end, round(s.confidence, 3), s.linked)
+            Slot(
+                s.kind,
+                after_too(s.kind, s.value, text[: s.start]),
+                s.start,
+                s.end,
+                round(s.confidence, 3),
+                s.linked,
+            )
             for s in sorted(slot_spans, key=lambda s: s.start)
         )
         confidence = self._confidence(haystack, chosen, act)

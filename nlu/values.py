@@ -218,6 +218,21 @@ def _name(text: str) -> str:
     return name
 
 
+_OPPOSITE = {
+    ("tempo", "slow"): "faster",
+    ("tempo", "fast"): "slower",
+    ("mood", "laid_back"): "more_upbeat",
+    ("mood", "upbeat"): "more_laid_back",
+}
+
+
+def after_too(kind: str, value: str, before: str) -> str:
+    """ "Too slow" asks for the opposite of slow: a feel or tempo right after "too" is turned around."""
+    if re.search(r"\btoo\s*$", before, re.IGNORECASE):
+        return _OPPOSITE.get((kind, value), value)
+    return value
+
+
 def normalize_value(kind: str, text: str, linker: EntityLinker | None = None) -> Value | None:
     """The normalized value of a span of slot `kind`, or None when it cannot mean a valid value."""
     if kind == "genre":

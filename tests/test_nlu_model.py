@@ -85,6 +85,9 @@ def test_heldout_sentiment_ranks_agree_with_gold(heldout_reports: dict) -> None:
         ("something chill for studying", "mood", "laid_back"),
         ("can we go older", "era", "older"),
         ("play the velvet sundowners", "artist", "the velvet sundowners"),
+        ("this is too slow for me", "mood", "more_upbeat"),
+        ("that is too chill", "mood", "more_upbeat"),
+        ("too fast", "mood", "more_laid_back"),
     ],
 )
 def test_model_extracts_and_links_attributes(
