@@ -35,11 +35,21 @@ class PolicyFileError(ValueError):
 
 
 class _Scorer:
-    def __init__(self, kind: str, arrays: dict[str, np.ndarray], n_features: int, n_actions: int) -> None:
+    def __init__(
+        self,
+        kind: str,
+        arrays: dict[str, np.ndarray],
+        n_features: int,
+        n_actions: int,
+        action_columns: np.ndarray | None = None,
+    ) -> None:
         self.kind = kind
         self.a = arrays
         self.n_features = n_features
         self.n_actions = n_actions
+        self.action_columns = action_columns
+        """Per prompt, the column (in the policy's own feature order) holding the affinity of what the
+        prompt puts forward, -1 for none; None when the model was trained without that input."""
         if kind == "trees":
             self.depth = self._max_depth()
 
@@ -61,15 +71,22 @@ class _Scorer:
             return 1.0 / (1.0 + np.exp(-logits))
         one_hot = np.zeros((len(actions), self.n_actions))
         one_hot[np.arange(len(actions)), actions] = 1.0
+        extra = np.zeros((len(actions), 0))
+        if self.action_columns is not None:
+            cols = self.action_columns[actions]
+            values = features[np.arange(len(actions)), np.clip(cols, 0, None)]
+            extra = np.where(cols >= 0, values, 0.0).astype(np.float32).astype(np.float64)[:, None]
         if self.kind == "mlp":
-            h = np.hstack([(features - a["mean"]) / a["scale"], one_hot])
+            h = np.hstack([(features - a["mean"]) / a["scale"], one_hot, extra])
             i = 0
             while f"w{i + 1}" in a:
                 h = np.maximum(h @ a[f"w{i}"] + a[f"b{i}"], 0.0)
                 i += 1
             logits = (h @ a[f"w{i}"] + a[f"b{i}"]).ravel()
             return 1.0 / (1.0 + np.exp(-logits))
-        x = np.hstack([features, one_hot])
+        # Trees were fitted on float32 inputs (as logs store features): compare at that precision, or a
+        # value a hair above a split threshold in float64 would take the other branch.
+        x = np.hstack([features, one_hot, extra]).astype(np.float32).astype(np.float64)
         rows = np.arange(len(x))[:, None]
         node = np.broadcast_to(a["roots"], (len(x), len(a["roots"]))).copy()
         for _ in range(self.depth):
@@ -81,25 +98,42 @@ class _Scorer:
 
 
 class LearnedPolicy:
-    """Picks the available prompt with the highest predicted usefulness (greedy)."""
+    """Picks the available prompt with the highest predicted usefulness (greedy).
+
+    A policy reads the state features it was trained on, by name (a subset of FEATURE_NAMES: a policy
+    trained before features were added keeps working). Its name comes from the file ("learned", or
+    "learned+history" for the one trained on listeners with listening history)."""
 
     name = "learned"
 
     def __init__(self, meta: dict[str, Any], arrays: dict[str, np.ndarray], source: str = "") -> None:
         self.meta = meta
         self.source = source
+        self.name = str(meta.get("name", "learned"))
         self.actions: tuple[Action, ...] = tuple(Action(a) for a in meta["actions"])
         self.feature_names: tuple[str, ...] = tuple(meta["feature_names"])
+        self._columns = np.array([FEATURE_NAMES.index(n) for n in self.feature_names], dtype=np.int64)
         self._index = {a: i for i, a in enumerate(self.actions)}
-        self._scorer = _Scorer(meta["model"], arrays, len(self.feature_names), len(self.actions))
+        action_columns = None
+        if meta.get("action_features"):
+            own = {n: i for i, n in enumerate(self.feature_names)}
+            named: dict[str, str] = meta["action_features"]
+            action_columns = np.array([own.get(named.get(a.value, ""), -1) for a in self.actions])
+        self._scorer = _Scorer(
+            meta["model"], arrays, len(self.feature_names), len(self.actions), action_columns
+        )
 
     def scores(self, features: np.ndarray, actions: Sequence[Action]) -> np.ndarray:
+        """`features`: one state in the policy's own feature order (self.feature_names)."""
         x = np.repeat(np.asarray(features, dtype=np.float64)[None, :], len(actions), axis=0)
         return self._scorer(x, np.array([self._index[a] for a in actions]))
 
     def predict(self, features: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """Batch scoring: features (n, d), action indices (n,) -> usefulness (n,)."""
-        return self._scorer(np.asarray(features, dtype=np.float64), np.asarray(actions))
+        """Batch scoring: features (n, len(FEATURE_NAMES)) as logged, action indices (n,) -> usefulness."""
+        x = np.asarray(features, dtype=np.float64)
+        if x.shape[1] != len(self.feature_names) or not np.array_equal(self._columns, np.arange(x.shape[1])):
+            x = x[:, self._columns]
+        return self._scorer(x, np.asarray(actions))
 
     def decide(
         self, state: DialogueState, available: Sequence[Action], features: dict[str, float]
@@ -115,7 +149,8 @@ class LearnedPolicy:
 
 
 def save_policy(path: str | Path, kind: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Path:
-    """Write a policy file (.npz, no pickled objects)."""
+    """Write a policy file (.npz, no pickled objects). `meta` may name the policy ("name") and the
+    per-prompt affinity inputs its model was trained with ("action_features": prompt -> feature)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     full = {
@@ -162,10 +197,18 @@ def load_learned_policy(path: str | Path) -> LearnedPolicy:
     kind = meta.get("model")
     if kind not in _REQUIRED:
         raise PolicyFileError(f"{path}: unknown model kind {kind!r}")
-    if tuple(meta.get("feature_names", ())) != FEATURE_NAMES:
+    names = meta.get("feature_names", ())
+    unknown = [n for n in names if n not in FEATURE_NAMES] if isinstance(names, list) else ["?"]
+    if not names or unknown:
         raise PolicyFileError(
-            f"{path}: trained on different state features than this version computes; retrain"
+            f"{path}: trained on different state features than this version computes "
+            f"({', '.join(map(str, unknown[:3])) or 'none listed'} unknown); retrain"
         )
+    action_features = meta.get("action_features")
+    if action_features is not None and (
+        not isinstance(action_features, dict) or any(f not in names for f in action_features.values())
+    ):
+        raise PolicyFileError(f"{path}: action_features must map prompt types to listed features")
     try:
         actions = [Action(a) for a in meta.get("actions", ())]
     except ValueError as exc:
@@ -179,7 +222,7 @@ def load_learned_policy(path: str | Path) -> LearnedPolicy:
     policy = LearnedPolicy(meta, arrays, str(path))
     # One probe decision: shapes that disagree fail here, not in the middle of a conversation.
     try:
-        probe = policy.scores(np.zeros(len(FEATURE_NAMES)), list(actions))
+        probe = policy.scores(np.zeros(len(policy.feature_names)), list(actions))
     except (IndexError, ValueError, KeyError) as exc:
         raise PolicyFileError(f"{path}: arrays do not fit together ({exc})") from exc
     if not np.all(np.isfinite(probe)):

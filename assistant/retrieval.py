@@ -17,6 +17,10 @@ __all__ = ["CANDIDATE_THRESHOLD", "CandidateStats", "Retriever"]
 
 CANDIDATE_THRESHOLD = 0.75
 """A track whose weighted match is at least this is a candidate: it fits what was said."""
+AFFINITY_WEIGHT = 0.15
+"""How much listening-history affinity (0..1) adds to a track's ranking score (match 0..1). Small enough
+that a candidate that fits what was said (match >= 0.75) with the lowest affinity still outranks a track
+that fits badly, large enough to order the candidates by the person's taste."""
 
 # How much each stated attribute counts in the match; an artist named outright outweighs everything.
 WEIGHTS = {
@@ -184,7 +188,7 @@ class Retriever:
                 same_sub = (cat.subgenre_ids[:, None] == cat.subgenre_ids[idx][None, :]).mean(axis=1)
                 score -= 0.12 * same_artist + 0.05 * same_sub
         if affinity is not None:
-            score += 0.15 * affinity
+            score += AFFINITY_WEIGHT * affinity
         return score
 
     # -- what to offer ----------------------------------------------------------------------------

@@ -11,7 +11,14 @@ from assistant.constraints import Constraints
 from assistant.retrieval import CandidateStats
 from nlu.meaning import Act, Understanding
 
-__all__ = ["FEATURE_NAMES", "DialogueState", "HistorySummary", "Status"]
+__all__ = [
+    "ACTION_AFFINITY_FEATURES",
+    "FEATURE_NAMES",
+    "OPTIONAL_FEATURES",
+    "DialogueState",
+    "HistorySummary",
+    "Status",
+]
 
 
 class Status:
@@ -73,7 +80,16 @@ FEATURE_NAMES: tuple[str, ...] = (
     "history_top_genre_share",
     "history_affinity_top",
     "history_affinity_mean_top10",
+    *(f"affinity_{a}" for a in ("play_sample", "offer_station", "genre_pair", "artist_suggestion")),
 )
+ACTION_AFFINITY_FEATURES: dict[str, str] = {
+    a: f"affinity_{a}" for a in ("play_sample", "offer_station", "genre_pair", "artist_suggestion")
+}
+"""Prompt type -> the feature holding the affinity of what that prompt would put forward
+(assistant.affinity.action_affinity): the per-action history features a learned policy may use."""
+OPTIONAL_FEATURES: dict[str, float] = dict.fromkeys(ACTION_AFFINITY_FEATURES.values(), 0.0)
+"""Features added after logs were first written, and the value an older log's decision had (a cold start
+logged no affinity): readers fill them in rather than reject the log."""
 
 
 @dataclass
@@ -101,6 +117,8 @@ class DialogueState:
     """An understanding waiting for confirmation because recognition was unsure."""
     candidates: CandidateStats | None = None
     history: HistorySummary = field(default_factory=HistorySummary)
+    action_affinity: dict[str, float] = field(default_factory=dict)
+    """Affinity of what each prompt would put forward now (empty for a cold start)."""
     status: str = Status.ACTIVE
     accepted_track: str | None = None
 
@@ -148,5 +166,7 @@ class DialogueState:
         f["history_top_genre_share"] = h.top_genre_share
         f["history_affinity_top"] = h.affinity_top
         f["history_affinity_mean_top10"] = h.affinity_mean_top10
+        for action, name in ACTION_AFFINITY_FEATURES.items():
+            f[name] = self.action_affinity.get(action, 0.0)
         assert tuple(f) == FEATURE_NAMES, "features() and FEATURE_NAMES disagree"
         return f

@@ -3,12 +3,17 @@
 Method: N conversations (default 50,000) of the default population under the exploring logging policy,
 through the real DialogueManager and the rule understanding (cached by text), on 2 worker processes;
 then rewards, the three reward models (linear, trees, MLP), a cross-fitted critic, and OPE with
-bootstrap CIs for every candidate and the rule policy (train_and_select). Wall time per stage from
+bootstrap CIs for every candidate and the current policy (train_and_select). Wall time per stage from
 perf_counter; peak memory is the largest resident set (ru_maxrss) of this process and, separately, of
 any worker process.
 
+By default the listeners' listening histories are read (`--history`, the learned+history pipeline: each
+listener with a history gets one generated from their long-term taste, affinity from the shipped model,
+history genre pairs and per-prompt affinity features; the current policy is the shipped learned one);
+`--no-history` runs the cold-start pipeline that trains "learned" against the rules.
+
 Usage: .venv/bin/python benchmarks/bench_policy.py [--conversations 50000] [--workers 2] [--population FILE]
-       [--json]
+       [--no-history] [--json]
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from assistant.offline.batch import simulate
 from assistant.offline.logging_policy import ExplorationPolicy
 from assistant.offline.population import load_population
 from assistant.offline.training import train_and_select
-from assistant.rule_policy import RulePolicy
+from assistant.policy_store import load_policy
 
 
 def _mb(kilobytes: int) -> float:
@@ -45,6 +50,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--population", default="default", help="population file or shipped name")
     parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument("--history", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -52,14 +58,19 @@ def main() -> int:
     population = load_population(args.population)
     start = time.perf_counter()
     run = simulate(
-        args.conversations, catalog, population, ExplorationPolicy, seed=args.seed, workers=args.workers
+        args.conversations,
+        catalog,
+        population,
+        ExplorationPolicy,
+        seed=args.seed,
+        workers=args.workers,
+        history=args.history,
     )
     t_sim = time.perf_counter() - start
     assert run.table is not None
     t = time.perf_counter()
-    result = train_and_select(
-        run.table, catalog, current=RulePolicy(), seed=args.seed, n_bootstrap=args.bootstrap
-    )
+    current = load_policy("auto" if args.history else "rules", warn=lambda _m: None)
+    result = train_and_select(run.table, catalog, current=current, seed=args.seed, n_bootstrap=args.bootstrap)
     t_train = time.perf_counter() - t
     total = time.perf_counter() - start
     figures = {
@@ -67,6 +78,8 @@ def main() -> int:
         "turns_logged": len(run.table),
         "decisions": result.n_rounds,
         "workers": args.workers,
+        "history": args.history,
+        "history_share": population.history.share if args.history else 0.0,
         "simulate_s": round(t_sim, 1),
         "train_and_ope_s": round(t_train, 1),
         "stages_s": {k: round(v, 1) for k, v in result.timings.items()},

@@ -86,7 +86,20 @@ class Session:
     personalizer: Personalizer | None = None
     """Listening history of --user profiles: affinity and summary in, likes and rejections out."""
     record_history: bool = True
+    policy_choice: str = "auto"
+    """With "auto", a person with a listening history gets the learned+history policy (if shipped)."""
     _count: int = 0
+    _history_policy: Policy | None = None
+
+    def policy_for(self, has_history: bool) -> Policy:
+        """The policy for one conversation: learned+history for a person with a listening history when
+        the policy was left to choose ("auto"), else the session's policy."""
+        if not has_history or self.policy_choice != "auto":
+            return self.policy
+        if self._history_policy is None:
+            # Loaded on first need; a missing or corrupt file falls back (with a warning) to learned.
+            self._history_policy = load_policy("auto", self.catalog, history=True)
+        return self._history_policy
 
     def new_conversation(self, emit: object = None) -> DialogueManager:
         from assistant.events import fan_out
@@ -105,7 +118,7 @@ class Session:
         return DialogueManager(
             self.catalog,
             self.understander,
-            self.policy,
+            self.policy_for(affinity is not None),
             rng,
             emit=fan_out(*sinks) if sinks else None,  # type: ignore[arg-type]
             user=self.user,
@@ -136,6 +149,7 @@ def build_session(args: argparse.Namespace) -> Session:
         args.user,
         personalizer=personalizer,
         record_history=not args.no_log,
+        policy_choice=args.policy,
     )
 
 

@@ -1,5 +1,11 @@
-"""`evaluate`: simulated A/B of the rule policy and the learned policy on fresh listeners, plus a check of
-off-policy evaluation against the learned policy's simulated on-policy value."""
+"""`evaluate`: simulated A/B of the rule policy, the learned policy and the learned+history policy on fresh
+listeners, plus a check of off-policy evaluation against the learned policy's simulated on-policy value.
+
+All arms meet the same listeners, most of whom have a listening history (population `history.share`).
+"rules" and "learned" do not read it (every conversation a cold start: no affinity, no history genre
+pairs, no history features), as in the published comparison, where "learned + history" is the learned
+policy with the affinity added; "learned+history" reads it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 NAME = "evaluate"
-HELP = "simulated A/B of the rule and learned policies on fresh listeners (success, turns, abandonment)"
+HELP = (
+    "simulated A/B of the rule, learned and learned+history policies on fresh listeners "
+    "(success, turns, abandonment)"
+)
 ORDER = 62
 FRESH_SEED = 1_000_003
 """Default seed of evaluation listeners; training runs use small seeds, so these listeners are new."""
@@ -24,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=FRESH_SEED, help=f"listener seed (default {FRESH_SEED})")
     parser.add_argument(
         "--policy", default="learned", help="the learned policy: learned (shipped) or a policy file"
+    )
+    parser.add_argument(
+        "--history-policy",
+        default="learned+history",
+        help="the learned+history policy: learned+history (shipped) or a file; 'none' leaves it out",
     )
     parser.add_argument(
         "--ope-conversations",
@@ -45,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.offline.ab import compare, run_arm
     from assistant.offline.population import PopulationError, load_population
     from assistant.offline.report import write_evaluation_report
-    from assistant.policy_store import SHIPPED_POLICY
+    from assistant.policy_store import SHIPPED_POLICY, policy_path
     from assistant.rule_policy import RulePolicy
     from cli.common import fail
     from cli.simulate import progress_bar, understander_factory
@@ -62,13 +76,23 @@ def run(args: argparse.Namespace) -> int:
         learned = load_learned_policy(path)
     except PolicyFileError as exc:
         return fail(f"{exc} (train one with `python main.py train`)")
+    history_path = None if args.history_policy == "none" else policy_path(args.history_policy)
+    if history_path is not None:
+        try:
+            load_learned_policy(history_path)
+        except PolicyFileError as exc:
+            return fail(f"{exc} (train one with `python main.py train --history`, or --history-policy none)")
     n = args.conversations
     n_ope = n if args.ope_conversations is None else args.ope_conversations
     arms = {}
-    for name, factory, record in (
-        ("rules", RulePolicy, False),
-        ("learned", lambda: load_learned_policy(path), n_ope > 0),
-    ):
+    plan: list[tuple[str, Any, bool, bool]] = [
+        ("rules", RulePolicy, False, False),
+        ("learned", lambda: load_learned_policy(path), n_ope > 0, False),
+    ]
+    if history_path is not None:
+        hp = history_path
+        plan.append(("learned+history", lambda: load_learned_policy(hp), False, True))
+    for name, factory, record, history in plan:
         with progress_bar(n, f"{population.name}: {name}") as bar:
             arms[name] = run_arm(
                 name,
@@ -81,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
                 record=record,
                 progress=bar.update,
                 make_understander=understander_factory(args.nlu),
+                history=history,
             )
     evaluation: dict[str, Any] = {
         "policies": {
@@ -98,9 +123,15 @@ def run(args: argparse.Namespace) -> int:
         "policies": {name: arm.summary() for name, arm in arms.items()},
         "seed": args.seed,
         "policy_file": str(path),
+        "history_policy_file": str(history_path) if history_path else None,
+        "history_share": population.history.share,
         "comparison": compare(arms["learned"], arms["rules"]),
         "prompt_mix": {name: arm.action_mix() for name, arm in arms.items()},
+        "first_prompt_mix": {name: arm.first_prompt_mix() for name, arm in arms.items()},
     }
+    if "learned+history" in arms:
+        full["comparison_history"] = compare(arms["learned+history"], arms["learned"])
+        full["comparison_history_vs_rules"] = compare(arms["learned+history"], arms["rules"])
     if n_ope > 0:
         full["ope_check"] = _ope_check(arms["learned"], learned, catalog, population, args, n_ope)
     if args.report is not None:
@@ -169,15 +200,20 @@ def _print_text(full: dict[str, Any]) -> None:
     print(f"population {full['population']}, {full['n_conversations']:,} fresh listeners per policy")
     for name, p in full["policies"].items():
         print(
-            f"  {name:8s} success {p['success_rate']:.1%} "
+            f"  {name:15s} success {p['success_rate']:.1%} "
             f"[{p['success_ci'][0]:.1%}, {p['success_ci'][1]:.1%}]  "
             f"turns {p['mean_turns']:.2f}  abandoned {p['abandon_rate']:.1%}"
         )
-    c = full["comparison"]
-    print(
-        f"  learned vs rules: success {c['relative_success_gain']:+.1%} relative, "
-        f"turns {-c['turn_reduction']:+.1%}"
-    )
+    for key, label in (
+        ("comparison", "learned vs rules"),
+        ("comparison_history", "learned+history vs learned"),
+    ):
+        c = full.get(key)
+        if c:
+            print(
+                f"  {label}: success {c['relative_success_gain']:+.1%} relative, "
+                f"turns {-c['turn_reduction']:+.1%}"
+            )
     o = full.get("ope_check")
     if o:
         dr = o["estimates"].get("dr")

@@ -34,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--floor", type=float, default=0.03, help="exploration floor of the logging policy")
     parser.add_argument(
+        "--history",
+        action="store_true",
+        help="the assistant reads the listening histories most listeners have (population history.share)",
+    )
+    parser.add_argument(
         "--log",
         type=Path,
         default=None,
@@ -83,7 +88,7 @@ def make_policy_factory(choice: str, floor: float = 0.03) -> Callable[[], Policy
         return lambda: ExplorationPolicy(uniform=True)
     if choice == "rules":
         return RulePolicy
-    return lambda: load_policy(choice)
+    return lambda: load_policy(choice)  # "learned", "learned+history" or a file
 
 
 def progress_bar(total: int, description: str) -> Any:
@@ -119,11 +124,13 @@ def run(args: argparse.Namespace) -> int:
             record=args.log is not None,
             progress=bar.update,
             make_understander=understander_factory(args.nlu),
+            history=args.history,
         )
     arm = Arm(args.policy, result.results)
     summary = {
         "policy": args.policy,
         "population": population.name,
+        "history": args.history,
         "n_conversations": arm.n,
         **{k: v for k, v in arm.summary().items()},
         "prompt_mix": arm.action_mix(),

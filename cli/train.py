@@ -30,6 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--population", default="default", help="population for --simulate (file or shipped name)"
     )
     parser.add_argument(
+        "--history",
+        action="store_true",
+        help="learn learned+history: simulated listeners' listening histories are read (affinity, history "
+        "genre pairs, per-prompt affinity features); writes assets/policy/learned_history.npz, and must "
+        "beat the shipped learned policy",
+    )
+    parser.add_argument(
         "--models", default="linear,trees,mlp", help="reward models to compare (comma-separated)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for simulation, splits and models")
@@ -65,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     from assistant.offline.population import PopulationError, load_population
     from assistant.offline.report import training_summary, write_training_report
     from assistant.offline.training import train_and_select
-    from assistant.policy_store import SHIPPED_POLICY, load_policy
+    from assistant.policy_store import HISTORY_POLICY, SHIPPED_POLICY, load_policy
+    from assistant.state import ACTION_AFFINITY_FEATURES
     from cli.common import fail
     from cli.simulate import progress_bar, understander_factory
 
@@ -87,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
                     workers=args.workers,
                     progress=bar.update,
                     make_understander=understander_factory(args.nlu),
+                    history=args.history,
                 )
             assert run_.table is not None
             tables.append(run_.table)
@@ -109,10 +118,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(f"cannot train: {exc}")
     summary = training_summary(result)
-    output = args.output or SHIPPED_POLICY
+    output = args.output or (HISTORY_POLICY if args.history else SHIPPED_POLICY)
     written = None
     if result.promoted or args.force:
         meta = {
+            "name": "learned+history" if args.history else "learned",
+            "action_features": ACTION_AFFINITY_FEATURES,
+            "history": args.history,
             "chosen_by": "doubly robust OPE on held-out logs",
             "promoted": result.promoted,
             "reason": result.reason,

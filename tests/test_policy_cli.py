@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from assistant.catalog import load_catalog
+from assistant.learned_policy import load_learned_policy
 from assistant.offline.ab import compare, run_arm, wilson
 from assistant.offline.population import load_population
 from assistant.policy_store import SHIPPED_POLICY, load_policy
@@ -51,19 +52,27 @@ def trained(tmp_path_factory: pytest.TempPathFactory, tiny_catalog_csv: Path) ->
     summary = json.loads(done.stdout)
     assert summary["written"] == str(policy) and set(summary["candidates"]) == {"linear", "trees"}
     assert (root / "report" / "README.md").exists() and (root / "report" / "estimators.png").exists()
-    return {"log": log, "policy": policy, "root": root, "catalog": tiny_catalog_csv}
+    history = root / "learned_history.npz"
+    done = _main(
+        "train", "--history", "--simulate", "200", "--catalog", str(tiny_catalog_csv), "--models", "trees",
+        "--output", str(history), "--force", "--bootstrap", "50", "--report", str(root / "rep-h"), "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["current"]["name"] == "learned"  # learned+history must beat learned
+    assert load_learned_policy(history).name == "learned+history"
+    return {"log": log, "policy": policy, "history": history, "root": root, "catalog": tiny_catalog_csv}
 
 
 def test_evaluate_json_has_the_published_shape(trained: dict[str, Path]) -> None:
     done = _main(
-        "evaluate", "--policy", str(trained["policy"]), "--catalog", str(trained["catalog"]),
-        "--conversations", "40", "--ope-conversations", "0", "--json",
+        "evaluate", "--policy", str(trained["policy"]), "--history-policy", str(trained["history"]),
+        "--catalog", str(trained["catalog"]), "--conversations", "40", "--ope-conversations", "0", "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert set(result) == {"policies", "n_conversations", "population"}
     assert result["n_conversations"] == 40 and result["population"] == "default"
-    assert set(result["policies"]) == {"rules", "learned"}
+    assert set(result["policies"]) == {"rules", "learned", "learned+history"}
     for arm in result["policies"].values():
         assert set(arm) == {"success_rate", "success_ci", "mean_turns", "abandon_rate"}
         lo, hi = arm["success_ci"]
@@ -73,12 +82,15 @@ def test_evaluate_json_has_the_published_shape(trained: dict[str, Path]) -> None
 def test_evaluate_writes_a_report_with_the_ope_check(trained: dict[str, Path]) -> None:
     report = trained["root"] / "ab"
     done = _main(
-        "evaluate", "--policy", str(trained["policy"]), "--catalog", str(trained["catalog"]),
-        "--conversations", "60", "--ope-conversations", "120", "--report", str(report),
+        "evaluate", "--policy", str(trained["policy"]), "--history-policy", str(trained["history"]),
+        "--catalog", str(trained["catalog"]), "--conversations", "60", "--ope-conversations", "120",
+        "--report", str(report),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     full = json.loads((report / "evaluation.json").read_text())
-    assert {"comparison", "ope_check", "prompt_mix"} <= set(full)
+    assert {"comparison", "comparison_history", "ope_check", "prompt_mix"} <= set(full)
+    assert set(full["prompt_mix"]) == {"rules", "learned", "learned+history"}
+    assert "Learned+history vs learned" in (report / "README.md").read_text()
     assert set(full["ope_check"]["estimates"]) >= {"ipw", "snipw", "dm", "dr", "sndr"}
     for name in ("README.md", "outcomes.png", "prompt_mix.png"):
         assert (report / name).exists()

@@ -77,6 +77,12 @@ class Arm:
         total = sum(counts.values()) or 1
         return {a: counts[a] / total for a in sorted(counts, key=lambda a: -counts[a])}
 
+    def first_prompt_mix(self) -> dict[str, float]:
+        """Which prompt opens the conversation: what a policy believes in most when it knows least."""
+        counts = Counter(r.actions[0] for r in self.results if r.actions)
+        total = sum(counts.values()) or 1
+        return {a: counts[a] / total for a in sorted(counts, key=lambda a: -counts[a])}
+
     def summary(self) -> dict[str, Any]:
         k = int(self.success.sum())
         abandoned = int(self.abandoned.sum())
@@ -105,7 +111,10 @@ def run_arm(
     record: bool = False,
     progress: Callable[[int], None] | None = None,
     make_understander: Callable[[Catalog], Understander] | None = None,
+    history: bool = False,
 ) -> Arm:
+    """One policy on `n` listeners drawn from `seed`; `history`: the assistant reads their listening
+    histories (the same listeners either way; without it each is a cold start)."""
     run = simulate(
         n,
         catalog,
@@ -116,6 +125,7 @@ def run_arm(
         record=record,
         progress=progress,
         make_understander=make_understander,
+        history=history,
     )
     return Arm(name, run.results, run.table)
 

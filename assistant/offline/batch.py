@@ -1,9 +1,11 @@
 """Many simulated conversations through the real dialogue manager, seeded, optionally on several cores.
 
 Conversation i of a run with seed s draws its listener from the generator [s, i, 0], the listener's
-words from [s, i, 1] and the assistant's randomness from [s, i, 2]: the same seed meets the same
-listeners whatever the policy (paired comparisons), and the split across worker processes does not
-change any result.
+words from [s, i, 1], the assistant's randomness from [s, i, 2] and the listener's listening history
+from [s, i, 3]: the same seed meets the same listeners whatever the policy (paired comparisons), and the
+split across worker processes does not change any result. With `history=True` the assistant is handed
+what it would read from each listener's history (affinity and summary, assistant.offline.listening);
+without it every listener is a cold start (the same listeners, their histories simply not read).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class _Job:
     make_understander: Callable[[Catalog], Understander] | None
     seed: int
     record: bool
+    history: bool = False
 
 
 _JOB: _Job | None = None
@@ -76,9 +79,24 @@ def _setup(job: _Job) -> None:
         retriever=Retriever(catalog, getattr(inner, "linker", None)),
         policy=job.make_policy(),
     )
+    if job.history:
+        from assistant.affinity import load_affinity_model
+
+        # Loaded once per worker: the shipped model serves every listener of the run.
+        _STATE["affinity_model"] = load_affinity_model(catalog)
 
 
 def _run_chunk(indices: tuple[int, int]) -> tuple[LogTable | None, list[ConversationResult]]:
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: the workers already use every core, and the affinity fold-in (a small linear
+    # solve per listener) slowed tenfold with two multi-threaded BLAS pools competing for two cores.
+    # It also keeps floating-point results independent of the machine's thread count.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_chunk_inner(indices)
+
+
+def _run_chunk_inner(indices: tuple[int, int]) -> tuple[LogTable | None, list[ConversationResult]]:
     assert _JOB is not None
     job = _JOB
     world: World = _STATE["world"]  # type: ignore[assignment]
@@ -87,6 +105,19 @@ def _run_chunk(indices: tuple[int, int]) -> tuple[LogTable | None, list[Conversa
     for i in range(*indices):
         listener = draw_listener(world, job.population, np.random.default_rng([job.seed, i, 0]))
         user = SimulatedUser(world, job.population, np.random.default_rng([job.seed, i, 1]), listener)
+        affinity, summary = None, None
+        if job.history:
+            from assistant.offline.listening import draw_history, history_rng
+
+            drawn = draw_history(
+                world,
+                listener,
+                job.population,
+                history_rng(job.seed, i),
+                _STATE["affinity_model"],  # type: ignore[arg-type]
+            )
+            if drawn is not None:
+                affinity, summary = drawn.affinity, drawn.summary
         manager = DialogueManager(
             job.catalog,
             _STATE["understander"],  # type: ignore[arg-type]
@@ -95,6 +126,8 @@ def _run_chunk(indices: tuple[int, int]) -> tuple[LogTable | None, list[Conversa
             emit=recorder,
             conversation_id=f"sim-{job.seed}-{i:07d}",
             retriever=_STATE["retriever"],  # type: ignore[arg-type]
+            affinity=affinity,
+            history=summary,
             seed=job.seed,
         )
         results.append(run_conversation(manager, user))
@@ -118,9 +151,11 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     make_understander: Callable[[Catalog], Understander] | None = None,
     start: int = 0,
+    history: bool = False,
 ) -> SimulationRun:
-    """Run conversations start..start+n. `progress(k)` is called as k more conversations finish."""
-    job = _Job(catalog, population, make_policy, make_understander, seed, record)
+    """Run conversations start..start+n. `progress(k)` is called as k more conversations finish.
+    `history`: hand the assistant each listener's listening history (those who have one)."""
+    job = _Job(catalog, population, make_policy, make_understander, seed, record, history)
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     chunks = list(_chunks(n, start))
     parts: list[tuple[LogTable | None, list[ConversationResult]]] = []

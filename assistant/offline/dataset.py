@@ -34,7 +34,7 @@ from assistant.events import (
     TurnStarted,
 )
 from assistant.logstore import SCHEMA, SCHEMA_VERSION, LogError, LogStore
-from assistant.state import FEATURE_NAMES
+from assistant.state import FEATURE_NAMES, OPTIONAL_FEATURES
 
 __all__ = [
     "ACTION_NAMES",
@@ -384,7 +384,7 @@ def _from_rows(conversations: list[dict[str, Any]], rows: list[dict[str, Any]], 
             columns[c].append(value)
         if row.get("action") is None:
             continue
-        f = row.get("features") or {}
+        f = {**OPTIONAL_FEATURES, **(row.get("features") or {})}
         missing = [n for n in FEATURE_NAMES if n not in f]
         if missing:
             raise LogFormatError(
@@ -400,6 +400,13 @@ def _from_rows(conversations: list[dict[str, Any]], rows: list[dict[str, Any]], 
                 )
             probabilities[i, _ACTION_INDEX[name]] = p
     return LogTable(conversations, columns, features, probabilities, FEATURE_NAMES, source)
+
+
+def _feature_column(turns: Any, name: str, n: int) -> np.ndarray:
+    """A feature column of a Parquet log; an optional feature an older log lacks gets its default."""
+    if f"f_{name}" not in turns.column_names:
+        return np.full(n, OPTIONAL_FEATURES[name], dtype=np.float32)
+    return np.asarray(turns.column(f"f_{name}").to_numpy(zero_copy_only=False), dtype=np.float32)
 
 
 def _read_parquet(directory: Path) -> LogTable:
@@ -419,7 +426,7 @@ def _read_parquet(directory: Path) -> LogTable:
     names = set(turns.column_names)
     needed = [c for c in TURN_COLUMNS if c not in ("policy", "errors")]
     # p_ columns may be absent in an app export for prompts never available there: read as NaN.
-    needed += [f"f_{n}" for n in FEATURE_NAMES]
+    needed += [f"f_{n}" for n in FEATURE_NAMES if n not in OPTIONAL_FEATURES]
     missing = [c for c in needed if c not in names]
     if missing:
         raise LogFormatError(
@@ -428,9 +435,7 @@ def _read_parquet(directory: Path) -> LogTable:
     n = turns.num_rows
     columns = {c: (turns.column(c).to_pylist() if c in names else [None] * n) for c in TURN_COLUMNS}
     features = (
-        np.column_stack(
-            [turns.column(f"f_{f}").to_numpy(zero_copy_only=False).astype(np.float32) for f in FEATURE_NAMES]
-        )
+        np.column_stack([_feature_column(turns, f, n) for f in FEATURE_NAMES])
         if n
         else np.zeros((0, len(FEATURE_NAMES)), np.float32)
     )

@@ -6,6 +6,9 @@ returns self, learned state ends in `_`, seeded by `random_state`):
   linear model per prompt; with the prompt only as a one-hot offset the argmax would ignore the state);
 - `TreeUsefulness`: gradient-boosted trees (HistGradientBoostingClassifier) on features ++ one-hot prompt;
 - `NeuralUsefulness`: a small MLP (two hidden ReLU layers) on standardized features ++ one-hot prompt.
+Trees and MLP also take one (state, action) input when given `action_columns`: the affinity of what that
+prompt would put forward (listening history; 0 for questions and cold starts), so "a sample this person
+will probably like" is one feature shared by every prompt rather than four the model must relate.
 Each exports itself as plain arrays (`export()`), which `assistant.learned_policy` reads back without
 scikit-learn and without pickle.
 
@@ -27,6 +30,7 @@ __all__ = [
     "UsefulnessModel",
     "greedy",
     "make_model",
+    "put_forward",
     "softmax",
 ]
 
@@ -53,16 +57,29 @@ def _one_hot(actions: np.ndarray, n_actions: int) -> np.ndarray:
     return out
 
 
-def _joint(features: np.ndarray, actions: np.ndarray, n_actions: int) -> np.ndarray:
-    return np.hstack([features.astype(np.float32), _one_hot(actions, n_actions)])
+def put_forward(features: np.ndarray, actions: np.ndarray, action_columns: np.ndarray) -> np.ndarray:
+    """The (state, action) feature "affinity of what this prompt would put forward": for each row, the
+    state feature that `action_columns[action]` names (-1: the prompt puts nothing forward, 0)."""
+    cols = np.asarray(action_columns)[actions]
+    values = np.asarray(features)[np.arange(len(actions)), np.clip(cols, 0, None)]
+    return np.where(cols >= 0, values, 0.0).astype(np.float32)
 
 
-def _all_pairs(features: np.ndarray, n_actions: int) -> np.ndarray:
-    """Every state paired with every prompt: rows ordered state-major, (n * n_actions, d + n_actions)."""
+def _joint(
+    features: np.ndarray, actions: np.ndarray, n_actions: int, action_columns: np.ndarray | None = None
+) -> np.ndarray:
+    parts = [features.astype(np.float32), _one_hot(actions, n_actions)]
+    if action_columns is not None:
+        parts.append(put_forward(features, actions, action_columns)[:, None])
+    return np.hstack(parts)
+
+
+def _all_pairs(features: np.ndarray, n_actions: int, action_columns: np.ndarray | None = None) -> np.ndarray:
+    """Every state paired with every prompt: rows ordered state-major, (n * n_actions, d + n_actions [+1])."""
     n = len(features)
     repeated = np.repeat(features.astype(np.float32), n_actions, axis=0)
     actions = np.tile(np.arange(n_actions), n)
-    return _joint(repeated, actions, n_actions)
+    return _joint(repeated, actions, n_actions, action_columns)
 
 
 class _Scaler:
@@ -81,7 +98,16 @@ class LinearUsefulness:
 
     kind = "linear"
 
-    def __init__(self, n_actions: int = 8, C: float = 1.0, random_state: int = 0) -> None:
+    def __init__(
+        self,
+        n_actions: int = 8,
+        C: float = 1.0,
+        random_state: int = 0,
+        action_columns: np.ndarray | None = None,
+    ) -> None:
+        # Crossing every feature with the prompt already gives each prompt its own weight on the affinity
+        # of what it puts forward, so `action_columns` adds nothing here; kept for a uniform signature.
+        self.action_columns = action_columns
         self.n_actions = n_actions
         self.C = C
         self.random_state = random_state
@@ -145,8 +171,12 @@ class TreeUsefulness:
         max_leaf_nodes: int = 31,
         min_samples_leaf: int = 40,
         random_state: int = 0,
+        action_columns: np.ndarray | None = None,
     ) -> None:
         self.n_actions = n_actions
+        self.action_columns = action_columns
+        """Per prompt, the state column with the affinity of what it puts forward (-1: none); None leaves
+        the (state, action) affinity input out."""
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
@@ -166,11 +196,11 @@ class TreeUsefulness:
             n_iter_no_change=10,
             random_state=self.random_state,
         )
-        self.model_.fit(_joint(features, actions, self.n_actions), rewards.astype(int))
+        self.model_.fit(_joint(features, actions, self.n_actions, self.action_columns), rewards.astype(int))
         return self
 
     def predict_all(self, features: np.ndarray) -> np.ndarray:
-        p = self.model_.predict_proba(_all_pairs(features, self.n_actions))[:, 1]
+        p = self.model_.predict_proba(_all_pairs(features, self.n_actions, self.action_columns))[:, 1]
         return p.reshape(len(features), self.n_actions)
 
     def export(self) -> dict[str, np.ndarray]:
@@ -220,8 +250,10 @@ class NeuralUsefulness:
         hidden: tuple[int, ...] = (64, 32),
         max_iter: int = 40,
         random_state: int = 0,
+        action_columns: np.ndarray | None = None,
     ) -> None:
         self.n_actions = n_actions
+        self.action_columns = action_columns
         self.hidden = hidden
         self.max_iter = max_iter
         self.random_state = random_state
@@ -244,12 +276,24 @@ class NeuralUsefulness:
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            self.model_.fit(_joint(z, actions, self.n_actions), rewards.astype(int))
+            self.model_.fit(self._inputs(features, z, actions), rewards.astype(int))
         return self
+
+    def _inputs(self, features: np.ndarray, z: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """Standardized state ++ one-hot prompt [++ raw affinity of what the prompt puts forward, in 0..1]."""
+        x = _joint(z, actions, self.n_actions)
+        if self.action_columns is None:
+            return x
+        return np.hstack([x, put_forward(features, actions, self.action_columns)[:, None]])
 
     def predict_all(self, features: np.ndarray) -> np.ndarray:
         z = self.scaler_.transform(features.astype(np.float64))
-        p = self.model_.predict_proba(_all_pairs(z, self.n_actions))[:, 1]
+        n = len(features)
+        actions = np.tile(np.arange(self.n_actions), n)
+        pairs = self._inputs(
+            np.repeat(features, self.n_actions, axis=0), np.repeat(z, self.n_actions, axis=0), actions
+        )
+        p = self.model_.predict_proba(pairs)[:, 1]
         return p.reshape(len(features), self.n_actions)
 
     def export(self) -> dict[str, np.ndarray]:

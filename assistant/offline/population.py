@@ -1,6 +1,6 @@
 """A population of simulated listeners, described by a JSON file so new populations need no code.
 
-A file holds five groups of numbers (taste, knowledge, patience, acceptance, noise); every field has a
+A file holds six groups of numbers (taste, knowledge, patience, acceptance, noise, history); every field has a
 default, so a file names only what differs. Unknown keys, wrong types and out-of-range values are
 rejected with a message naming the file, the field and the allowed range.
 """
@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "POPULATIONS",
     "Acceptance",
+    "History",
     "Knowledge",
     "Noise",
     "Patience",
@@ -115,6 +116,21 @@ class Noise:
 
 
 @dataclass(frozen=True)
+class History:
+    """Listening history the assistant can read (with the listener's consent, as with `--user`), drawn
+    from the listener's long-term taste by assistant.affinity_data's generator."""
+
+    share: float = 0.8
+    """Chance a listener has a listening history; the published system's users were mostly long-time
+    streaming customers. 0 turns histories off."""
+    sessions: float = 10.0
+    """Median number of listening sessions in a history (about 14 plays each, some skipped early)."""
+    sessions_spread: float = 0.6
+    """Log-normal spread of the number of sessions (0.6: a tenth of histories have under 5 sessions,
+    a tenth over 21)."""
+
+
+@dataclass(frozen=True)
 class Population:
     """A seeded population of simulated listeners."""
 
@@ -125,6 +141,7 @@ class Population:
     patience: Patience = field(default_factory=Patience)
     acceptance: Acceptance = field(default_factory=Acceptance)
     noise: Noise = field(default_factory=Noise)
+    history: History = field(default_factory=History)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "description": self.description}
@@ -140,6 +157,7 @@ _GROUPS: dict[str, type] = {
     "patience": Patience,
     "acceptance": Acceptance,
     "noise": Noise,
+    "history": History,
 }
 # Allowed ranges; fields not listed are chances in [0, 1].
 _RANGES: dict[str, tuple[float, float]] = {
@@ -154,6 +172,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "acceptance.slope": (0.001, 1.0),
     "acceptance.satisficing": (0.0, 0.5),
     "noise.word_error": (0.0, 0.5),
+    "history.sessions": (1.0, 200.0),
+    "history.sessions_spread": (0.0, 2.0),
 }
 
 

@@ -31,7 +31,7 @@ def _plt() -> Any:
 
 def feature_importances(model: Any, top: int = 12) -> list[tuple[str, float]]:
     """The model's most important inputs (state features and prompt types), largest first."""
-    names = [*FEATURE_NAMES, *(f"action={a}" for a in ACTION_NAMES)]
+    names = [*FEATURE_NAMES, *(f"action={a}" for a in ACTION_NAMES), "put_forward_affinity"]
     weights = np.asarray(model.importances(), dtype=float)
     if len(weights) != len(names):
         names = names[: len(weights)]
@@ -184,7 +184,7 @@ def write_evaluation_report(
             [c[1] - r for r, c in zip(rates, cis, strict=True)],
         ],
         capsize=4,
-        color=["#999", "#2a7"][: len(names)],
+        color=["#999", "#2a7", "#27a"][: len(names)],
     )
     ax[0].set_ylim(0, 1)
     ax[0].set_title("success rate (95% Wilson CI)")
@@ -231,15 +231,29 @@ def write_evaluation_report(
             f"{p['abandon_rate']:.3f} | "
             f"[{p['abandon_ci'][0]:.3f}, {p['abandon_ci'][1]:.3f}] | {_fmt(p.get('accepted_match'))} |"
         )
-    c = evaluation.get("comparison")
-    if c:
+    for key, label in (
+        ("comparison", "Learned vs rules"),
+        ("comparison_history", "Learned+history vs learned"),
+        ("comparison_history_vs_rules", "Learned+history vs rules"),
+    ):
+        c = evaluation.get(key)
+        if not c:
+            continue
         lines += [
             "",
-            f"Learned vs rules: success {c['relative_success_gain']:+.1%} relative "
+            f"{label}: success {c['relative_success_gain']:+.1%} relative "
             f"(95% CI {c['relative_success_gain_ci'][0]:+.1%} to {c['relative_success_gain_ci'][1]:+.1%}), "
             f"turns {-c['turn_reduction']:+.1%} (95% CI {-c['turn_reduction_ci'][1]:+.1%} to "
             f"{-c['turn_reduction_ci'][0]:+.1%}).",
         ]
+    mix, first = evaluation.get("prompt_mix"), evaluation.get("first_prompt_mix") or {}
+    if mix:
+        head = " | ".join(names)
+        lines += ["", "Prompt mix (share of all prompts; in brackets, share of conversations it opens):", ""]
+        lines += [f"| prompt | {head} |", "|---|" + "---|" * len(names)]
+        for a in ACTION_NAMES:
+            cells = [f"{mix[n].get(a, 0.0):.1%} ({first.get(n, {}).get(a, 0.0):.0%})" for n in names]
+            lines.append(f"| {a} | " + " | ".join(cells) + " |")
     o = evaluation.get("ope_check")
     if o:
         lines += [

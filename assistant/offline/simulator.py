@@ -225,6 +225,8 @@ class HiddenTaste:
     artist: str | None
     """An artist who fits the moment (named only by listeners who know one)."""
     long_term: tuple[str, ...]
+    long_term_weights: tuple[float, ...] = ()
+    """How much each long-term favourite counts (sums to 1); listening histories are drawn from these."""
 
 
 @dataclass(frozen=True)
@@ -337,7 +339,10 @@ def draw_listener(world: World, population: Population, rng: np.random.Generator
             ]
         ),
     )
-    draft = HiddenTaste(tuple(genres), subgenre, energy, tolerance, era, activity, None, long_term)
+    lt_weights = tuple(float(w) for w in weights)
+    draft = HiddenTaste(
+        tuple(genres), subgenre, energy, tolerance, era, activity, None, long_term, lt_weights
+    )
     utility = _utility(world, draft)
     # The artist they could name is the one they know whose music fits the moment best.
     known_ids = [cat.artist_names.index(a) for a in knowledge.familiar]
@@ -345,7 +350,9 @@ def draw_listener(world: World, population: Population, rng: np.random.Generator
     if known_ids:
         fits = world.artist_fit(utility)[known_ids]
         best_artist = cat.artist_names[known_ids[int(np.argmax(fits))]]
-    taste = HiddenTaste(tuple(genres), subgenre, energy, tolerance, era, activity, best_artist, long_term)
+    taste = HiddenTaste(
+        tuple(genres), subgenre, energy, tolerance, era, activity, best_artist, long_term, lt_weights
+    )
     patience = max(p.minimum, float(rng.normal(p.mean, p.sd)))
     return Listener(taste, knowledge, patience, _utility(world, taste))
 
@@ -588,9 +595,14 @@ class SimulatedUser:
             return _pick(rng, REJECT)
         # Steer along the dimension that misses most.
         misses: list[tuple[float, str]] = []
-        if (track.genre not in taste.genres or (
-            taste.subgenre is not None and track.genre == taste.genres[0] and track.subgenre != taste.subgenre
-        )) and me.knowledge.knows_genre:
+        if (
+            track.genre not in taste.genres
+            or (
+                taste.subgenre is not None
+                and track.genre == taste.genres[0]
+                and track.subgenre != taste.subgenre
+            )
+        ) and me.knowledge.knows_genre:
             misses.append((GENRE_W, "genre"))
         gap = track.energy - taste.energy
         if abs(gap) > taste.energy_tolerance:

@@ -26,9 +26,10 @@ from assistant.offline.reward import prompt_usefulness
 from assistant.policy import Policy
 from assistant.retrieval import CandidateStats
 from assistant.rule_policy import RulePolicy
-from assistant.state import FEATURE_NAMES, DialogueState
+from assistant.state import ACTION_AFFINITY_FEATURES, FEATURE_NAMES, DialogueState
 
 __all__ = [
+    "ACTION_COLUMNS",
     "GATE_ESTIMATOR",
     "Candidate",
     "Rounds",
@@ -44,6 +45,11 @@ GATE_ESTIMATOR = "dr"
 SUM_TOLERANCE = 1e-3
 """Logged probabilities are rounded to 6 decimals, so their sum may stray this far from 1."""
 _F = {name: i for i, name in enumerate(FEATURE_NAMES)}
+ACTION_COLUMNS = np.array(
+    [_F[ACTION_AFFINITY_FEATURES[a]] if a in ACTION_AFFINITY_FEATURES else -1 for a in ACTION_NAMES]
+)
+"""Per prompt type, the state feature with the affinity of what it would put forward (-1: none): the
+learners' (state, action) history input. All 0 in logs of listeners without history, so harmless there."""
 
 
 @dataclass
@@ -224,7 +230,9 @@ def _critic(rounds: Rounds, seed: int) -> np.ndarray:
     q = np.zeros((len(rounds), len(ACTION_NAMES)))
     for f in (0, 1):
         train, test = fold != f, fold == f
-        model = make_model("trees", len(ACTION_NAMES), random_state=seed, max_iter=150)
+        model = make_model(
+            "trees", len(ACTION_NAMES), random_state=seed, max_iter=150, action_columns=ACTION_COLUMNS
+        )
         model.fit(rounds.features[train], rounds.action[train], rounds.reward[train])
         q[test] = model.predict_all(rounds.features[test])
     return q
@@ -278,7 +286,7 @@ def train_and_select(
     for kind in kinds:
         say(f"fitting {kind}")
         t = time.perf_counter()
-        model = make_model(kind, len(ACTION_NAMES), random_state=seed)
+        model = make_model(kind, len(ACTION_NAMES), random_state=seed, action_columns=ACTION_COLUMNS)
         model.fit(train.features, train.action, train.reward)
         fit_seconds = time.perf_counter() - t
         pi_e = greedy(model.predict_all(test.features), test.available)
