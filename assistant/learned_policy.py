@@ -133,7 +133,17 @@ class LearnedPolicy:
         x = np.asarray(features, dtype=np.float64)
         if x.shape[1] != len(self.feature_names) or not np.array_equal(self._columns, np.arange(x.shape[1])):
             x = x[:, self._columns]
-        return self._scorer(x, np.asarray(actions))
+        a = np.asarray(actions)
+        # In blocks: tree scoring holds a (rows x trees) node table, which for the half-million rows of
+        # a held-out log (every round x every prompt) would take gigabytes at once.
+        block = 16_384
+        return (
+            np.concatenate(
+                [self._scorer(x[i : i + block], a[i : i + block]) for i in range(0, len(x), block)]
+            )
+            if len(x)
+            else np.zeros(0)
+        )
 
     def decide(
         self, state: DialogueState, available: Sequence[Action], features: dict[str, float]

@@ -6,9 +6,11 @@ DialogueManager.step on the embedded demo catalogue with the rule understanding 
 step timed with perf_counter. Rows, in one run:
   - no history: affinity None (a cold start),
   - history: the affinity of a synthetic listener (the shipped default model) handed to the manager, as
-    a session with --user does; retrieval adds it to every ranking,
-  - history + taste genre pair: the same, plus `history_genre_pair` computed every turn (what the engine
-    will do when it suggests genres from the listener's taste),
+    a session with --user does; retrieval adds it to every ranking, and every decision computes the
+    genre pair from the listener's taste (`history_genre_pair`) and the per-prompt affinity features
+    (`action_affinity`),
+  - history, learned+history policy: the same with the shipped learned+history policy deciding (trees
+    scored in numpy) instead of the rules,
   - profile load: once per conversation, the listener's history read from SQLite and turned into
     affinity and a HistorySummary (the Personalizer cache bypassed), for a short and a long history.
 Conversations restart every 30 turns or when they end; listeners rotate over a few synthetic histories.
@@ -34,11 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_engine import POOL, percentiles  # the engine benchmark's workload, so rows compare
 
-from assistant.affinity import Personalizer, history_genre_pair, load_affinity_model, user_affinity
+from assistant.affinity import Personalizer, load_affinity_model, user_affinity
 from assistant.affinity_data import synthetic_histories
 from assistant.catalog import Catalog, load_catalog
 from assistant.history import HistoryStore
 from assistant.manager import DialogueManager
+from assistant.policy import Policy
+from assistant.policy_store import load_policy
 from assistant.retrieval import Retriever
 from assistant.rule_policy import RulePolicy
 from nlu.linking import EntityLinker
@@ -50,7 +54,7 @@ def bench_turns(
     turns: int,
     rng: np.random.Generator,
     affinities: list[np.ndarray | None],
-    per_turn: Callable[[DialogueManager], object] | None = None,
+    policy: Policy | None = None,
 ) -> list[float]:
     linker = EntityLinker.for_catalog(catalog)
     nlu = RuleUnderstanding(linker)
@@ -65,7 +69,7 @@ def bench_turns(
             manager = DialogueManager(
                 catalog,
                 nlu,
-                RulePolicy(),
+                policy or RulePolicy(),
                 np.random.default_rng(len(times)),
                 retriever=retriever,
                 affinity=affinity,
@@ -73,8 +77,6 @@ def bench_turns(
         text = str(rng.choice(POOL))
         start = time.perf_counter()
         manager.step(text)
-        if per_turn is not None:
-            per_turn(manager)
         times.append(time.perf_counter() - start)
     return times
 
@@ -124,9 +126,7 @@ def main() -> None:
         f"perf_counter around each step; affinity model {model.name!r}, {len(listeners)} synthetic listeners"
     )
 
-    def taste_pair(manager: DialogueManager) -> object:
-        return history_genre_pair(manager.retriever, manager.state.constraints, manager.affinity)
-
+    history_policy = load_policy("learned+history")
     rows: list[tuple[str, Callable[[], list[float]]]] = [
         (
             "turn, no history",
@@ -137,9 +137,9 @@ def main() -> None:
             lambda: bench_turns(catalog, args.turns, np.random.default_rng(args.seed), affinities),
         ),
         (
-            "turn, history + taste pair",
+            "turn, history, learned+history",
             lambda: bench_turns(
-                catalog, args.turns, np.random.default_rng(args.seed), affinities, taste_pair
+                catalog, args.turns, np.random.default_rng(args.seed), affinities, history_policy
             ),
         ),
         ("profile load, 200 plays", lambda: bench_profile_load(catalog, 200, 200, args.seed)),

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.offline.ab import compare, run_arm
     from assistant.offline.population import PopulationError, load_population
     from assistant.offline.report import write_evaluation_report
-    from assistant.policy_store import SHIPPED_POLICY, policy_path
+    from assistant.policy_store import policy_path
     from assistant.rule_policy import RulePolicy
     from cli.common import fail
     from cli.simulate import progress_bar, understander_factory
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         population = load_population(args.population)
     except (CatalogError, PopulationError) as exc:
         return fail(str(exc))
-    path = SHIPPED_POLICY if args.policy in ("learned", "auto") else Path(args.policy)
+    path = policy_path(args.policy)
     try:
         learned = load_learned_policy(path)
     except PolicyFileError as exc:

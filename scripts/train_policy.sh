@@ -20,8 +20,10 @@ if [ "$WHAT" = all ]; then
     "$PY" main.py train --simulate "$N" --seed "$SEED" --current rules --report reports/train \
         --export-npz reports/train/heldout.npz
 fi
+# --force: the shipped learned+history policy did not pass the OPE gate against learned (docs/policy.md,
+# "Listening history"); it is written anyway so that history users get the policy trained for them.
 "$PY" main.py train --history --simulate "$N" --seed "$SEED" --current learned --report reports/train-history \
-    --export-npz reports/train-history/heldout.npz
+    --export-npz reports/train-history/heldout.npz --force
 for population in default impatient knows_little experts; do
     "$PY" main.py evaluate --population "$population" --conversations 5000 --report "reports/ab-$population"
 done

@@ -273,3 +273,24 @@ def test_a_session_picks_the_policy_per_conversation_by_history(
     session.policy = RulePolicy()
     session.user = "ann"
     assert isinstance(session.new_conversation().policy, RulePolicy)
+
+
+def test_a_log_written_before_the_affinity_features_reads_them_as_a_cold_start(
+    tiny_catalog: Catalog, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    from assistant.offline.batch import simulate
+    from assistant.offline.dataset import read_log, write_log
+
+    run = simulate(8, tiny_catalog, load_population("default"), RulePolicy, seed=2, workers=1)
+    assert run.table is not None
+    folder = write_log(run.table, tmp_path / "log")
+    turns = pq.read_table(folder / "turns.parquet")
+    old = turns.drop_columns([f"f_{name}" for name in ACTION_AFFINITY_FEATURES.values()])
+    pq.write_table(old, folder / "turns.parquet")
+    table = read_log(folder)
+    decided = np.array([a is not None for a in table.columns["action"]])
+    columns = [FEATURE_NAMES.index(name) for name in ACTION_AFFINITY_FEATURES.values()]
+    assert decided.any() and (table.features[decided][:, columns] == 0).all()
+    assert np.allclose(table.features[decided][:, :40], run.table.features[decided][:, :40])
