@@ -52,6 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=Path, default=Path("reports/train"), help="report folder")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for OPE intervals")
     parser.add_argument(
+        "--turn-discount",
+        type=float,
+        default=1.0,
+        help="experiment: fit to usefulness x DISCOUNT^(later decisions) (1 = the published reward; OPE and "
+        "the gate always use the published reward)",
+    )
+    parser.add_argument(
         "--export-npz",
         type=Path,
         default=None,
@@ -112,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             n_bootstrap=args.bootstrap,
             progress=lambda m: print(f"train: {m}", file=sys.stderr),
+            turn_discount=args.turn_discount,
         )
     except LogFormatError as exc:
         return fail(str(exc))
@@ -125,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
             "name": "learned+history" if args.history else "learned",
             "action_features": ACTION_AFFINITY_FEATURES,
             "history": args.history,
+            "turn_discount": args.turn_discount,
             "chosen_by": "doubly robust OPE on held-out logs",
             "promoted": result.promoted,
             "reason": result.reason,

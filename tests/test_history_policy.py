@@ -294,3 +294,18 @@ def test_a_log_written_before_the_affinity_features_reads_them_as_a_cold_start(
     columns = [FEATURE_NAMES.index(name) for name in ACTION_AFFINITY_FEATURES.values()]
     assert decided.any() and (table.features[decided][:, columns] == 0).all()
     assert np.allclose(table.features[decided][:, :40], run.table.features[decided][:, :40])
+
+
+def test_rounds_count_the_decisions_still_to_come_for_the_turn_discount_experiment(
+    tiny_catalog: Catalog,
+) -> None:
+    from assistant.offline.batch import simulate
+    from assistant.offline.logging_policy import ExplorationPolicy
+    from assistant.offline.training import rounds_from_log
+
+    run = simulate(12, tiny_catalog, load_population("default"), ExplorationPolicy, seed=4, workers=1)
+    assert run.table is not None
+    rounds = rounds_from_log(run.table, tiny_catalog)
+    for c in np.unique(rounds.conversation):
+        mine = rounds.remaining[rounds.conversation == c]
+        assert mine.tolist() == list(range(len(mine) - 1, -1, -1))  # in turn order, the last one 0

@@ -65,6 +65,8 @@ class Rounds:
     available: np.ndarray
     conversation: np.ndarray
     """Index of the conversation the round belongs to (for splits that keep conversations whole)."""
+    remaining: np.ndarray
+    """How many decisions of the same conversation come after this one (0 for the last)."""
 
     def __len__(self) -> int:
         return len(self.action)
@@ -100,7 +102,28 @@ def rounds_from_log(table: LogTable, catalog: Catalog) -> Rounds:
     others = pi_b.sum(axis=1, keepdims=True)
     pi_b = np.where(others > 0, pi_b * (1.0 - propensity)[:, None] / np.where(others > 0, others, 1.0), 0.0)
     pi_b[rows, action] = propensity
-    return Rounds(features.astype(np.float32), action, reward, propensity, pi_b, available, conversation)
+    # Decisions are logged in turn order within a conversation: count the later ones.
+    order = np.arange(len(conversation))
+    last = np.zeros(int(conversation.max()) + 1, dtype=np.int64)
+    np.maximum.at(last, conversation, order)
+    first = np.full(len(last), len(order), dtype=np.int64)
+    np.minimum.at(first, conversation, order)
+    contiguous = bool(np.all(last - first + 1 == np.bincount(conversation)))
+    remaining = last[conversation] - order if contiguous else _remaining_by_turn(table, where, conversation)
+    return Rounds(
+        features.astype(np.float32), action, reward, propensity, pi_b, available, conversation, remaining
+    )
+
+
+def _remaining_by_turn(table: LogTable, where: np.ndarray, conversation: np.ndarray) -> np.ndarray:
+    """Later decisions per round when a log's rows are not grouped by conversation."""
+    turns = np.array([table.columns["turn"][i] for i in where], dtype=np.int64)
+    out = np.zeros(len(where), dtype=np.int64)
+    for c in np.unique(conversation):
+        rows = np.flatnonzero(conversation == c)
+        ranks = np.argsort(np.argsort(turns[rows], kind="stable"), kind="stable")
+        out[rows] = len(rows) - 1 - ranks
+    return out
 
 
 def _check_rounds(
@@ -264,9 +287,16 @@ def train_and_select(
     seed: int = 0,
     n_bootstrap: int = 1000,
     progress: Callable[[str], None] | None = None,
+    turn_discount: float = 1.0,
 ) -> TrainingResult:
     """Fit every kind of reward model, judge each greedy policy by OPE on held-out conversations, pick the
-    best by the DR estimate, and promote it only if its DR lower bound beats the current policy's DR value."""
+    best by the DR estimate, and promote it only if its DR lower bound beats the current policy's DR value.
+
+    `turn_discount` < 1 (an experiment, not the published reward): the models are fitted to prompt
+    usefulness discounted by how many decisions the conversation still took after the prompt
+    (usefulness x discount^later, drawn as a 0/1 label with that chance so the classifiers apply), so a
+    useful prompt close to the accepted music counts more than one far from it. OPE and the gate still
+    judge every candidate on the published, undiscounted usefulness."""
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -277,6 +307,10 @@ def train_and_select(
     held_out = rng.random(n_conv) < test_fraction
     test_mask = held_out[rounds.conversation]
     train, test = rounds.subset(~test_mask), rounds.subset(test_mask)
+    target = train.reward
+    if turn_discount < 1.0:
+        keep = np.random.default_rng([seed, 7]).random(len(train)) < turn_discount**train.remaining
+        target = train.reward * keep
     say(f"{len(rounds):,} decisions from {n_conv:,} conversations; {len(test):,} held out")
     t = time.perf_counter()
     q_hat = _critic(test, seed)
@@ -287,7 +321,7 @@ def train_and_select(
         say(f"fitting {kind}")
         t = time.perf_counter()
         model = make_model(kind, len(ACTION_NAMES), random_state=seed, action_columns=ACTION_COLUMNS)
-        model.fit(train.features, train.action, train.reward)
+        model.fit(train.features, train.action, target)
         fit_seconds = time.perf_counter() - t
         pi_e = greedy(model.predict_all(test.features), test.available)
         distributions[kind] = pi_e
