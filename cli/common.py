@@ -49,7 +49,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy",
         default="auto",
-        help="dialogue policy: auto (shipped learned policy, else rules), rules, or a policy file",
+        help="dialogue policy: auto (shipped learned policy, learned+history for a --user with a listening "
+        "history, else rules), learned, learned+history, rules, or a policy file",
     )
     parser.add_argument(
         "--nlu",

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     if history_path is not None:
         hp = history_path
-        plan.append(("learned+history", lambda: load_learned_policy(hp), False, True))
+        plan.append(("learned+history", lambda: load_learned_policy(hp), n_ope > 0, True))
     for name, factory, record, history in plan:
         with progress_bar(n, f"{population.name}: {name}") as bar:
             arms[name] = run_arm(
@@ -134,6 +134,13 @@ def run(args: argparse.Namespace) -> int:
         full["comparison_history_vs_rules"] = compare(arms["learned+history"], arms["rules"])
     if n_ope > 0:
         full["ope_check"] = _ope_check(arms["learned"], learned, catalog, population, args, n_ope)
+        if history_path is not None:
+            # The same check for learned+history, on exploration logs of the same listeners with their
+            # histories read (the states learned+history is trained and gated on).
+            full["ope_check_history"] = _ope_check(
+                arms["learned+history"], load_learned_policy(history_path), catalog, population, args,
+                n_ope, history=True,
+            )  # fmt: skip
     if args.report is not None:
         training = None
         sidecar = path.with_suffix(".json")
@@ -150,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _ope_check(
-    arm: Any, learned: Any, catalog: Any, population: Any, args: Any, n_ope: int
+    arm: Any, learned: Any, catalog: Any, population: Any, args: Any, n_ope: int, history: bool = False
 ) -> dict[str, Any]:
     """OPE of the learned policy on fresh exploration logs vs its simulated on-policy value."""
     import numpy as np
@@ -163,7 +170,7 @@ def _ope_check(
 
     rewards = prompt_usefulness(arm.table, catalog)
     on_policy = float(np.nanmean(rewards))
-    with progress_bar(n_ope, f"{population.name}: logging for OPE") as bar:
+    with progress_bar(n_ope, f"{population.name}: logging for OPE{' (history)' if history else ''}") as bar:
         logged = simulate(
             n_ope,
             catalog,
@@ -173,6 +180,7 @@ def _ope_check(
             workers=args.workers,
             progress=bar.update,
             make_understander=understander_factory(args.nlu),
+            history=history,
         )
     assert logged.table is not None
     rounds = rounds_from_log(logged.table, catalog)
@@ -214,12 +222,12 @@ def _print_text(full: dict[str, Any]) -> None:
                 f"  {label}: success {c['relative_success_gain']:+.1%} relative, "
                 f"turns {-c['turn_reduction']:+.1%}"
             )
-    o = full.get("ope_check")
-    if o:
-        dr = o["estimates"].get("dr")
-        if dr:
+    for key, who in (("ope_check", "learned"), ("ope_check_history", "learned+history")):
+        o = full.get(key)
+        dr = o["estimates"].get("dr") if o else None
+        if o and dr:
             print(
-                f"  OPE (DR) of learned {dr['value']:.4f} [{dr['ci'][0]:.4f}, {dr['ci'][1]:.4f}] "
+                f"  OPE (DR) of {who} {dr['value']:.4f} [{dr['ci'][0]:.4f}, {dr['ci'][1]:.4f}] "
                 "vs on-policy "
                 f"{o['on_policy_value']:.4f} (bias {dr['bias']:+.4f})",
                 file=sys.stdout,

@@ -14,7 +14,7 @@ from assistant.catalog import load_catalog
 from assistant.learned_policy import load_learned_policy
 from assistant.offline.ab import compare, run_arm, wilson
 from assistant.offline.population import load_population
-from assistant.policy_store import SHIPPED_POLICY, load_policy
+from assistant.policy_store import HISTORY_POLICY, SHIPPED_POLICY, load_policy
 from assistant.rule_policy import RulePolicy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +88,7 @@ def test_evaluate_writes_a_report_with_the_ope_check(trained: dict[str, Path]) -
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     full = json.loads((report / "evaluation.json").read_text())
-    assert {"comparison", "comparison_history", "ope_check", "prompt_mix"} <= set(full)
+    assert {"comparison", "comparison_history", "ope_check", "ope_check_history", "prompt_mix"} <= set(full)
     assert set(full["prompt_mix"]) == {"rules", "learned", "learned+history"}
     assert "Learned+history vs learned" in (report / "README.md").read_text()
     assert set(full["ope_check"]["estimates"]) >= {"ipw", "snipw", "dm", "dr", "sndr"}
@@ -149,3 +149,21 @@ def test_the_shipped_policy_beats_the_rules_on_fresh_listeners() -> None:
     assert c["turn_reduction_ci"][0] > 0.0, c  # fewer turns, with the whole CI
     assert c["relative_success_gain"] > 0.0, c  # more successes
     assert np.isfinite(wilson(int(shipped.success.sum()), n)).all()
+
+
+@pytest.mark.skipif(not HISTORY_POLICY.exists(), reason="no shipped learned+history policy yet")
+def test_the_shipped_history_policy_beats_learned_on_listeners_with_histories() -> None:
+    """The same fresh listeners (80 % with a listening history): learned does not read the histories,
+    learned+history does. Margins are what the paired CIs at this size support."""
+    catalog, population = load_catalog(), load_population("default")
+    with_history = load_policy("auto", history=True, warn=pytest.fail)
+    assert with_history.name == "learned+history"
+    n, seed = 600, 424_242
+    learned = run_arm("learned", lambda: load_policy("learned"), n, catalog, population, seed=seed)
+    history = run_arm(
+        "learned+history", lambda: load_policy("auto", history=True), n, catalog, population, seed=seed,
+        history=True,
+    )  # fmt: skip
+    c = compare(history, learned)
+    assert c["relative_success_gain_ci"][0] > 0.0, c  # more successes, with the whole CI
+    assert c["turn_reduction_ci"][0] > 0.0, c  # fewer turns, with the whole CI

@@ -254,15 +254,18 @@ def write_evaluation_report(
         for a in ACTION_NAMES:
             cells = [f"{mix[n].get(a, 0.0):.1%} ({first.get(n, {}).get(a, 0.0):.0%})" for n in names]
             lines.append(f"| {a} | " + " | ".join(cells) + " |")
-    o = evaluation.get("ope_check")
-    if o:
+    for key, who in (("ope_check", "learned"), ("ope_check_history", "learned+history")):
+        o = evaluation.get(key)
+        if not o:
+            continue
+        note = " (the listeners' histories read)" if key == "ope_check_history" else ""
         lines += [
             "",
-            "## OPE's estimate of the learned policy vs its simulated on-policy value",
+            f"## OPE's estimate of the {who} policy vs its simulated on-policy value",
             "",
             f"Logged by the exploration policy: {o['n_logged_rounds']:,} rounds from "
-            f"{o['n_logged_conversations']:,} fresh conversations. On-policy value (mean prompt usefulness "
-            "per decision of the learned policy "
+            f"{o['n_logged_conversations']:,} fresh conversations{note}. On-policy value "
+            f"(mean prompt usefulness per decision of the {who} policy "
             f"running live): {o['on_policy_value']:.4f}.",
             "",
             "| estimator | estimate | 95% CI | bias | CI covers on-policy value |",
