@@ -162,7 +162,11 @@ def test_words_that_end_a_session_on_their_own_steer_it_next_to_music(
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("too slow", "more_upbeat"), ("that is too chill", "more_upbeat"), ("too fast for me", "more_laid_back")],
+    [
+        ("too slow", "more_upbeat"),
+        ("that is too chill", "more_upbeat"),
+        ("too fast for me", "more_laid_back"),
+    ],
 )
 def test_too_much_of_a_feel_asks_for_the_opposite(rules: RuleUnderstanding, text: str, value: str) -> None:
     assert rules.understand(text).values("mood") == [value]
