@@ -8,7 +8,8 @@ import pytest
 from assistant.actions import Action
 from assistant.events import ConversationEnded, Decision, Playback, ReplyEvent
 from assistant.manager import Reply
-from assistant.policy import available_actions
+from assistant.phrasing import PROMPTS
+from assistant.policy import available_actions, greedy
 from assistant.state import DialogueState, Status
 
 
@@ -248,8 +249,6 @@ class _AlwaysAsks:
     name = "always_asks"
 
     def decide(self, state, available, features):
-        from assistant.policy import greedy
-
         prefer = {a: float(a is not Action.PLAY_SAMPLE) for a in available}
         return greedy(prefer, available)
 
@@ -283,3 +282,15 @@ def test_pointing_at_an_option_of_the_mood_question_chooses_it(tiny_catalog, mak
     assert manager.step("I don't know").action == Action.MOOD_QUESTION
     manager.step("the latter")
     assert manager.state.constraints.energy is not None and manager.state.constraints.energy > 0.7
+
+
+def test_every_mood_question_offers_laid_back_first():
+    # "The first one" is resolved by this order (manager._MOOD_OPTIONS); a new phrasing must keep it.
+    calm = ("laid back", "chilled", "calm")
+    lively = ("upbeat", "high energy")
+    for variants in PROMPTS[Action.MOOD_QUESTION].values():
+        for text in variants:
+            low = text.lower()
+            first_calm = min(low.find(w) for w in calm if w in low)
+            first_lively = min(low.find(w) for w in lively if w in low)
+            assert first_calm < first_lively, text
