@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 from assistant.actions import Action
 from assistant.state import DialogueState
 
-__all__ = ["MAX_ASKS", "Policy", "PolicyOutput", "available_actions", "greedy"]
+__all__ = ["DONT_KNOW_LIMIT", "MAX_ASKS", "Policy", "PolicyOutput", "available_actions", "greedy"]
 
 # How often a prompt type may be asked in one conversation; beyond that it would feel like a loop.
 MAX_ASKS: dict[Action, int] = {
@@ -22,6 +22,11 @@ MAX_ASKS: dict[Action, int] = {
     Action.PLAY_SAMPLE: 10_000,
     Action.OFFER_STATION: 2,
 }
+DONT_KNOW_LIMIT = 2
+"""After this many "I don't know"s, stop quizzing: someone who cannot say what they want is shown
+choices (a genre pair, an artist, a sample) rather than asked for more of what they cannot say."""
+# Questions that ask the person to produce a preference themselves, withdrawn past DONT_KNOW_LIMIT.
+_OPEN_ENDED = (Action.OPEN_QUESTION, Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION)
 _ATTRIBUTE = {
     Action.MOOD_QUESTION: "mood",
     Action.GENRE_PAIR: "genre",
@@ -52,14 +57,22 @@ def available_actions(
     state: DialogueState, *, can_pair: bool, can_suggest_artist: bool, can_sample: bool
 ) -> list[Action]:
     """Prompt types that make sense now: never re-ask what is known or what the person said they don't
-    mind, never beyond MAX_ASKS. Playing a sample is always possible while unplayed tracks remain."""
+    mind, never beyond MAX_ASKS; no feel question once an activity set the feel ("for a workout" says
+    upbeat); no open-ended question after DONT_KNOW_LIMIT "I don't know"s. Playing a sample is always
+    possible while unplayed tracks remain. These are the limits of good manners for every policy; which
+    of the remaining prompts to ask is the policy's choice."""
     known = state.constraints.known()
+    quizzed_out = state.dont_know_count >= DONT_KNOW_LIMIT
     result: list[Action] = []
     for action in Action:
         if state.asked[action] >= MAX_ASKS[action]:
             continue
         attribute = _ATTRIBUTE.get(action)
         if attribute and (known[attribute] or attribute in state.unknown):
+            continue
+        if action is Action.MOOD_QUESTION and known["activity"]:
+            continue
+        if quizzed_out and action in _OPEN_ENDED:
             continue
         if action is Action.OPEN_QUESTION and (sum(known.values()) > 0 or state.offered):
             continue

@@ -9,7 +9,7 @@ from assistant.actions import Action
 from assistant.events import ConversationEnded, Decision, Playback, ReplyEvent
 from assistant.manager import Reply
 from assistant.phrasing import PROMPTS
-from assistant.policy import available_actions, greedy
+from assistant.policy import DONT_KNOW_LIMIT, available_actions, greedy
 from assistant.state import DialogueState, Status
 
 
@@ -211,6 +211,29 @@ def test_every_decision_logs_a_distribution_over_available_actions(tiny_catalog,
         assert abs(sum(d.probabilities.values()) - 1.0) < 1e-6
         assert d.probabilities[d.action] == pytest.approx(d.propensity)
         assert set(d.features) >= {"turn", "n_known", "log_candidates", "sentiment_mean"}
+
+
+def test_an_activity_settles_the_feel_and_two_dont_knows_end_the_quizzing():
+    from dataclasses import replace
+
+    state = DialogueState()
+    state.constraints = replace(state.constraints, activity="workout")
+    available = available_actions(state, can_pair=True, can_suggest_artist=True, can_sample=True)
+    assert Action.MOOD_QUESTION not in available  # "for a workout" already says upbeat
+    assert Action.GENRE_PAIR in available and Action.ERA_QUESTION in available
+
+    state = DialogueState(dont_know_count=DONT_KNOW_LIMIT - 1)
+    available = available_actions(state, can_pair=True, can_suggest_artist=True, can_sample=True)
+    assert Action.MOOD_QUESTION in available and Action.OPEN_QUESTION in available
+    state.dont_know_count = DONT_KNOW_LIMIT
+    available = available_actions(state, can_pair=True, can_suggest_artist=True, can_sample=True)
+    assert not {
+        Action.OPEN_QUESTION,
+        Action.MOOD_QUESTION,
+        Action.ERA_QUESTION,
+        Action.ACTIVITY_QUESTION,
+    } & set(available)
+    assert {Action.GENRE_PAIR, Action.ARTIST_SUGGESTION, Action.PLAY_SAMPLE} <= set(available)
 
 
 def test_questions_already_answered_are_not_available():

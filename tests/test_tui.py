@@ -369,3 +369,23 @@ def test_a_missing_catalogue_is_reported_before_the_window_opens(tmp_path):
     )
     assert result.returncode == 2
     assert "none.csv: no such catalogue file" in result.stderr
+
+
+@pytest.mark.asyncio
+async def test_the_status_line_names_the_policy_each_conversation_really_uses(tiny_catalog):
+    """A profile with a listening history gets learned+history for its conversations (Session.policy_for),
+    while the session was loaded with another policy: the status line follows the conversation."""
+    from assistant.rule_policy import RulePolicy
+
+    class HistoryRules(RulePolicy):
+        name = "learned+history"
+
+    session = tiny_session(tiny_catalog)
+    session.policy_for = lambda has_history: HistoryRules()  # type: ignore[method-assign]
+    app = make_app(tiny_catalog, load=lambda: session)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert app.status.policy == "policy rules"  # what the session loaded, before anyone speaks
+        await type_line(pilot, OPENING[0])
+        await settle(pilot)
+        assert app.status.policy == "policy learned+history"

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Input
 
 from assistant.actions import Action
 from assistant.catalog import Catalog, Track
-from assistant.events import Decision, ErrorEvent, Event
+from assistant.events import ConversationStarted, Decision, ErrorEvent, Event
 from assistant.manager import DialogueManager, Reply
 from assistant.phrasing import WELCOME
 from assistant.state import Status
@@ -254,7 +254,7 @@ class TuneTalkApp(App[None]):
 
     def _forward(self, event: Event) -> None:
         """The app's sink on the engine's event stream (called in the worker thread)."""
-        if isinstance(event, (Decision, ErrorEvent)):
+        if isinstance(event, (ConversationStarted, Decision, ErrorEvent)):
             self.post_message(EngineEvent(event))
 
     # -- results ----------------------------------------------------------------------------------
@@ -293,7 +293,10 @@ class TuneTalkApp(App[None]):
 
     def on_engine_event(self, message: EngineEvent) -> None:
         event = message.event
-        if isinstance(event, Decision):
+        if isinstance(event, ConversationStarted):
+            # The policy can change per conversation (learned+history once a profile has a history).
+            self.status.policy = f"policy {event.policy}"
+        elif isinstance(event, Decision):
             self._policy_name = event.policy
         elif isinstance(event, ErrorEvent):
             self.notify(f"{event.stage}: {event.message}", severity="warning")
