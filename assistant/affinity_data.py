@@ -202,18 +202,39 @@ def random_taste(catalog: Catalog, rng: np.random.Generator) -> Taste:
     in_taste = catalog.multi_genre[:, chosen].any(axis=1)
     anchor = int(rng.choice(np.flatnonzero(in_taste)))
     artist_pool = sorted({catalog.tracks[i].artist for i in np.flatnonzero(in_taste)})
+    return taste_around(
+        catalog, genres, anchor, artist_pool, rng, lambda r: float(np.clip(r.lognormal(2.3, 0.6), 2, 80))
+    )
+
+
+def taste_around(
+    catalog: Catalog,
+    genres: dict[str, float],
+    anchor: int,
+    artist_pool: Sequence[str],
+    rng: np.random.Generator,
+    sessions: Callable[[np.random.Generator], float],
+) -> Taste:
+    """The rest of a taste once its genres are chosen: the usual energy and era are those of the `anchor`
+    track plus noise, one to four favourite artists from `artist_pool`, a random scene position, and how
+    much they listen (`sessions`, drawn last). Shared by random listeners and simulated ones
+    (assistant.offline.listening), so both kinds of history come from one definition of a taste."""
     n_fav = min(len(artist_pool), int(rng.integers(1, 5)))
-    artists = tuple(str(a) for a in rng.choice(artist_pool, size=n_fav, replace=False))
+    artists = tuple(str(a) for a in rng.choice(artist_pool, size=n_fav, replace=False)) if n_fav else ()
     scene = rng.normal(size=SCENE_DIM)
+    energy = float(np.clip(catalog.energy[anchor] + rng.normal(0, 0.1), 0.05, 0.95))
+    energy_width = float(rng.uniform(0.12, 0.3))
+    era = float(catalog.year[anchor] + rng.normal(0, 5))
+    era_width = float(rng.uniform(6, 20))
     return Taste(
         genres=genres,
-        energy=float(np.clip(catalog.energy[anchor] + rng.normal(0, 0.1), 0.05, 0.95)),
-        energy_width=float(rng.uniform(0.12, 0.3)),
-        era=float(catalog.year[anchor] + rng.normal(0, 5)),
-        era_width=float(rng.uniform(6, 20)),
+        energy=energy,
+        energy_width=energy_width,
+        era=era,
+        era_width=era_width,
         artists=artists,
         scene=tuple(float(x) for x in scene / np.linalg.norm(scene)),
-        sessions=float(np.clip(rng.lognormal(2.3, 0.6), 2, 80)),
+        sessions=sessions(rng),
     )
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.affinity import AffinityModel, profile_from_signals
-from assistant.affinity_data import SCENE_DIM, SyntheticHistory, Taste, synthetic_histories
+from assistant.affinity_data import SyntheticHistory, Taste, synthetic_histories, taste_around
 from assistant.offline.population import Population
 from assistant.offline.simulator import Listener, World
 from assistant.state import HistorySummary
@@ -62,20 +62,13 @@ def long_term_taste(
     anchor = int(rng.choice(members))
     in_taste = np.isin(world.family_ids, [world.families.index(g) for g in genres])
     pool = sorted({cat.tracks[i].artist for i in np.flatnonzero(in_taste)} & listener.knowledge.familiar)
-    n_fav = min(len(pool), int(rng.integers(1, 5)))
-    artists = tuple(str(a) for a in rng.choice(pool, size=n_fav, replace=False)) if n_fav else ()
-    scene = rng.normal(size=SCENE_DIM)
     h = population.history
-    sessions = float(np.clip(h.sessions * np.exp(rng.normal(0.0, h.sessions_spread)), 1.0, 80.0))
-    return Taste(
-        genres={g: float(w) for g, w in zip(genres, weights, strict=True)},
-        energy=float(np.clip(cat.energy[anchor] + rng.normal(0, 0.1), 0.05, 0.95)),
-        energy_width=float(rng.uniform(0.12, 0.3)),
-        era=float(cat.year[anchor] + rng.normal(0, 5)),
-        era_width=float(rng.uniform(6, 20)),
-        artists=artists,
-        scene=tuple(float(x) for x in scene / np.linalg.norm(scene)),
-        sessions=sessions,
+
+    def sessions(r: np.random.Generator) -> float:
+        return float(np.clip(h.sessions * np.exp(r.normal(0.0, h.sessions_spread)), 1.0, 80.0))
+
+    return taste_around(
+        cat, {g: float(w) for g, w in zip(genres, weights, strict=True)}, anchor, pool, rng, sessions
     )
 
 
