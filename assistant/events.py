@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nlu.meaning import Understanding
+from nlu.meaning import Slot, Understanding
 
 __all__ = [
     "AsrResult",
@@ -20,6 +20,7 @@ __all__ = [
     "Playback",
     "Recorder",
     "ReplyEvent",
+    "Resolved",
     "TurnStarted",
     "fan_out",
 ]
@@ -60,6 +61,21 @@ class AsrResult(Event):
 @dataclass(frozen=True)
 class NluResult(Event):
     understanding: Understanding
+
+
+@dataclass(frozen=True)
+class Resolved(Event):
+    """What the turn meant once the conversation so far was taken into account, when that differs from
+    the NluResult: "yes" to "jazz or r&b?" names jazz, "the second one" names r&b, "yes" to "did you
+    say jazz?" gives jazz. Only the manager knows what it offered, so without this event a log would
+    not say which value the person gave. Emitted after NluResult and before the turn's ReplyEvent."""
+
+    slots: tuple[Slot, ...]
+    """The slots as the manager applies them (for a held understanding: as it will apply them once
+    confirmed)."""
+    reason: str
+    """"option_reference" ("the second one"), "accepted_option" (a bare yes to an offered genre or
+    artist) or "confirmed" (a bare yes to "did you say ...?")."""
 
 
 @dataclass(frozen=True)

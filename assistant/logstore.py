@@ -26,10 +26,11 @@ from assistant.events import (
     NluResult,
     Playback,
     ReplyEvent,
+    Resolved,
     TurnStarted,
 )
 
-__all__ = ["SCHEMA_VERSION", "LogError", "LogStore", "export_parquet"]
+__all__ = ["SCHEMA_VERSION", "LogError", "LogStore", "export_parquet", "understanding_record"]
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -70,6 +71,20 @@ CREATE TABLE IF NOT EXISTS turns (
 );
 CREATE INDEX IF NOT EXISTS turns_by_action ON turns(action);
 """
+
+
+def understanding_record(understanding: dict[str, Any] | None, resolved: Resolved | None) -> dict[str, Any]:
+    """The `understanding` JSON of a turn: the NLU output as heard, plus, when the manager read it
+    differently in context, "resolved" (the slots it applied, in the format of "slots") and
+    "resolved_by" (why). Extra keys inside the JSON column rather than new columns, so the schema stays
+    at SCHEMA_VERSION and logs written before this (no "resolved" key) read as they always did."""
+    record: dict[str, Any] = (
+        dict(understanding) if understanding is not None else {"act": "unclear", "slots": []}
+    )
+    if resolved is not None:
+        record["resolved"] = [s.to_dict() for s in resolved.slots]
+        record["resolved_by"] = resolved.reason
+    return record
 
 
 class LogError(RuntimeError):
@@ -164,6 +179,8 @@ class LogStore:
             }
         elif isinstance(event, NluResult):
             self._turn["understanding"] = event.understanding.to_dict()
+        elif isinstance(event, Resolved):
+            self._turn["resolved"] = event
         elif isinstance(event, Decision):
             self._turn["decision"] = event
         elif isinstance(event, ErrorEvent):
@@ -191,7 +208,7 @@ class LogStore:
     def _write_turn(self, reply: ReplyEvent) -> None:
         turn, self._turn = self._turn, {}
         decision: Decision | None = turn.get("decision")
-        understanding = turn.get("understanding", {"act": "unclear", "slots": []})
+        understanding = understanding_record(turn.get("understanding"), turn.get("resolved"))
         db = self.connect()
         with db:  # one transaction per turn: a killed process keeps every turn written before it
             db.execute("BEGIN")

@@ -25,6 +25,7 @@ from assistant.events import (
     NluResult,
     Playback,
     ReplyEvent,
+    Resolved,
     TurnStarted,
 )
 from assistant.phrasing import HELP_TEXT, Phraser
@@ -141,7 +142,10 @@ class DialogueManager:
         self.emit(TurnStarted(self.conversation_id, state.turn, text))
         u = self._understand(text)
         self.emit(NluResult(self.conversation_id, state.turn, u))
-        u = self._resolve_option_reference(text, u)
+        resolved = self._resolve_option_reference(text, u)
+        if resolved is not u:
+            self._resolved(resolved.slots, "option_reference")
+        u = resolved
         self._play_command = bool(_PLAY_COMMAND.match(text or ""))
         confidence = u.confidence * (1.0 if asr_confidence is None else max(0.0, min(1.0, asr_confidence)))
         sentiment = self._with_prosody(u.sentiment, loudness, pitch)
@@ -157,6 +161,7 @@ class DialogueManager:
             if u.act is Act.ACCEPT and not u.slots:
                 u = replace(held, act=Act.INFORM if held.act is Act.ACCEPT else held.act)
                 state.confidences[-1] = 1.0  # confirmed by the person
+                self._resolved(u.slots, "confirmed")
             elif u.act is Act.REJECT and not u.slots:
                 return self._decide(u, [self._ack("declined_confirmation")])
         elif u.slots and confidence < CONFIRM_BELOW and u.act not in (Act.STOP, Act.GIVE_UP):
@@ -207,6 +212,11 @@ class DialogueManager:
         # The words matched a closed pattern, so the reading is as sure as the hearing was.
         return replace(u, act=Act.INFORM, slots=(slot,), confidence=max(u.confidence, 0.9))
 
+    def _resolved(self, slots: tuple[Slot, ...], reason: str) -> None:
+        """Tell the log what the turn came to mean in context: the NluResult alone would not say which
+        offered option the person chose, so the reward could not credit the question that offered it."""
+        self.emit(Resolved(self.conversation_id, self.state.turn, slots, reason))
+
     @staticmethod
     def _with_prosody(sentiment: float, loudness: float | None, pitch: float | None) -> float:
         """Spoken text has no capitals or "!": saying it louder or higher than usual carries intensity."""
@@ -251,8 +261,10 @@ class DialogueManager:
                     return self._end(Status.ACCEPTED, seed)
             if last is Action.GENRE_PAIR and state.pending_options:
                 u = replace(u, slots=(Slot("genre", state.pending_options[0], 0, 0),))
+                self._resolved(u.slots, "accepted_option")
             elif last is Action.ARTIST_SUGGESTION and state.pending_options:
                 u = replace(u, slots=(Slot("artist", state.pending_options[0], 0, 0, linked=True),))
+                self._resolved(u.slots, "accepted_option")
             elif last in QUESTION_ATTRIBUTE:
                 # "Yes" to "laid back or upbeat?" says either is fine.
                 state.unknown.add(QUESTION_ATTRIBUTE[last])

@@ -162,3 +162,104 @@ def test_an_accepted_station_earns_one(tiny_catalog: Catalog) -> None:
     ]
     rewards = prompt_usefulness(_table(tiny_catalog, rows, track=track), tiny_catalog)
     assert rewards[:2].tolist() == [1.0, 1.0]
+
+
+def _resolve(table: LogTable, row: int, slots: list[tuple[str, str]], reason: str) -> LogTable:
+    """Give one row's understanding the "resolved" key the manager's Resolved event writes."""
+    understanding = json.loads(table.columns["understanding"][row])
+    understanding["resolved"] = [{"name": n, "value": v, "start": 0, "end": 0} for n, v in slots]
+    understanding["resolved_by"] = reason
+    table.columns["understanding"][row] = json.dumps(understanding)
+    return table
+
+
+@pytest.mark.parametrize(
+    ("resolved", "stand_in", "expected"),
+    [
+        # The sample played next disagrees with the resolved genre each time: the resolved value decides.
+        ("jazz", ("rock", 0.35, 1995), 1.0),
+        ("rock", ("jazz", 0.35, 1995), 0.0),
+    ],
+)
+def test_a_bare_yes_to_a_genre_pair_is_judged_by_the_genre_the_manager_resolved(
+    tiny_catalog: Catalog, resolved: str, stand_in: tuple[str, float, int], expected: float
+) -> None:
+    jazz = _track(tiny_catalog, "jazz", 0.15, 1972)
+    rows: list[Row] = [
+        ("genre_pair", "greet", [], None),
+        ("play_sample", "accept", [], _track(tiny_catalog, *stand_in)),
+        ("play_sample", "reject", [], jazz),
+        (None, "accept", [], None),
+    ]
+    table = _resolve(_table(tiny_catalog, rows, track=jazz), 1, [("genre", resolved)], "accepted_option")
+    assert prompt_usefulness(table, tiny_catalog)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "resolved", "accepted", "useful"),
+    [
+        ("genre_pair", ("genre", "jazz"), ("jazz", 0.55, 1995), 1.0),
+        ("genre_pair", ("genre", "jazz"), ("rock", 0.55, 1995), 0.0),
+        ("mood_question", ("mood", "upbeat"), ("rock", 0.92, 2018), 1.0),
+        ("mood_question", ("mood", "upbeat"), ("rock", 0.15, 2018), 0.0),
+    ],
+)
+def test_the_second_one_earns_what_the_option_it_points_at_earns(
+    tiny_catalog: Catalog,
+    question: str,
+    resolved: tuple[str, str],
+    accepted: tuple[str, float, int],
+    useful: float,
+) -> None:
+    track = _track(tiny_catalog, *accepted)
+    rows: list[Row] = [
+        (question, "greet", [], None),
+        ("play_sample", "unclear", [], track),  # the NLU alone makes nothing of "the second one"
+        (None, "accept", [], None),
+    ]
+    table = _resolve(_table(tiny_catalog, rows, track=track), 1, [resolved], "option_reference")
+    assert prompt_usefulness(table, tiny_catalog)[0] == useful
+
+
+def test_resolved_slots_replace_the_raw_slots_of_their_turn(tiny_catalog: Catalog) -> None:
+    # Today's manager resolves only turns whose NLU output named nothing, but the rule is "replace",
+    # not "add": a resolved value that contradicts the heard one decides.
+    jazz = _track(tiny_catalog, "jazz", 0.15, 1972)
+    rows: list[Row] = [
+        ("genre_pair", "greet", [], None),
+        ("play_sample", "inform", [("genre", "jazz")], jazz),
+        (None, "accept", [], None),
+    ]
+    table = _resolve(_table(tiny_catalog, rows, track=jazz), 1, [("genre", "rock")], "confirmed")
+    assert prompt_usefulness(table, tiny_catalog)[0] == 0.0
+
+
+def test_a_bare_yes_to_an_artist_suggestion_is_judged_by_the_resolved_artist(tiny_catalog: Catalog) -> None:
+    accepted = _track(tiny_catalog, "jazz", 0.15, 1972)
+    artist = next(t.artist for t in tiny_catalog.tracks if t.id == accepted)
+    other = next(a for a in tiny_catalog.artist_names if a != artist)
+    for resolved, expected in ((artist, 1.0), (other, 0.0)):
+        rows: list[Row] = [
+            ("artist_suggestion", "greet", [], None),
+            ("play_sample", "accept", [], accepted),
+            (None, "accept", [], None),
+        ]
+        table = _resolve(
+            _table(tiny_catalog, rows, track=accepted), 1, [("artist", resolved)], "accepted_option"
+        )
+        assert prompt_usefulness(table, tiny_catalog)[0] == expected, resolved
+
+
+def test_an_older_log_without_resolved_values_keeps_the_stand_in_and_the_second_one_earns_nothing(
+    tiny_catalog: Catalog,
+) -> None:
+    jazz = _track(tiny_catalog, "jazz", 0.15, 1972)
+    other_jazz = _track(tiny_catalog, "jazz", 0.35, 1995)
+    for act, expected in (("accept", 1.0), ("unclear", 0.0)):  # a bare "yes"; "the second one"
+        rows: list[Row] = [
+            ("genre_pair", "greet", [], None),
+            ("play_sample", act, [], other_jazz),
+            ("play_sample", "reject", [], jazz),
+            (None, "accept", [], None),
+        ]
+        assert prompt_usefulness(_table(tiny_catalog, rows, track=jazz), tiny_catalog)[0] == expected, act

@@ -31,9 +31,10 @@ from assistant.events import (
     NluResult,
     Playback,
     ReplyEvent,
+    Resolved,
     TurnStarted,
 )
-from assistant.logstore import SCHEMA, SCHEMA_VERSION, LogError, LogStore
+from assistant.logstore import SCHEMA, SCHEMA_VERSION, LogError, LogStore, understanding_record
 from assistant.state import FEATURE_NAMES, OPTIONAL_FEATURES
 
 __all__ = [
@@ -184,6 +185,8 @@ class TableRecorder:
             self._turn = {"errors": []}
         elif isinstance(event, NluResult):
             self._turn["understanding"] = event.understanding
+        elif isinstance(event, Resolved):
+            self._turn["resolved"] = event
         elif isinstance(event, Decision):
             self._turn["decision"] = event
         elif isinstance(event, ErrorEvent):
@@ -200,7 +203,7 @@ class TableRecorder:
         turn, self._turn = self._turn, {}
         decision: Decision | None = turn.get("decision")
         u = turn.get("understanding")
-        understanding = u.to_dict() if u is not None else {"act": "unclear", "slots": []}
+        understanding = understanding_record(u.to_dict() if u is not None else None, turn.get("resolved"))
         c = self.columns
         c["conversation_id"].append(reply.conversation_id)
         c["turn"].append(reply.turn)

@@ -8,6 +8,12 @@ or to the end of the conversation. Let T be the track the conversation ended on.
 - A conversation that did not end in acceptance gives 0 to every decision.
 - play_sample: 1 when it is the conversation's last decision and T is the sample it played (accepted).
 - offer_station: 1 when it is the conversation's last decision (the station was accepted).
+- The values a turn gave are the slots the manager applied in context, when the log records them (the
+  "resolved" key of the turn's understanding): a bare "yes" to a genre pair gives the first genre
+  offered, a bare "yes" to an artist suggestion gives that artist, pointing at an option ("the second
+  one", "the former") after a genre pair or mood question gives that option, a "yes" to "did you say
+  ...?" gives the value held for confirmation. They replace the turn's NLU slots. A turn without the key
+  gives its NLU slots.
 - A question earns 1 when some value the person gave in its answer window, of the attribute the
   question gathers, matches T:
     mood_question     -> mood/tempo values; match = T's energy on the same side as the value's target
@@ -19,9 +25,10 @@ or to the end of the conversation. Let T be the track the conversation ended on.
     activity_question -> activity values; match = retrieval fit >= 0.5 (energy and genres of the activity);
     artist_suggestion -> artist values; match = T by that artist or similar (retrieval fit >= 0.5);
     open_question     -> any of the above attributes, any one matching is enough.
-  A bare "yes" to a genre pair or an artist suggestion names no value in the log (the log does not
-  record which options were offered), so the first sample played after the answer stands in for the
-  accepted option: its genre (resp. artist) must match T as above.
+- Logs written before the manager recorded resolved values: a bare "yes" (act accept, no slots, no
+  "resolved" key) to a genre pair or an artist suggestion names no value and the log does not say which
+  options were offered, so the first sample played after the answer stands in for the accepted option:
+  its genre or subgenre (resp. artist, as above) must match T. "The second one" earns 0 in such logs.
 - "I don't know", "no", or an answer naming nothing of that attribute earns 0.
 """
 
@@ -165,13 +172,17 @@ class PromptUsefulness:
         bare_yes = False
         for j in range(i + 1, window_end):
             u = json.loads(understandings[j])
-            slots = [Slot.from_dict(s) for s in u.get("slots", ()) if s.get("name") in wanted]
+            # What the manager made of the turn in context is what the person gave: the NLU slots of
+            # "yes" or "the second one" name nothing, and a held value counts once confirmed.
+            given = u["resolved"] if "resolved" in u else u.get("slots", ())
+            slots = [Slot.from_dict(s) for s in given if s.get("name") in wanted]
             if any(self.slot_matches(s, track, reference) for s in slots):
                 return True
-            if not u.get("slots") and u.get("act") == "accept":
+            if "resolved" not in u and not u.get("slots") and u.get("act") == "accept":
                 bare_yes = True
         if bare_yes and action in (Action.GENRE_PAIR, Action.ARTIST_SUGGESTION):
-            # The accepted option is not in the log: the first sample played under it stands in for it.
+            # A log from before resolved values were recorded: the accepted option is not in it, so the
+            # first sample played under it stands in for it.
             stand_in = next(
                 (self.catalog.get(samples[j]) for j in range(window_end - 1, end) if samples[j]), None
             )

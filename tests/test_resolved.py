@@ -1,0 +1,147 @@
+"""The meaning the manager resolved in context ("yes" to an offered option, "the second one", a confirmed
+value) reaches the log, survives every log format, and is what the reward credits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.actions import Action
+from assistant.catalog import Catalog
+from assistant.events import NluResult, ReplyEvent, Resolved, fan_out
+from assistant.logstore import LogStore, export_parquet
+from assistant.manager import DialogueManager
+from assistant.offline.dataset import LogTable, TableRecorder, read_log, write_log
+from assistant.offline.reward import prompt_usefulness
+from assistant.policy import PolicyOutput, greedy
+from assistant.rule_policy import RulePolicy
+from assistant.state import DialogueState
+from nlu.linking import EntityLinker
+from nlu.rules import RuleUnderstanding
+from tests.conftest import ManagerFactory
+
+
+class _Suggests:
+    """Suggests an artist whenever it can, so a test reaches an artist suggestion on the first turn."""
+
+    name = "suggests"
+
+    def decide(
+        self, state: DialogueState, available: Sequence[Action], features: dict[str, float]
+    ) -> PolicyOutput:
+        return greedy({Action.ARTIST_SUGGESTION: 1.0}, available)
+
+
+def _to_genre_pair(manager: DialogueManager) -> tuple[str, str]:
+    for text in ("help me find music", "I don't know", "no idea"):
+        reply = manager.step(text)
+    assert reply.action == Action.GENRE_PAIR
+    return manager.state.pending_options  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(("answer", "index"), [("the second one", 1), ("um, the first", 0), ("yes", 0)])
+def test_an_answer_to_a_genre_pair_is_resolved_to_the_genre_offered(
+    tiny_catalog: Catalog, make_manager: ManagerFactory, answer: str, index: int
+) -> None:
+    manager, events = make_manager(tiny_catalog)
+    options = _to_genre_pair(manager)
+    manager.step(answer)
+    (resolved,) = events.of(Resolved)
+    assert resolved.turn == manager.state.turn
+    assert [(s.name, s.value) for s in resolved.slots] == [("genre", options[index])]
+    assert resolved.reason == ("accepted_option" if answer == "yes" else "option_reference")
+    # The raw understanding is still logged as heard, before the resolved one.
+    turn_events = [e for e in events.events if e.turn == resolved.turn]
+    kinds = [type(e) for e in turn_events]
+    assert kinds.index(NluResult) < kinds.index(Resolved) < kinds.index(ReplyEvent)
+    assert events.of(NluResult)[-1].understanding.slots == ()
+
+
+def test_a_yes_to_an_artist_suggestion_is_resolved_to_that_artist(tiny_catalog: Catalog) -> None:
+    recorder = TableRecorder()
+    manager = DialogueManager(
+        tiny_catalog,
+        RuleUnderstanding(EntityLinker.for_catalog(tiny_catalog)),
+        _Suggests(),
+        np.random.default_rng(0),
+        emit=recorder,
+    )
+    assert manager.step("help me find music").action == Action.ARTIST_SUGGESTION
+    (artist,) = manager.state.pending_options
+    manager.step("yes")
+    understanding = json.loads(recorder.table().columns["understanding"][1])
+    assert understanding["slots"] == []
+    assert [(s["name"], s["value"]) for s in understanding["resolved"]] == [("artist", artist)]
+    assert understanding["resolved_by"] == "accepted_option"
+
+
+def test_a_confirmed_value_is_resolved_on_the_turn_that_confirms_it(
+    tiny_catalog: Catalog, make_manager: ManagerFactory
+) -> None:
+    manager, events = make_manager(tiny_catalog)
+    manager.step("help me find music")
+    assert manager.step("jazz", asr_confidence=0.3).action == "confirm"
+    assert events.of(Resolved) == []  # held, not yet applied: the raw slots say what was heard
+    manager.step("yes")
+    (resolved,) = events.of(Resolved)
+    assert resolved.turn == 3 and resolved.reason == "confirmed"
+    assert [(s.name, s.value) for s in resolved.slots] == [("genre", "jazz")]
+
+
+def test_turns_taken_as_heard_are_logged_without_a_resolved_key(
+    tiny_catalog: Catalog, make_manager: ManagerFactory
+) -> None:
+    manager, events = make_manager(tiny_catalog)
+    recorder = TableRecorder()
+    manager.emit = fan_out(events, recorder)
+    for text in ("help me find music", "something upbeat", "rock", "no", "yes"):
+        manager.step(text)
+    assert events.of(Resolved) == []
+    assert not any("resolved" in json.loads(u) for u in recorder.table().columns["understanding"])
+
+
+# -- end to end: a real conversation, logged, exported, read back and rewarded ------------------------
+def _every_format(recorder: TableRecorder, store: LogStore, tmp_path: Path) -> dict[str, LogTable]:
+    store.close()
+    table = recorder.table()
+    return {
+        "recorder": table,
+        "app sqlite": read_log(store.path),
+        "app export": read_log(export_parquet(store, tmp_path / "export")["turns"].parent),
+        "simulated sqlite": read_log(write_log(table, tmp_path / "simulated.db")),
+        "simulated parquet": read_log(write_log(table, tmp_path / "simulated")),
+    }
+
+
+@pytest.mark.parametrize(("answer", "index"), [("the second one", 1), ("yes", 0)])
+def test_the_genre_chosen_from_a_pair_is_logged_and_earns_the_genre_pair_its_reward(
+    demo_catalog: Catalog, tmp_path: Path, answer: str, index: int
+) -> None:
+    recorder, store = TableRecorder(), LogStore(tmp_path / "log.db")
+    manager = DialogueManager(
+        demo_catalog,
+        RuleUnderstanding(EntityLinker.for_catalog(demo_catalog)),
+        RulePolicy(),
+        np.random.default_rng(0),
+        emit=fan_out(recorder, store),
+        conversation_id="resolved-e2e",
+    )
+    chosen = _to_genre_pair(manager)[index]
+    answered = manager.step(answer)
+    assert answered.action == Action.PLAY_SAMPLE and answered.sample is not None
+    final = manager.step("yes, I love it")
+    assert final.done and final.sample is not None
+    assert chosen in (final.sample.genre, final.sample.subgenre)  # the music accepted is of that genre
+
+    for source, table in _every_format(recorder, store, tmp_path).items():
+        understandings = [json.loads(u) for u in table.columns["understanding"]]
+        assert [("resolved" in u) for u in understandings] == [False, False, False, True, False], source
+        answer_row = understandings[3]
+        assert [(s["name"], s["value"]) for s in answer_row["resolved"]] == [("genre", chosen)], source
+        assert answer_row["slots"] == [], source  # the NLU output as heard is kept alongside
+        (pair_row,) = [i for i, a in enumerate(table.columns["action"]) if a == Action.GENRE_PAIR]
+        assert prompt_usefulness(table, demo_catalog)[pair_row] == 1.0, source
