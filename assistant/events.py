@@ -75,7 +75,8 @@ class Resolved(Event):
     confirmed)."""
     reason: str
     """"option_reference" ("the second one"), "accepted_option" (a bare yes to an offered genre or
-    artist) or "confirmed" (a bare yes to "did you say ...?")."""
+    artist), "confirmed" (a bare yes to "did you say ...?") or "held" (no slots: the turn's values wait
+    for that confirmation, and count only if it comes)."""
 
 
 @dataclass(frozen=True)

@@ -524,6 +524,9 @@ class DialogueManager:
     def _confirm(self, u: Understanding) -> Reply:
         state = self.state
         state.held = u
+        # Nothing of this turn is applied until the person confirms it: a misheard value they decline
+        # must not be credited to the question, so the log says this turn gave nothing (yet).
+        self._resolved((), "held")
         closeness, level = self._closeness()
         names = [s.value.replace("_", " ") for s in u.slots]
         text = self.phraser.confirm(" and ".join(names))

@@ -85,11 +85,37 @@ def test_a_confirmed_value_is_resolved_on_the_turn_that_confirms_it(
     manager, events = make_manager(tiny_catalog)
     manager.step("help me find music")
     assert manager.step("jazz", asr_confidence=0.3).action == "confirm"
-    assert events.of(Resolved) == []  # held, not yet applied: the raw slots say what was heard
+    (held,) = events.of(Resolved)  # held, not yet applied: this turn gives nothing until confirmed
+    assert held.turn == 2 and held.reason == "held" and held.slots == ()
     manager.step("yes")
-    (resolved,) = events.of(Resolved)
+    resolved = events.of(Resolved)[-1]
     assert resolved.turn == 3 and resolved.reason == "confirmed"
     assert [(s.name, s.value) for s in resolved.slots] == [("genre", "jazz")]
+
+
+def test_a_misheard_value_the_person_declines_earns_the_question_nothing(demo_catalog: Catalog) -> None:
+    """ "Did you say jazz?" "No." The open question gathered nothing, even when the person later asks for
+    jazz in their own words and accepts jazz: that later answer belongs to the next question."""
+    recorder = TableRecorder()
+    manager = DialogueManager(
+        demo_catalog,
+        RuleUnderstanding(EntityLinker.for_catalog(demo_catalog)),
+        RulePolicy(),
+        np.random.default_rng(0),
+        emit=recorder,
+    )
+    assert manager.step("help me find music").action == Action.OPEN_QUESTION
+    assert manager.step("jazz", asr_confidence=0.3).action == "confirm"
+    asked_next = manager.step("no").action
+    assert asked_next != Action.OPEN_QUESTION
+    reply = manager.step("jazz please")
+    while not reply.done:
+        reply = manager.step("yes, I love it")
+    assert reply.sample is not None and reply.sample.genre == "jazz"
+    table = recorder.table()
+    (open_row,) = [i for i, a in enumerate(table.columns["action"]) if a == Action.OPEN_QUESTION]
+    assert json.loads(table.columns["understanding"][open_row + 1])["resolved"] == []
+    assert prompt_usefulness(table, demo_catalog)[open_row] == 0.0
 
 
 def test_turns_taken_as_heard_are_logged_without_a_resolved_key(

@@ -12,8 +12,9 @@ or to the end of the conversation. Let T be the track the conversation ended on.
   "resolved" key of the turn's understanding): a bare "yes" to a genre pair gives the first genre
   offered, a bare "yes" to an artist suggestion gives that artist, pointing at an option ("the second
   one", "the former") after a genre pair or mood question gives that option, a "yes" to "did you say
-  ...?" gives the value held for confirmation. They replace the turn's NLU slots. A turn without the key
-  gives its NLU slots.
+  ...?" gives the value held for confirmation, and the turn whose value was held for that question gives
+  nothing itself (so a misheard value the person declines earns nothing). They replace the turn's NLU
+  slots. A turn without the key gives its NLU slots.
 - A question earns 1 when some value the person gave in its answer window, of the attribute the
   question gathers, matches T:
     mood_question     -> mood/tempo values; match = T's energy on the same side as the value's target
