@@ -51,6 +51,16 @@ def training_summary(result: Any) -> dict[str, Any]:
         "chosen": result.chosen.kind,
         "promoted": result.promoted,
         "reason": result.reason,
+        "paired": (
+            None
+            if result.paired is None
+            else {
+                "difference": result.paired.difference,
+                "ci": list(result.paired.ci),
+                "agreement": result.paired.agreement,
+                "first_prompt": result.paired.first_prompt,
+            }
+        ),
         "logging_policy_value": result.logging_value,
         "reward_by_action": result.reward_by_action,
         "current": {"name": result.current_name, **result.current_report.to_dict()},
@@ -124,6 +134,28 @@ def _ope_table(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _paired_lines(summary: dict[str, Any]) -> list[str]:
+    paired = summary.get("paired")
+    if not paired:
+        return []
+    current = summary["current"]["name"]
+
+    def top(shares: dict[str, float]) -> str:
+        if not shares:
+            return "-"
+        name, value = max(shares.items(), key=lambda kv: kv[1])
+        return f"{name} {value:.0%}"
+
+    lo, hi = paired["ci"]
+    return [
+        f"Paired on the same held-out rounds (DR per round, bootstrap over conversations): chosen minus "
+        f"{current} {paired['difference']:+.4f} [{lo:+.4f}, {hi:+.4f}]; they choose the same prompt in "
+        f"{paired['agreement']:.0%} of rounds; first prompt: chosen {top(paired['first_prompt']['chosen'])}, "
+        f"{current} {top(paired['first_prompt']['current'])}.",
+        "",
+    ]
+
+
 def write_training_report(summary: dict[str, Any], directory: str | Path) -> Path:
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -145,6 +177,7 @@ def write_training_report(summary: dict[str, Any], directory: str | Path) -> Pat
         f"Chosen: **{summary['chosen']}**. Promotion gate: {summary['reason']} -> "
         f"**{'promoted' if summary['promoted'] else 'not promoted'}**.",
         "",
+        *_paired_lines(summary),
         "![estimators](estimators.png)",
         "",
         "## What the chosen model looks at",
