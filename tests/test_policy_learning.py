@@ -13,7 +13,12 @@ from assistant.offline.dataset import LogFormatError, LogTable, read_log, write_
 from assistant.offline.learner import greedy, make_model, softmax
 from assistant.offline.logging_policy import ExplorationPolicy, exploration_probabilities
 from assistant.offline.population import load_population
-from assistant.offline.training import rounds_from_log, rules_distribution, train_and_select
+from assistant.offline.training import (
+    paired_comparison,
+    rounds_from_log,
+    rules_distribution,
+    train_and_select,
+)
 from assistant.rule_policy import RulePolicy
 from assistant.state import FEATURE_NAMES
 
@@ -186,6 +191,17 @@ def test_models_are_chosen_by_ope_and_the_gate_compares_with_the_current_policy(
     lower = result.chosen.report.lower_bound("dr")
     assert result.promoted == (lower > result.current_report.estimates["dr"][0])
     assert (" > current policy (rules)" in result.reason) == result.promoted
+    # The paired comparison is the same DR, taken round by round: its mean is the difference of the values.
+    paired = result.paired
+    assert paired is not None
+    current_dr = result.current_report.estimates["dr"][0]
+    assert paired.difference == pytest.approx(result.chosen.report.estimates["dr"][0] - current_dr)
+    assert paired.ci[0] <= paired.difference <= paired.ci[1]
+    assert 0.0 <= paired.agreement <= 1.0
+    assert sum(paired.first_prompt["current"].values()) == pytest.approx(1.0)
+    assert result.test is not None and result.q_hat is not None
+    same = paired_comparison(result.test, result.pi_e["current"], result.pi_e["current"], result.q_hat)
+    assert same.difference == 0.0 and same.ci == (0.0, 0.0) and same.agreement == 1.0
     for c in result.candidates:
         assert set(c.report.diagnostics) >= {"ess", "weight_max"}
         assert sum(c.action_share.values()) == pytest.approx(1.0)
