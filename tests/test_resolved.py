@@ -36,6 +36,20 @@ class _Suggests:
         return greedy({Action.ARTIST_SUGGESTION: 1.0}, available)
 
 
+def _rule_manager(
+    catalog: Catalog, policy: object, emit: object, conversation_id: str = "test"
+) -> DialogueManager:
+    """A manager on rule understanding, seeded, logging to `emit`."""
+    return DialogueManager(
+        catalog,
+        RuleUnderstanding(EntityLinker.for_catalog(catalog)),
+        policy,  # type: ignore[arg-type]
+        np.random.default_rng(0),
+        emit=emit,  # type: ignore[arg-type]
+        conversation_id=conversation_id,
+    )
+
+
 def _to_genre_pair(manager: DialogueManager) -> tuple[str, str]:
     for text in ("help me find music", "I don't know", "no idea"):
         reply = manager.step(text)
@@ -63,13 +77,7 @@ def test_an_answer_to_a_genre_pair_is_resolved_to_the_genre_offered(
 
 def test_a_yes_to_an_artist_suggestion_is_resolved_to_that_artist(tiny_catalog: Catalog) -> None:
     recorder = TableRecorder()
-    manager = DialogueManager(
-        tiny_catalog,
-        RuleUnderstanding(EntityLinker.for_catalog(tiny_catalog)),
-        _Suggests(),
-        np.random.default_rng(0),
-        emit=recorder,
-    )
+    manager = _rule_manager(tiny_catalog, _Suggests(), recorder)
     assert manager.step("help me find music").action == Action.ARTIST_SUGGESTION
     (artist,) = manager.state.pending_options
     manager.step("yes")
@@ -97,13 +105,7 @@ def test_a_misheard_value_the_person_declines_earns_the_question_nothing(demo_ca
     """ "Did you say jazz?" "No." The open question gathered nothing, even when the person later asks for
     jazz in their own words and accepts jazz: that later answer belongs to the next question."""
     recorder = TableRecorder()
-    manager = DialogueManager(
-        demo_catalog,
-        RuleUnderstanding(EntityLinker.for_catalog(demo_catalog)),
-        RulePolicy(),
-        np.random.default_rng(0),
-        emit=recorder,
-    )
+    manager = _rule_manager(demo_catalog, RulePolicy(), recorder)
     assert manager.step("help me find music").action == Action.OPEN_QUESTION
     assert manager.step("jazz", asr_confidence=0.3).action == "confirm"
     asked_next = manager.step("no").action
@@ -148,13 +150,8 @@ def test_the_genre_chosen_from_a_pair_is_logged_and_earns_the_genre_pair_its_rew
     demo_catalog: Catalog, tmp_path: Path, answer: str, index: int
 ) -> None:
     recorder, store = TableRecorder(), LogStore(tmp_path / "log.db")
-    manager = DialogueManager(
-        demo_catalog,
-        RuleUnderstanding(EntityLinker.for_catalog(demo_catalog)),
-        RulePolicy(),
-        np.random.default_rng(0),
-        emit=fan_out(recorder, store),
-        conversation_id="resolved-e2e",
+    manager = _rule_manager(
+        demo_catalog, RulePolicy(), fan_out(recorder, store), conversation_id="resolved-e2e"
     )
     chosen = _to_genre_pair(manager)[index]
     answered = manager.step(answer)

@@ -279,22 +279,12 @@ def paired_comparison(
     seed: int = 0,
 ) -> PairedComparison:
     """Candidate minus current, per round, by doubly robust estimation; CI by a conversation bootstrap."""
-    from assistant.offline.logged_data import LoggedBanditData
     from assistant.offline.ope import DoublyRobust
 
-    def per_round(pi_e: np.ndarray) -> np.ndarray:
-        data = LoggedBanditData(
-            action=rounds.action,
-            reward=rounds.reward,
-            pscore=rounds.pscore,
-            pi_e=pi_e,
-            n_actions=len(ACTION_NAMES),
-            q_hat=q_hat,
-            pi_b=rounds.pi_b,
-        )
-        return DoublyRobust().round_rewards(data)
-
-    diff = per_round(pi_candidate) - per_round(pi_current)
+    dr = DoublyRobust()
+    diff = dr.round_rewards(_bandit_data(rounds, pi_candidate, q_hat)) - dr.round_rewards(
+        _bandit_data(rounds, pi_current, q_hat)
+    )
     _, conversation = np.unique(rounds.conversation, return_inverse=True)
     sums = np.bincount(conversation, weights=diff)
     counts = np.bincount(conversation).astype(np.float64)
@@ -334,11 +324,11 @@ def _critic(rounds: Rounds, seed: int) -> np.ndarray:
     return q
 
 
-def _ope(rounds: Rounds, pi_e: np.ndarray, q_hat: np.ndarray, n_bootstrap: int, seed: int) -> Any:
+def _bandit_data(rounds: Rounds, pi_e: np.ndarray, q_hat: np.ndarray) -> Any:
+    """The held-out rounds in the OPE library's layout, evaluating `pi_e`."""
     from assistant.offline.logged_data import LoggedBanditData
-    from assistant.offline.ope import evaluate
 
-    data = LoggedBanditData(
+    return LoggedBanditData(
         action=rounds.action,
         reward=rounds.reward,
         pscore=rounds.pscore,
@@ -347,7 +337,14 @@ def _ope(rounds: Rounds, pi_e: np.ndarray, q_hat: np.ndarray, n_bootstrap: int, 
         q_hat=q_hat,
         pi_b=rounds.pi_b,
     )
-    return evaluate(data, n_bootstrap=n_bootstrap, random_state=seed, reward_range=(0.0, 1.0))
+
+
+def _ope(rounds: Rounds, pi_e: np.ndarray, q_hat: np.ndarray, n_bootstrap: int, seed: int) -> Any:
+    from assistant.offline.ope import evaluate
+
+    return evaluate(
+        _bandit_data(rounds, pi_e, q_hat), n_bootstrap=n_bootstrap, random_state=seed, reward_range=(0.0, 1.0)
+    )
 
 
 def train_and_select(
