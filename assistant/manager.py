@@ -28,7 +28,7 @@ from assistant.events import (
     Resolved,
     TurnStarted,
 )
-from assistant.phrasing import HELP_TEXT, Phraser
+from assistant.phrasing import HELP_TEXT, Phraser, listed_options
 from assistant.policy import Policy, PolicyOutput, available_actions
 from assistant.retrieval import CANDIDATE_THRESHOLD, Retriever
 from assistant.state import DialogueState, HistorySummary, Status
@@ -55,9 +55,8 @@ _PLAY_COMMAND = re.compile(
     r"^\W*(?:(?:please|just|can you|could you|would you|now|ok(?:ay)?|hey)\W+)*(?:play|put on|queue up)\b",
     re.IGNORECASE,
 )
-# Questions whose two options are said in a fixed order, so "the first one" can be resolved.
-_OPTIONS_ASKED = (Action.GENRE_PAIR, Action.MOOD_QUESTION)
-_MOOD_OPTIONS = ("laid_back", "upbeat")  # every phrasing of the mood question says laid back first
+# Questions that offer options, so "the second one" can be resolved against what was said.
+_OPTIONS_ASKED = (Action.GENRE_PAIR, Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION)
 _REACTIONS = (Act.ACCEPT, Act.REJECT, Act.SKIP, Act.REQUEST_ALTERNATIVE, Act.INFORM, Act.DONT_KNOW)
 
 
@@ -201,14 +200,10 @@ class DialogueManager:
         if u.slots or u.act in (Act.STOP, Act.GIVE_UP, Act.HELP) or last not in _OPTIONS_ASKED:
             return u
         index = option_reference(text)
-        if index is None:
-            return u
-        if last is Action.GENRE_PAIR:
-            if len(self.state.pending_options) < 2:
-                return u
-            slot = Slot("genre", self.state.pending_options[index], 0, 0, linked=True)
-        else:
-            slot = Slot("mood", _MOOD_OPTIONS[index], 0, 0)
+        options = self.state.pending_options
+        if index is None or not -len(options) <= index < len(options):
+            return u  # "the third one" after two options points at nothing: let the NLU's reading stand
+        slot = Slot(QUESTION_ATTRIBUTE[last], options[index], 0, 0, linked=last is Action.GENRE_PAIR)
         # The words matched a closed pattern, so the reading is as sure as the hearing was.
         return replace(u, act=Act.INFORM, slots=(slot,), confidence=max(u.confidence, 0.9))
 
@@ -407,7 +402,7 @@ class DialogueManager:
         state.asked[action] += 1
         state.last_action = action
         self._last_prompt = (action, slots)
-        text = " ".join([*(a for a in acks if a), self.phraser.prompt(action, level, **slots)])
+        text = " ".join([*(a for a in acks if a), self._phrase(action, level, slots)])
         self.emit(
             ReplyEvent(
                 self.conversation_id,
@@ -434,6 +429,14 @@ class DialogueManager:
             {a.value: round(float(s), 6) for a, s in output.scores.items()},
             u,
         )
+
+    def _phrase(self, action: Action, level: Empathy, slots: dict[str, object]) -> str:
+        """The words of a prompt. A closed question's variants list their options in different orders, so
+        the options of the variant said are what "the second one" will point at."""
+        prompt = self.phraser.prompt(action, level, **slots)
+        if action in (Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION):
+            self.state.pending_options = listed_options(action, prompt)
+        return prompt
 
     def _sample_action(self, output: PolicyOutput) -> Action:
         actions = list(output.probabilities)
@@ -511,7 +514,7 @@ class DialogueManager:
         if action is Action.PLAY_SAMPLE:
             prompt = 'Did you like "{title}" by {artist}?'.format(**slots)
         else:
-            prompt = self.phraser.prompt(action, level, **slots)
+            prompt = self._phrase(action, level, slots)
         text = f"{lead} {prompt}"
         self.emit(
             ReplyEvent(

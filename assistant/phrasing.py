@@ -6,12 +6,14 @@ so a replay with the same seed says the same thing.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from assistant.actions import Action
 from assistant.closeness import Empathy
 
-__all__ = ["HELP_TEXT", "WELCOME", "Phraser"]
+__all__ = ["HELP_TEXT", "WELCOME", "Phraser", "listed_options"]
 
 S, N, E = Empathy.SUPPORTIVE, Empathy.NEUTRAL, Empathy.ENTHUSIASTIC
 
@@ -193,6 +195,54 @@ CLOSINGS: dict[str, dict[Empathy, list[str]]] = {
 }
 
 CONFIRM = "{value}, did I get that right?"
+
+# The words the closed questions use for their options -> the value each one means. The variants list
+# the options in different orders ("Working out, relaxing, ..." / "Workout, party, ..."), so "the second
+# one" can only be resolved against the words actually said.
+_OPTION_WORDS: dict[Action, dict[str, str]] = {
+    Action.MOOD_QUESTION: {
+        "laid back": "laid_back",
+        "calm": "laid_back",
+        "chilled out": "laid_back",
+        "upbeat": "upbeat",
+        "high energy": "upbeat",
+    },
+    Action.ERA_QUESTION: {
+        "recent": "newer",
+        "new": "newer",
+        "fresh": "newer",
+        "older": "older",
+        "a classic": "older",
+        "throwback": "older",
+    },
+    Action.ACTIVITY_QUESTION: {
+        "working out": "workout",
+        "workout": "workout",
+        "relaxing": "relax",
+        "chilling out": "relax",
+        "focusing": "focus",
+        "focus": "focus",
+        "studying": "focus",
+        "working": "focus",
+        "party": "party",
+        "dinner": "dinner",
+    },
+}
+_OPTION_PATTERNS = {
+    action: re.compile(r"\b(" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")\b")
+    for action, words in _OPTION_WORDS.items()
+}
+
+
+def listed_options(action: Action, text: str) -> tuple[str, ...]:
+    """The values a closed question's wording offers, in the order it says them ("Something recent, or
+    older?" -> ("newer", "older")); () for an open question or a wording that lists none."""
+    pattern = _OPTION_PATTERNS.get(action)
+    if pattern is None:
+        return ()
+    words = _OPTION_WORDS[action]
+    values = (words[m.group(1)] for m in pattern.finditer(text.lower()))
+    return tuple(dict.fromkeys(values))  # "calm and laid back" is one option
 
 
 class Phraser:

@@ -166,7 +166,7 @@ class DialogueState:
         f["history_top_genre_share"] = h.top_genre_share
         f["history_affinity_top"] = h.affinity_top
         f["history_affinity_mean_top10"] = h.affinity_mean_top10
-        for action, name in ACTION_AFFINITY_FEATURES.items():
-            f[name] = self.action_affinity.get(action, 0.0)
+        for prompt, name in ACTION_AFFINITY_FEATURES.items():
+            f[name] = self.action_affinity.get(prompt, 0.0)
         assert tuple(f) == FEATURE_NAMES, "features() and FEATURE_NAMES disagree"
         return f

@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from audio.asr import RecognitionStream, Recognizer
+import numpy as np
+
+from audio.asr import RecognitionStream, Recognizer, StreamUpdate
 from audio.errors import RecognizerError
 from audio.microphone import AudioInput
 from audio.prosody import ProsodyTracker
@@ -159,7 +161,7 @@ class SpeechListener:
                     if update.endpoint and self.use_recognizer_endpoint:
                         utterance = self.segmenter.cut("recognizer")
                         # Anything after this event belongs to the next utterance.
-                        rest = [
+                        rest: list[SpeechStarted | SpeechAudio | SpeechEnded] = [
                             e for e in events[index + 1 :] if not isinstance(e, SpeechAudio | SpeechEnded)
                         ]
                         self._leftover = rest
@@ -187,9 +189,9 @@ class SpeechListener:
             ) from exc
 
     @staticmethod
-    def _feed(stream: RecognitionStream, audio: object):  # type: ignore[no-untyped-def]
+    def _feed(stream: RecognitionStream, audio: np.ndarray) -> StreamUpdate:
         try:
-            return stream.accept(audio)  # type: ignore[arg-type]
+            return stream.accept(audio)
         except Exception as exc:
             raise RecognizerError("recognizer-failed", f"recognition failed: {exc}") from exc
 

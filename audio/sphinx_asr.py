@@ -150,11 +150,13 @@ def espeak_pronunciations(words: list[str], voice: str = "en-us") -> dict[str, s
             check=False,
         )
         lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
-        pairs = zip(words, lines, strict=True) if len(lines) == len(words) else None
+        pairs: list[tuple[str, str]] | None = (
+            list(zip(words, lines, strict=True)) if len(lines) == len(words) else None
+        )
     except (OSError, subprocess.SubprocessError):
         return {}
     if pairs is None:  # espeak-ng merged or split lines: ask word by word
-        pairs_list = []
+        pairs = []
         for word in words:
             try:
                 one = subprocess.run(
@@ -166,8 +168,7 @@ def espeak_pronunciations(words: list[str], voice: str = "en-us") -> dict[str, s
                 ).stdout.strip()
             except (OSError, subprocess.SubprocessError):
                 continue
-            pairs_list.append((word, one))
-        pairs = iter(pairs_list)
+            pairs.append((word, one))
     for word, ipa in pairs:
         arpabet = ipa_to_arpabet(ipa)
         if arpabet:

@@ -10,7 +10,7 @@ import numpy as np
 from audio.errors import ListenError
 from audio.microphone import Block
 from audio.sound import Sound, read_wav
-from audio.vad import Utterance, VadConfig, VoiceActivitySegmenter
+from audio.vad import SpeechEnded, Utterance, VadConfig, VoiceActivitySegmenter
 
 __all__ = ["WavSource", "load_input", "split_utterances"]
 
@@ -91,8 +91,7 @@ def split_utterances(sound: Sound, config: VadConfig | None = None) -> list[Utte
     found: list[Utterance] = []
     while (block := source.read(0.0)) is not None:
         for event in segmenter.push(block.samples, block.t):
-            if hasattr(event, "utterance"):
-                found.append(event.utterance)  # type: ignore[union-attr]
-    for event in segmenter.flush():
-        found.append(event.utterance)  # type: ignore[union-attr]
+            if isinstance(event, SpeechEnded):
+                found.append(event.utterance)
+    found.extend(event.utterance for event in segmenter.flush() if isinstance(event, SpeechEnded))
     return found

@@ -37,7 +37,7 @@ from nlu.heads import (
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.rules import RuleUnderstanding
-from nlu.values import after_too, normalize_value
+from nlu.values import Value, after_too, normalize_value
 
 __all__ = ["ModelUnderstanding", "decode_spans", "repair_names"]
 
@@ -282,7 +282,8 @@ class ModelUnderstanding:
                 continue
             too = _TOO_BEFORE.search(text[:start]) if name in ("mood", "tempo") else None
             phrase = normalize_value("mood", text[too.start() : end]) if too else None
-            if phrase is not None and phrase.value.startswith("more_"):
+            value: Value | None
+            if too is not None and phrase is not None and phrase.value.startswith("more_"):
                 # "too slow", "too mellow": the lexicon reads the whole phrase as a wish for the opposite.
                 name, start, value = "mood", too.start(), phrase
             else:

@@ -11,7 +11,11 @@ import re
 __all__ = ["option_reference"]
 
 _FIRST = r"(?:first|1st|former|number one|option one|the one before|earlier one)"
-_SECOND = r"(?:second|2nd|latter|last|number two|option two|later one)"
+_SECOND = r"(?:second|2nd|number two|option two)"
+_THIRD = r"(?:third|3rd|number three|option three)"
+_FOURTH = r"(?:fourth|4th|number four|option four)"
+# "The last one" is the second of two options but the fourth of four: an index from the end.
+_LAST = r"(?:latter|last|later one|final)"
 _FILLER = (
     r"(?:um+|uh+|hmm+|er+|well|oh|ok|okay|yeah|yes|i guess|maybe|let'?s (?:go|try)|i'?d (?:say|like|take))"
 )
@@ -20,11 +24,16 @@ _TAIL = r"(?:\s+(?:one|option|thing|choice))?(?:[\s,]+(?:i guess|please|i think|
 _PATTERNS = (
     (0, re.compile(_LEAD + r"(?:the\s+)?" + _FIRST + _TAIL, re.IGNORECASE)),
     (1, re.compile(_LEAD + r"(?:the\s+)?" + _SECOND + _TAIL, re.IGNORECASE)),
+    (2, re.compile(_LEAD + r"(?:the\s+)?" + _THIRD + _TAIL, re.IGNORECASE)),
+    (3, re.compile(_LEAD + r"(?:the\s+)?" + _FOURTH + _TAIL, re.IGNORECASE)),
+    (-1, re.compile(_LEAD + r"(?:the\s+)?" + _LAST + _TAIL, re.IGNORECASE)),
 )
 
 
 def option_reference(text: str) -> int | None:
-    """0 for the first option offered, 1 for the second, None when the text does not point at one.
+    """The index of the option pointed at (0 the first, 1 the second, ...; -1 the last, as in Python), None
+    when the text does not point at one. Whether that option exists is for the caller, who knows how many
+    were offered.
 
     Only whole answers count ("the second one I guess"), so "the first time I heard jazz" is not a choice.
     """

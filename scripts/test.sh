@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set up if needed (test tools included), then run lint and the whole test suite.
+# Set up if needed (test tools included), then lint, type-check and run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh dev
 .venv/bin/ruff check .
+.venv/bin/mypy assistant nlu audio cli benchmarks scripts main.py
 exec .venv/bin/python -m pytest -q "$@"

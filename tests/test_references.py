@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.actions import Action
+from assistant.phrasing import PROMPTS, listed_options
+from nlu.lexicon import ACTIVITY_PROFILE, ERA_RELATIVE, MOOD_PROFILE
 from nlu.references import option_reference
 
 
@@ -14,9 +17,11 @@ from nlu.references import option_reference
         ("First.", 0),
         ("um, the former please", 0),
         ("the second one I guess", 1),
-        ("yeah the latter", 1),
         ("2nd", 1),
-        ("the last one, thanks", 1),
+        ("the last one, thanks", -1),
+        ("yeah the latter", -1),
+        ("the third one", 2),
+        ("number four please", 3),
         ("the first time I heard jazz it was great", None),
         ("second hand songs", None),
         ("", None),
@@ -26,3 +31,27 @@ from nlu.references import option_reference
 )
 def test_option_reference(text: str, expected: int | None) -> None:
     assert option_reference(text) == expected
+
+
+@pytest.mark.parametrize("action", [Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION])
+def test_every_closed_question_variant_lists_options_a_reference_can_point_at(action: Action) -> None:
+    vocabularies = {Action.MOOD_QUESTION: MOOD_PROFILE, Action.ERA_QUESTION: ERA_RELATIVE}
+    valid = vocabularies.get(action, ACTIVITY_PROFILE)
+    for variants in PROMPTS[action].values():
+        for variant in variants:
+            options = listed_options(action, variant)
+            if "which decade" in variant.lower():  # open: names no options
+                assert options == ()
+                continue
+            assert len(options) >= 2, variant
+            assert set(options) <= set(valid), variant
+
+
+def test_listed_options_follow_the_order_of_the_words() -> None:
+    activity = Action.ACTIVITY_QUESTION
+    occasion = "What's the occasion? Workout, party, focus, chilling out?"
+    assert listed_options(activity, occasion) == ("workout", "party", "focus", "relax")
+    music_for = "What's the music for? Working, relaxing, a workout?"
+    assert listed_options(activity, music_for) == ("focus", "relax", "workout")
+    assert listed_options(Action.MOOD_QUESTION, "calm and laid back, or upbeat?") == ("laid_back", "upbeat")
+    assert listed_options(Action.GENRE_PAIR, "May I suggest some jazz? Or perhaps rock?") == ()

@@ -17,6 +17,7 @@ from assistant.logstore import LogStore, export_parquet
 from assistant.manager import DialogueManager
 from assistant.offline.dataset import LogTable, TableRecorder, read_log, write_log
 from assistant.offline.reward import prompt_usefulness
+from assistant.phrasing import listed_options
 from assistant.policy import PolicyOutput, greedy
 from assistant.rule_policy import RulePolicy
 from assistant.state import DialogueState
@@ -25,15 +26,18 @@ from nlu.rules import RuleUnderstanding
 from tests.conftest import ManagerFactory
 
 
-class _Suggests:
-    """Suggests an artist whenever it can, so a test reaches an artist suggestion on the first turn."""
+class _Asks:
+    """Asks one prompt whenever it can, so a test reaches that prompt on the first turn."""
 
-    name = "suggests"
+    name = "asks"
+
+    def __init__(self, action: Action = Action.ARTIST_SUGGESTION) -> None:
+        self.action = action
 
     def decide(
         self, state: DialogueState, available: Sequence[Action], features: dict[str, float]
     ) -> PolicyOutput:
-        return greedy({Action.ARTIST_SUGGESTION: 1.0}, available)
+        return greedy({self.action: 1.0}, available)
 
 
 def _rule_manager(
@@ -77,7 +81,7 @@ def test_an_answer_to_a_genre_pair_is_resolved_to_the_genre_offered(
 
 def test_a_yes_to_an_artist_suggestion_is_resolved_to_that_artist(tiny_catalog: Catalog) -> None:
     recorder = TableRecorder()
-    manager = _rule_manager(tiny_catalog, _Suggests(), recorder)
+    manager = _rule_manager(tiny_catalog, _Asks(), recorder)
     assert manager.step("help me find music").action == Action.ARTIST_SUGGESTION
     (artist,) = manager.state.pending_options
     manager.step("yes")
@@ -85,6 +89,54 @@ def test_a_yes_to_an_artist_suggestion_is_resolved_to_that_artist(tiny_catalog: 
     assert understanding["slots"] == []
     assert [(s["name"], s["value"]) for s in understanding["resolved"]] == [("artist", artist)]
     assert understanding["resolved_by"] == "accepted_option"
+
+
+@pytest.mark.parametrize(
+    ("action", "answer", "index"),
+    [
+        (Action.ACTIVITY_QUESTION, "the second one", 1),
+        (Action.ACTIVITY_QUESTION, "the last one please", -1),
+        (Action.ACTIVITY_QUESTION, "um, the third", 2),
+        (Action.ERA_QUESTION, "the latter", -1),
+        (Action.MOOD_QUESTION, "the first one", 0),
+    ],
+)
+def test_an_ordinal_answer_is_resolved_against_the_options_the_question_said(
+    tiny_catalog: Catalog, action: Action, answer: str, index: int
+) -> None:
+    # The variants list their options in different orders; over several seeds more than one is said.
+    said: set[tuple[str, ...]] = set()
+    for seed in range(8):
+        recorder = TableRecorder()
+        manager = DialogueManager(
+            tiny_catalog,
+            RuleUnderstanding(EntityLinker.for_catalog(tiny_catalog)),
+            _Asks(action),
+            np.random.default_rng(seed),
+            emit=recorder,
+        )
+        question = manager.step("help me find music")
+        options = listed_options(action, question.text)
+        if len(options) < 2:  # "Which decade are you thinking of?" offers no options to point at
+            continue
+        said.add(options)
+        manager.step(answer)
+        understanding = json.loads(recorder.table().columns["understanding"][1])
+        kind = {Action.ACTIVITY_QUESTION: "activity", Action.ERA_QUESTION: "era"}.get(action, "mood")
+        assert [(s["name"], s["value"]) for s in understanding["resolved"]] == [(kind, options[index])]
+        assert understanding["resolved_by"] == "option_reference"
+    assert said, "no variant offered options"
+    if action is Action.ACTIVITY_QUESTION:
+        assert len(said) > 1, "the variants' orders were not exercised"
+
+
+def test_a_reference_past_the_options_offered_is_left_as_heard(tiny_catalog: Catalog) -> None:
+    manager = _rule_manager(tiny_catalog, _Asks(Action.MOOD_QUESTION), TableRecorder())
+    manager.step("help me find music")
+    assert len(manager.state.pending_options) == 2
+    reply = manager.step("the fourth one")
+    assert reply.understanding is not None and reply.understanding.slots == ()
+    assert manager.state.constraints.energy is None
 
 
 def test_a_confirmed_value_is_resolved_on_the_turn_that_confirms_it(
