@@ -132,6 +132,7 @@ def repair_names(
     catalogue name that contains them, never cut.
     """
     names = sorted((h for h in hits if h.kind in ("artist", "track")), key=lambda h: h.start - h.end)
+    spans = _names_read_as_attributes(spans, hits, names)
     for hit in names:
         inside = [s for s in spans if s[2] in ("artist", "track") and s[0] < hit.end and hit.start < s[1]]
         if not inside or any(s[0] < hit.start or s[1] > hit.end for s in inside):
@@ -145,6 +146,26 @@ def repair_names(
         covered = [s for s in spans if s[0] < hit.end and hit.start < s[1]]
         spans = [s for s in spans if s not in covered] + [(hit.start, hit.end, kind, confidence)]
     return sorted(spans)
+
+
+def _names_read_as_attributes(
+    spans: list[tuple[int, int, str, float]], hits: list[GazetteerHit], names: list[GazetteerHit]
+) -> list[tuple[int, int, str, float]]:
+    """A span the tagger marked as an attribute but that is exactly a catalogue name, and not a phrase of the
+    lexicon for that attribute, is the name: "play some daft punk" is the artist, not genre punk.
+
+    The lexicon check keeps "jazz" a genre when a track is called "Jazz"; the exact-extent check keeps "rock"
+    a genre in "rock music" when a track is called "Rock Music" (the tagger stopped where the genre ends).
+    """
+    lexical = {(h.start, h.end, h.kind) for h in hits}
+    relabelled = []
+    for start, end, kind, confidence in spans:
+        if kind not in ("artist", "track") and (start, end, kind) not in lexical:
+            same = [h for h in names if (h.start, h.end) == (start, end)]
+            if same:
+                kind = "artist" if any(h.kind == "artist" for h in same) else "track"
+        relabelled.append((start, end, kind, confidence))
+    return relabelled
 
 
 class ModelUnderstanding:

@@ -88,6 +88,10 @@ def test_heldout_sentiment_ranks_agree_with_gold(heldout_reports: dict) -> None:
         ("this is too slow for me", "mood", "more_upbeat"),
         ("that is too chill", "mood", "more_upbeat"),
         ("too fast", "mood", "more_laid_back"),
+        # A catalogue artist whose name ends in a genre word is the artist, lower case or not.
+        ("play some daft punk", "artist", "Daft Punk"),
+        ("I love Daft Punk", "artist", "Daft Punk"),
+        ("some punk please", "genre", "punk"),
     ],
 )
 def test_model_extracts_and_links_attributes(
