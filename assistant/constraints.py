@@ -8,7 +8,7 @@ from assistant.catalog import Track
 from nlu.lexicon import ACTIVITY_PROFILE, MOOD_PROFILE
 from nlu.meaning import Slot
 
-__all__ = ["ERA_SPAN", "Constraints", "apply_slot", "describe"]
+__all__ = ["ERA_SPAN", "Constraints", "apply_slot", "describe", "describe_era"]
 
 ERA_SPAN = (1950, 2029)
 ENERGY_STEP = 0.2
@@ -120,11 +120,17 @@ def describe(c: Constraints) -> str:
     if c.artist:
         parts.append(f"like {c.artist}")
     if c.era:
-        lo, hi = c.era
-        if hi - lo == 9:
-            parts.append(f"from the {lo}s")
-        elif lo <= ERA_SPAN[0]:
-            parts.append(f"from before {hi + 1}")
-        elif hi >= ERA_SPAN[1]:
-            parts.append(f"from after {lo - 1}")
+        parts.append(describe_era(c.era))
     return " ".join(p for p in parts if p)
+
+
+def describe_era(era: tuple[int, int]) -> str:
+    """ "from the 1990s", "from before 1998", "from 1985 to 2001"."""
+    lo, hi = era
+    if hi - lo == 9 and lo % 10 == 0:
+        return f"from the {lo}s"
+    if lo <= ERA_SPAN[0]:
+        return f"from before {hi + 1}"
+    if hi >= ERA_SPAN[1]:
+        return f"from after {lo - 1}"
+    return f"from {lo} to {hi}"

@@ -15,7 +15,7 @@ import numpy as np
 from assistant.actions import Action
 from assistant.catalog import Catalog, Track
 from assistant.closeness import Empathy, empathy_for, goal_closeness
-from assistant.constraints import Constraints, apply_slot, describe
+from assistant.constraints import Constraints, apply_slot, describe, describe_era
 from assistant.events import (
     ConversationEnded,
     ConversationStarted,
@@ -388,6 +388,8 @@ class DialogueManager:
                 # With nothing asked for yet, every track is an equally good guess, not a poor match.
                 if requested is None and nothing_fits and any(c.known().values()):
                     acks.append(self._ack("relaxed", level))
+                elif requested is None and c.era is not None and not c.era[0] <= track.year <= c.era[1]:
+                    acks.append(self._outside_era(c.era, track))
                 state.offered.append(track.id)
                 slots = self._track_slots(track)
         if action is Action.GENRE_PAIR and pair:
@@ -464,6 +466,20 @@ class DialogueManager:
             return describe(c)
         seed = self.retriever.next_sample(c, (), self.state.rejected, self.affinity)
         return f"music like {seed.artist}" if seed else "popular music"
+
+    def _outside_era(self, era: tuple[int, int], track: Track) -> str:
+        """Era fit is soft, so when the period asked for has run out the nearest track is offered; say so
+        rather than confirm "from before 1998" and play 2002. Fixed words, no random draw: what the
+        generator draws must not depend on wording, or seeded simulations would change with it."""
+        more = any(
+            era[0] <= self.catalog.tracks[self.catalog.index[t]].year <= era[1]
+            for t in self.state.offered  # the track about to be offered is not in it yet
+            if t in self.catalog.index
+        )
+        return (
+            f"I have nothing {'more ' if more else ''}that fits {describe_era(era)}, "
+            f"so here's the nearest, from {track.year}."
+        )
 
     def _history_pair(self, c: Constraints) -> tuple[str, str] | None:
         """With listening history, the genre pair is the two genres the person plays most among what fits
