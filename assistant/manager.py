@@ -28,12 +28,14 @@ from assistant.events import (
     Resolved,
     TurnStarted,
 )
-from assistant.phrasing import HELP_TEXT, Phraser, listed_options
+from assistant.phrasing import HELP_TEXT, Phraser, describe_track, listed_options
 from assistant.policy import Policy, PolicyOutput, available_actions
 from assistant.retrieval import CANDIDATE_THRESHOLD, Retriever
 from assistant.state import DialogueState, HistorySummary, Status
+from nlu.language import other_language
 from nlu.meaning import Act, Slot, Understander, Understanding
 from nlu.references import option_reference
+from nlu.sample_talk import asks_for_previous_sample, asks_what_is_playing
 
 __all__ = ["CONFIRM_BELOW", "DialogueManager", "Reply"]
 
@@ -141,6 +143,17 @@ class DialogueManager:
         self.emit(TurnStarted(self.conversation_id, state.turn, text))
         u = self._understand(text)
         self.emit(NluResult(self.conversation_id, state.turn, u))
+        about_samples = self._about_samples(text, u)
+        if about_samples is not None:
+            return about_samples
+        language = other_language(text)
+        language_note = None
+        if language is not None and not any(s.linked for s in u.slots):
+            u, language_note = self._other_language(u, language)
+            if language_note is None:
+                return self._repair(
+                    u, lead=f"Sorry, I only understand English for now (that sounded like {language})."
+                )
         resolved = self._resolve_option_reference(text, u)
         if resolved is not u:
             self._resolved(resolved.slots, "option_reference")
@@ -154,7 +167,7 @@ class DialogueManager:
         if u.act in _REACTIONS:
             state.sentiments.append(sentiment)
 
-        acks: list[str] = []
+        acks: list[str] = [language_note] if language_note else []
         if state.held is not None:
             held, state.held = state.held, None
             if u.act is Act.ACCEPT and not u.slots:
@@ -206,6 +219,42 @@ class DialogueManager:
         slot = Slot(QUESTION_ATTRIBUTE[last], options[index], 0, 0, linked=last is Action.GENRE_PAIR)
         # The words matched a closed pattern, so the reading is as sure as the hearing was.
         return replace(u, act=Act.INFORM, slots=(slot,), confidence=max(u.confidence, 0.9))
+
+    def _about_samples(self, text: str, u: Understanding) -> Reply | None:
+        """ "What is this?" while a sample plays gets its name, and the question again; "go back to the
+        previous one" plays the one before again. The NLU reads these as help or a request for something
+        else, which would drop the track being asked about."""
+        state = self.state
+        if state.last_action is not Action.PLAY_SAMPLE or state.held is not None:
+            return None
+        current = self.catalog.get(state.current_sample) if state.current_sample else None
+        if current is None:
+            return None
+        if asks_what_is_playing(text):
+            return self._repair(u, lead=describe_track(current))
+        if not asks_for_previous_sample(text):
+            return None
+        earlier = [self.catalog.get(t) for t in reversed(state.offered) if t != current.id]
+        previous = next((t for t in earlier if t is not None), None)
+        if previous is None:
+            return self._repair(u, lead="This is the first one I've played.")
+        if current.id not in state.rejected:
+            state.rejected.append(current.id)
+        state.rejected = [t for t in state.rejected if t != previous.id]
+        self._requested = previous
+        return self._decide(u, ["Sure, back to that one."])
+
+    def _other_language(self, u: Understanding, language: str) -> tuple[Understanding, str | None]:
+        """Another language: keep only what the lexicon knows ("jazz" is jazz in French too); names the
+        tagger found among foreign words are almost never names. The note is None when nothing is kept."""
+        kept = tuple(s for s in u.slots if s.name not in ("artist", "track"))
+        if kept != u.slots:
+            self._resolved(kept, "other_language")
+        if not kept:
+            return replace(u, act=Act.UNCLEAR, slots=()), None
+        heard = " and ".join(s.value.replace("_", " ") for s in kept)
+        note = f"I only understand English for now, but I caught {heard}."
+        return replace(u, act=Act.INFORM, slots=kept), note
 
     def _resolved(self, slots: tuple[Slot, ...], reason: str) -> None:
         """Tell the log what the turn came to mean in context: the NluResult alone would not say which
@@ -512,23 +561,29 @@ class DialogueManager:
     def _ack(self, kind: str, level: Empathy | None = None, **slots: object) -> str:
         return self.phraser.ack(kind, level or self._closeness()[1], **slots)
 
-    def _repair(self, u: Understanding, help_text: bool = False) -> Reply:
+    def _repair(self, u: Understanding, help_text: bool = False, lead: str | None = None) -> Reply:
         """Not understood, or asked for help: say so and ask the pending question again, rather than
-        move on as if an answer had been given."""
+        move on as if an answer had been given. `lead` replaces what is said before the question."""
         state = self.state
         if self._last_prompt is None:
-            lead = HELP_TEXT if help_text else self._ack("unclear" if u.confidence > 0 else "silent")
+            lead = lead or (
+                HELP_TEXT if help_text else self._ack("unclear" if u.confidence > 0 else "silent")
+            )
             return self._decide(u, [lead])
         closeness, level = self._closeness()
         action, slots = self._last_prompt
-        if help_text:
+        given_lead = lead is not None
+        if lead is None and help_text:
             lead = HELP_TEXT
-        else:
+        elif lead is None:
             lead = self._ack("unclear" if u.confidence > 0 else "silent", level)
             if state.unclear_in_a_row >= 2:
                 lead += ' You can say things like "something upbeat", "jazz", "yes" or "skip".'
         if action is Action.PLAY_SAMPLE:
-            prompt = 'Did you like "{title}" by {artist}?'.format(**slots)
+            # A lead of our own (what the track is) has just named it; do not name it twice.
+            prompt = (
+                "Do you like it?" if given_lead else 'Did you like "{title}" by {artist}?'.format(**slots)
+            )
         else:
             prompt = self._phrase(action, level, slots)
         text = f"{lead} {prompt}"

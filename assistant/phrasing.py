@@ -11,9 +11,10 @@ import re
 import numpy as np
 
 from assistant.actions import Action
+from assistant.catalog import Track
 from assistant.closeness import Empathy
 
-__all__ = ["HELP_TEXT", "WELCOME", "Phraser", "listed_options"]
+__all__ = ["HELP_TEXT", "WELCOME", "Phraser", "describe_track", "listed_options"]
 
 S, N, E = Empathy.SUPPORTIVE, Empathy.NEUTRAL, Empathy.ENTHUSIASTIC
 
@@ -21,7 +22,8 @@ WELCOME = "Hi, I'm tunetalk. Tell me what you'd like to hear, or just say \"help
 HELP_TEXT = (
     'You can tell me a genre ("jazz"), a mood ("something laid back"), an era ("from the nineties"), '
     'an activity ("for a workout") or an artist ("something like ..."). When I play a sample, say yes '
-    'if you like it, no or skip if not, or "older", "more upbeat" to steer. Say stop to finish.'
+    'if you like it, no or skip if not, or "older", "more upbeat" to steer; ask "what is this?" or say "go '
+    'back" for the one before. Say stop to finish.'
 )
 
 PROMPTS: dict[Action, dict[Empathy, list[str]]] = {
@@ -268,3 +270,9 @@ class Phraser:
     @staticmethod
     def confirm(value: str) -> str:
         return CONFIRM.format(value=value[:1].upper() + value[1:])
+
+
+def describe_track(track: Track) -> str:
+    """What a sample is, when asked: 'That's "Tin Dagger" by MC Luvisia, bright upbeat boom bap from 1998.'"""
+    kind = " ".join(w for w in (track.mood, track.subgenre) if w)
+    return f'That\'s "{track.title}" by {track.artist}, {kind} from {track.year}.'

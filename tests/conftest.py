@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from assistant.actions import Action
 from assistant.catalog import Catalog, Track
 from assistant.events import Recorder
 from assistant.manager import DialogueManager
-from assistant.policy import Policy
+from assistant.policy import Policy, PolicyOutput, greedy
 from assistant.rule_policy import RulePolicy
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
@@ -175,3 +176,12 @@ def write_spotify_csv(path: Path, tracks: list[Track]) -> Path:
 @pytest.fixture(scope="session")
 def tiny_catalog_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_spotify_csv(tmp_path_factory.mktemp("catalog") / "tiny.csv", _tiny_tracks())
+
+
+class AlwaysSamples:
+    """A policy that plays a sample whenever it can, so a test reaches samples on the first turn."""
+
+    name = "always_samples"
+
+    def decide(self, state: object, available: Sequence[Action], features: object) -> PolicyOutput:
+        return greedy({Action.PLAY_SAMPLE: 1.0}, available)

@@ -11,6 +11,7 @@ from assistant.manager import Reply
 from assistant.phrasing import PROMPTS
 from assistant.policy import DONT_KNOW_LIMIT, available_actions, greedy
 from assistant.state import DialogueState, Status
+from tests.conftest import AlwaysSamples
 
 
 def talk(manager, *turns: str, **kwargs) -> list[Reply]:
@@ -319,23 +320,16 @@ def test_every_mood_question_offers_laid_back_first():
             assert first_calm < first_lively, text
 
 
-class _AlwaysSamples:
-    name = "always_samples"
-
-    def decide(self, state, available, features):
-        return greedy({Action.PLAY_SAMPLE: 1.0}, available)
-
-
 def test_a_sample_outside_the_period_asked_for_says_so(tiny_catalog, make_manager):
     # The tiny catalogue has jazz from 1972, 1995 and 2018 only: era fit is soft, so the nearest is offered,
     # and the reply must not let "from the 1980s, got it" stand as if it were from then.
-    manager, _ = make_manager(tiny_catalog, policy=_AlwaysSamples())
+    manager, _ = make_manager(tiny_catalog, policy=AlwaysSamples())
     manager.step("jazz")
     reply = manager.step("something from the eighties")
     assert reply.sample is not None and not 1980 <= reply.sample.year <= 1989
     assert f"nothing that fits from the 1980s, so here's the nearest, from {reply.sample.year}" in reply.text
     # Inside the period asked for: no such note.
-    manager, _ = make_manager(tiny_catalog, policy=_AlwaysSamples())
+    manager, _ = make_manager(tiny_catalog, policy=AlwaysSamples())
     manager.step("jazz")
     reply = manager.step("something from the seventies")
     assert reply.sample is not None and reply.sample.year == 1972
