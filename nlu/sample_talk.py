@@ -42,6 +42,8 @@ _PREVIOUS_SAMPLE = re.compile(
     + _PREVIOUS
     + r" (?:one|song|track)(?: better| more)?"
     + r"|(?:play |put on )?the one before(?: that)? again"
+    # Bare "the previous one" is clear; bare "the last one" could be this one, so it is left alone.
+    + r"|the (?:previous|earlier) (?:one|song|track)"
     + r")"
     + _END,
     re.IGNORECASE,

@@ -40,6 +40,9 @@ REQUESTS = [
     "classical",
     "hip hop",
     "stop",
+    "the second one",
+    "what is this",
+    "go back",
 ]
 VOICES = ["en-us", "en-us+f2", "en-us+klatt"]
 

@@ -151,6 +151,22 @@ def test_the_language_model_corpus_reaches_every_word_and_favours_everyday_phras
     )
 
 
+def test_every_reference_phrase_the_recognizer_knows_is_one_the_manager_resolves() -> None:
+    # The two lists live apart (audio/ does not import nlu/); this keeps them saying the same thing.
+    from nlu.references import option_reference
+    from nlu.sample_talk import asks_for_previous_sample, asks_what_is_playing
+
+    phrases = DEFAULT_PHRASES["reference"]
+    assert len(phrases) >= 10
+    for phrase in phrases:
+        understood = (
+            option_reference(phrase) is not None
+            or asks_what_is_playing(phrase)
+            or asks_for_previous_sample(phrase)
+        )
+        assert understood, phrase
+
+
 def test_large_catalogues_keep_their_most_popular_artists(tiny_catalog: object) -> None:
     phrases = catalog_phrases(tiny_catalog, max_artists=3, titles=True)
     assert len(phrases["artist"]) == 3
