@@ -212,6 +212,9 @@ class DialogueManager:
         last = self.state.last_action
         if u.slots or u.act in (Act.STOP, Act.GIVE_UP, Act.HELP) or last not in _OPTIONS_ASKED:
             return u
+        if self.state.held is not None:
+            # The question pending is "did I get that right?", not the options asked before it.
+            return u
         index = option_reference(text)
         options = self.state.pending_options
         if index is None or not -len(options) <= index < len(options):

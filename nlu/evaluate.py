@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from nlu.linking import EntityLinker, name_key
-from nlu.meaning import SLOT_NAMES, Understander, Understanding
+from nlu.meaning import SLOT_NAMES, Act, Understander, Understanding
 
 __all__ = [
     "Gold",
@@ -218,6 +218,7 @@ def evaluate_frames(component: Understander, gold: Sequence[Gold], dataset: str 
             report.errors.append(f"{g.text!r}: got {u.act.value} [{got}] want {g.act} [{want}]")
     report.act_accuracy = correct_act / len(gold)
     report.frame_exact = exact / len(gold)
+    report.extra.update(_confirmations(gold, predictions))
     report.sentiment_spearman = spearman([g.sentiment for g in gold], [u.sentiment for u in predictions])
     chains: dict[str, list[tuple[int, float]]] = {}
     for g, u in zip(gold, predictions, strict=True):
@@ -232,6 +233,34 @@ def evaluate_frames(component: Understander, gold: Sequence[Gold], dataset: str 
                 ordered += members[i][1] < members[j][1]
     report.chain_order = ordered / pairs if pairs else None
     return report
+
+
+CONFIRM_BELOW = 0.45
+"""The dialogue manager's threshold (assistant.manager.CONFIRM_BELOW; nlu/ does not import assistant/, a
+test keeps the two equal): a turn with attributes understood with less confidence is asked back."""
+
+
+def _confirmations(gold: Sequence[Gold], predictions: Sequence[Understanding]) -> dict[str, float]:
+    """What the confidence is for: of the turns with attributes whose values came out right, how many would
+    be asked back needlessly ("Jazz, did I get that right?"), and of those whose values came out wrong, how
+    many would be caught. Values only (not spans or act), since that is what a confirmation asks about."""
+    right = wrong = asked_right = asked_wrong = 0
+    for g, u in zip(gold, predictions, strict=True):
+        if not u.slots or u.act in (Act.STOP, Act.GIVE_UP):
+            continue
+        got = sorted((s.name, _value_key(s.name, s.value)) for s in u.slots)
+        want = sorted((s[0], _value_key(s[0], s[1])) for s in g.slots)
+        asked = u.confidence < CONFIRM_BELOW
+        if got == want:
+            right, asked_right = right + 1, asked_right + asked
+        else:
+            wrong, asked_wrong = wrong + 1, asked_wrong + asked
+    return {
+        "values_right": float(right),
+        "confirmed_when_right": asked_right / right if right else 0.0,
+        "values_wrong": float(wrong),
+        "confirmed_when_wrong": asked_wrong / wrong if wrong else 0.0,
+    }
 
 
 # -- SNIPS ---------------------------------------------------------------------------------------------------

@@ -292,6 +292,12 @@ class ModelUnderstanding:
             return Understanding(
                 act, (), sentiment, round(min(UNCLEAR_CONFIDENCE, 1.0 - p_act + 0.05), 4), self.name, extras
             )
+        if slots and act not in _ENDS_OR_ACCEPTS:
+            # With an attribute, inform, reject, "something else", skip (and the acts mapped to inform
+            # above) are all handled as "steer to it"; being torn between them is not being unsure what the
+            # person wants. Confidence is the probability of that handling, so "something chill" (inform
+            # 0.31, reject 0.18, help 0.11) is not asked back as if it might not have been heard.
+            p_act = 1.0 - float(sum(act_probs[ACTS.index(a.value)] for a in _ENDS_OR_ACCEPTS))
         slot_conf = float(np.mean([s.confidence for s in slots])) if slots else 1.0
         confidence = round(p_act * slot_conf**0.5, 4)
         return Understanding(act, tuple(slots), sentiment, confidence, self.name, extras)
@@ -323,6 +329,8 @@ class ModelUnderstanding:
         return slots
 
 
+_ENDS_OR_ACCEPTS = (Act.ACCEPT, Act.STOP, Act.GIVE_UP)
+"""Acts that do something else with an attribute than steer to it ("yes, jazz is fine" accepts)."""
 _TOO_BEFORE = re.compile(r"\btoo\s+$", re.IGNORECASE)
 NEUTRAL_BAND = 0.12
 """Regression noise on turns that express no feeling is about +-0.08 (training RMSE); inside this band the

@@ -121,6 +121,16 @@ def main() -> int:
             f"| {label} | {_fmt(getattr(reports['model'], key))} | {_fmt(getattr(reports['rules'], key))} |"
         )
     print(f"| slot micro F1 | {_fmt(reports['model'].micro().f1)} | {_fmt(reports['rules'].micro().f1)} |")
+    for label, key in (
+        ("asked back though the values were right", "confirmed_when_right"),
+        ("asked back when the values were wrong", "confirmed_when_wrong"),
+    ):
+        m_extra, r_extra = reports["model"].extra, reports["rules"].extra
+        counts = key.replace("confirmed_when", "values")
+        print(
+            f"| {label} | {_fmt(m_extra[key])} of {int(m_extra[counts])} "
+            f"| {_fmt(r_extra[key])} of {int(r_extra[counts])} |"
+        )
     print("\n| slot | model P / R / F1 | rules P / R / F1 | gold |\n|---|---|---|---|")
     for slot in SLOT_NAMES:
         m, r = reports["model"].slots[slot], reports["rules"].slots[slot]

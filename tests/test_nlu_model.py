@@ -57,6 +57,26 @@ def test_heldout_act_accuracy_and_frame_match_meet_the_bar(heldout_reports: dict
     assert report.frame_exact >= 0.80, report.errors[:20]
 
 
+def test_right_values_are_rarely_asked_back(heldout_reports: dict) -> None:
+    from assistant.manager import CONFIRM_BELOW
+    from nlu.evaluate import CONFIRM_BELOW as EVALUATED_AT
+
+    assert EVALUATED_AT == CONFIRM_BELOW
+    extra = heldout_reports["model"].extra
+    assert extra["values_right"] >= 100
+    assert extra["confirmed_when_right"] <= 0.02
+
+
+@pytest.mark.parametrize(
+    "text", ["something chill", "something happy", "something mellow", "something older"]
+)
+def test_everyday_requests_are_understood_without_asking_back(model: ModelUnderstanding, text: str) -> None:
+    from assistant.manager import CONFIRM_BELOW
+
+    u = model.understand(text)
+    assert u.slots and u.confidence >= CONFIRM_BELOW, u
+
+
 def test_model_beats_the_rules_on_the_heldout_set(heldout_reports: dict) -> None:
     model, rules = heldout_reports["model"], heldout_reports["rules"]
     assert model.act_accuracy > rules.act_accuracy

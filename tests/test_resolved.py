@@ -220,3 +220,15 @@ def test_the_genre_chosen_from_a_pair_is_logged_and_earns_the_genre_pair_its_rew
         assert answer_row["slots"] == [], source  # the NLU output as heard is kept alongside
         (pair_row,) = [i for i, a in enumerate(table.columns["action"]) if a == Action.GENRE_PAIR]
         assert prompt_usefulness(table, demo_catalog)[pair_row] == 1.0, source
+
+
+def test_an_ordinal_while_a_confirmation_is_pending_does_not_answer_the_question_before_it(
+    tiny_catalog: Catalog, make_manager: ManagerFactory
+) -> None:
+    manager, events = make_manager(tiny_catalog, policy=_Asks(Action.MOOD_QUESTION))
+    assert manager.step("help me find music").action == Action.MOOD_QUESTION
+    assert manager.step("something laid back", asr_confidence=0.3).action == "confirm"
+    manager.step("the second one")
+    # "Did I get that right?" has no second option; the mood offered before it is not chosen by this.
+    assert manager.state.constraints.energy is None
+    assert not [r for r in events.of(Resolved) if r.reason == "option_reference"]
