@@ -121,6 +121,9 @@ def describe(c: Constraints) -> str:
         parts.append(f"like {c.artist}")
     if c.era:
         parts.append(describe_era(c.era))
+    if c.tempo is not None:
+        # Said back as a number: "faster" moves 20 bpm from the sample playing, which a word cannot show.
+        parts.append(f"at about {round(c.tempo)} bpm")
     return " ".join(p for p in parts if p)
 
 

@@ -1,0 +1,61 @@
+"""What is wanted, as constraints: how each heard attribute changes them, and how they are said back."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.catalog import Track
+from assistant.constraints import ERA_SPAN, Constraints, apply_slot, describe, describe_era
+from nlu.meaning import Slot
+
+SAMPLE = Track(
+    id="t1", title="Song", artist="Someone", genre="jazz", subgenre="bebop", year=1986, energy=0.3,
+    valence=0.5, tempo=110.0, popularity=50.0,
+)  # fmt: skip
+
+
+def _apply(c: Constraints, name: str, value: str, sample: Track | None = SAMPLE) -> Constraints:
+    return apply_slot(c, Slot(name, value, 0, 0), sample)
+
+
+@pytest.mark.parametrize(
+    ("era", "said"),
+    [
+        ((1990, 1999), "from the 1990s"),
+        ((ERA_SPAN[0], 1997), "from before 1998"),
+        ((2006, ERA_SPAN[1]), "from after 2005"),
+        ((1985, 2001), "from 1985 to 2001"),
+    ],
+)
+def test_eras_are_said_back_as_people_say_them(era: tuple[int, int], said: str) -> None:
+    assert describe_era(era) == said
+
+
+def test_relative_moves_start_from_the_sample_playing() -> None:
+    c = Constraints()
+    assert _apply(c, "era", "older").era == (ERA_SPAN[0], 1985)
+    assert _apply(c, "era", "newer").era == (1987, ERA_SPAN[1])
+    assert _apply(c, "tempo", "faster").tempo == 130.0
+    assert _apply(c, "mood", "more_upbeat").energy == pytest.approx(0.5)
+    # Nothing older than the oldest year there is: the constraint stays as it was.
+    oldest = Track(**{**SAMPLE.__dict__, "year": ERA_SPAN[0]})
+    assert _apply(c, "era", "older", oldest) == c
+
+
+def test_a_new_genre_replaces_the_old_one_and_is_no_longer_avoided() -> None:
+    c = Constraints(genres=("rock",), avoid_genres=("jazz", "pop"))
+    assert _apply(c, "genre", "jazz") == Constraints(genres=("jazz",), avoid_genres=("pop",))
+
+
+def test_everything_wanted_is_said_back_including_tempo() -> None:
+    c = Constraints(genres=("jazz",), energy=0.2, era=(1980, 1989), tempo=128.4, artist="Someone")
+    assert describe(c) == "laid back jazz like Someone from the 1980s at about 128 bpm"
+    assert describe(Constraints()) == "music"
+
+
+def test_out_of_range_or_unknown_values_change_nothing() -> None:
+    c = Constraints()
+    assert _apply(c, "tempo", "900") == c
+    assert _apply(c, "tempo", "fast-ish") == c
+    assert _apply(c, "activity", "juggling") == c
+    assert _apply(c, "era", "the future") == c
