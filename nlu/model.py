@@ -185,6 +185,7 @@ class ModelUnderstanding:
         self._heads: Heads | None = None
         self._gazetteer: Gazetteer | None = None
         self._fallback: RuleUnderstanding | None = None
+        self._cues: RuleUnderstanding | None = None
         self._lock = threading.Lock()
         self._blas: object | None = None
         self.load_error: str | None = None
@@ -284,6 +285,12 @@ class ModelUnderstanding:
         )
         slots = self._slots(text, repair_names(decode_spans(text, encoded, np.exp(log_probs)), hits))
         act = Act(ACTS[int(np.argmax(act_probs))])
+        if act not in (Act.UNCLEAR, Act.STOP, Act.GIVE_UP) and not any(
+            s.name in ("artist", "track") for s in slots
+        ):
+            # A name the tagger has never seen, after a cue that can only introduce a name ("something
+            # like Radiohead"): the tagger leans on the catalogue gazetteer for one-word names and misses it.
+            slots = self._with_cued_names(text, slots)
         p_act = float(act_probs.max())
         if slots and act in (Act.UNCLEAR, Act.DONT_KNOW, Act.GREET, Act.HELP):
             # "hi, some jazz please", "no idea, maybe rock": the attribute is the point of the turn.
@@ -301,6 +308,17 @@ class ModelUnderstanding:
         slot_conf = float(np.mean([s.confidence for s in slots])) if slots else 1.0
         confidence = round(p_act * slot_conf**0.5, 4)
         return Understanding(act, tuple(slots), sentiment, confidence, self.name, extras)
+
+    def _with_cued_names(self, text: str, slots: list[Slot]) -> list[Slot]:
+        if self._cues is None:
+            self._cues = RuleUnderstanding(self.linker)
+        cued = [
+            c
+            for c in self._cues.cued_names(text)
+            if c.confidence >= MIN_SLOT_CONFIDENCE
+            and not any(c.start < s.end and s.start < c.end for s in slots)
+        ]
+        return sorted([*slots, *cued], key=lambda s: s.start) if cued else slots
 
     def _slots(self, text: str, spans: list[tuple[int, int, str, float]]) -> list[Slot]:
         slots = []

@@ -138,13 +138,20 @@ STOPWORDS = frozenset(
     ]
 )
 
-_ARTIST_CUE = re.compile(
-    r"(?:\b(?:sounds? like|similar to|in the style of|something like|stuff like|music like|songs like|"
-    r"like|by|from|fan of|more of|into)\s+)(?P<name>[^,.!?;]+?)"
-    r"(?=\s+(?:please|from|in the|on|with|but|and then|or|for|if|because|maybe|right now|instead)\b"
-    r"|[,.!?;]|$)",
-    re.IGNORECASE,
+# Cues that name an artist whatever follows ("something like X", "by X"); bare "like", "from" and "into" also
+# introduce moods, eras and things ("I like the beat"), so only the rules' own overlap resolution, where a
+# lexicon phrase wins over a cued name, can use them.
+_STRONG_CUES = (
+    r"sounds? like|similar to|in the style of|something like|stuff like|music like|songs like"
+    r"|by|fan of|more of"
 )
+_NAME_AFTER_CUE = (
+    r")\s+)(?P<name>[^,.!?;]+?)"
+    r"(?=\s+(?:please|from|in the|on|with|but|and then|or|for|if|because|maybe|right now|instead)\b"
+    r"|[,.!?;]|$)"
+)
+_ARTIST_CUE = re.compile(r"(?:\b(?:" + _STRONG_CUES + r"|like|from|into" + _NAME_AFTER_CUE, re.IGNORECASE)
+_STRONG_ARTIST_CUE = re.compile(r"(?:\b(?:" + _STRONG_CUES + _NAME_AFTER_CUE, re.IGNORECASE)
 _PLAY_BY = re.compile(
     r"\b(?:play|hear|put on|listen to)\s+(?:the\s+)?(?:song|track|tune)?\s*(?P<track>[^,.!?;]+?)\s+by\s+"
     r"(?P<artist>[^,.!?;]+?)\s*(?:[,.!?;]|$)",
@@ -348,6 +355,23 @@ class RuleUnderstanding:
         for m in _ARTIST_CUE.finditer(haystack):
             spans.extend(self._cue_span(text, m.start("name"), m.end("name"), "artist"))
         return spans
+
+    def cued_names(self, text: str) -> list[Slot]:
+        """Artist and track names introduced by an unmistakable cue ("something like X", "X by Y"), for a
+        component that found none itself (the model, with a name it has never seen). Unknown names are
+        kept as heard (linked=False)."""
+        text = (text or "")[:MAX_CHARS]
+        haystack = _match_text(text)
+        spans: list[_Span] = []
+        for m in _PLAY_BY.finditer(haystack):
+            spans.extend(self._cue_span(text, m.start("track"), m.end("track"), "track"))
+            spans.extend(self._cue_span(text, m.start("artist"), m.end("artist"), "artist"))
+        for m in _STRONG_ARTIST_CUE.finditer(haystack):
+            spans.extend(self._cue_span(text, m.start("name"), m.end("name"), "artist"))
+        return [
+            Slot(s.kind, s.value, s.start, s.end, round(s.confidence, 3), s.linked)
+            for s in self._resolve_overlaps(spans)
+        ]
 
     def _cue_span(self, text: str, start: int, end: int, kind: str) -> list[_Span]:
         """A name after "like"/"by": linked when the catalogue has it, else kept as heard (unknown artist)."""

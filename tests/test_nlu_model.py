@@ -239,3 +239,19 @@ def test_cpcd_user_turns_never_break_and_artists_are_found(model: ModelUnderstan
     report = evaluate_cpcd(model, rows)
     assert report.n > 2000
     assert report.extra["silver_artist_recall"] >= 0.6
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("something like Radiohead", "Radiohead"), ("something by Massive Attack", "Massive Attack")],
+)
+def test_a_cued_name_no_catalogue_knows_is_kept_as_heard(text: str, name: str) -> None:
+    # The tagger leans on the gazetteer for one-word names; an explicit cue finds the names it misses.
+    model = ModelUnderstanding(EntityLinker())
+    u = model.understand(text)
+    assert [(s.name, s.value, s.linked) for s in u.slots] == [("artist", name, False)]
+
+
+def test_a_bare_like_does_not_make_a_name() -> None:
+    model = ModelUnderstanding(EntityLinker())
+    assert all(s.name != "artist" for s in model.understand("I like the beat").slots)
