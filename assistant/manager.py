@@ -523,11 +523,9 @@ class DialogueManager:
         """Era fit is soft, so when the period asked for has run out the nearest track is offered; say so
         rather than confirm "from before 1998" and play 2002. Fixed words, no random draw: what the
         generator draws must not depend on wording, or seeded simulations would change with it."""
-        more = any(
-            era[0] <= self.catalog.tracks[self.catalog.index[t]].year <= era[1]
-            for t in self.state.offered  # the track about to be offered is not in it yet
-            if t in self.catalog.index
-        )
+        # The track about to be offered is not in `offered` yet.
+        earlier = (self.catalog.get(t) for t in self.state.offered)
+        more = any(t is not None and era[0] <= t.year <= era[1] for t in earlier)
         return (
             f"I have nothing {'more ' if more else ''}that fits {describe_era(era)}, "
             f"so here's the nearest, from {track.year}."
