@@ -59,6 +59,7 @@ _PLAY_COMMAND = re.compile(
 )
 # Questions that offer options, so "the second one" can be resolved against what was said.
 _OPTIONS_ASKED = (Action.GENRE_PAIR, Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION)
+_COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 _REACTIONS = (Act.ACCEPT, Act.REJECT, Act.SKIP, Act.REQUEST_ALTERNATIVE, Act.INFORM, Act.DONT_KNOW)
 
 
@@ -155,6 +156,8 @@ class DialogueManager:
                     u, lead=f"Sorry, I only understand English for now (that sounded like {language})."
                 )
         resolved = self._resolve_option_reference(text, u)
+        if resolved is None:
+            return self._repair(u, lead=self._no_such_option())
         if resolved is not u:
             self._resolved(resolved.slots, "option_reference")
         u = resolved
@@ -207,21 +210,32 @@ class DialogueManager:
             )
             return Understanding(Act.UNCLEAR, confidence=0.0, source="error")
 
-    def _resolve_option_reference(self, text: str, u: Understanding) -> Understanding:
-        """ "The second one" after "jazz or r&b?" means r&b: only the manager knows what was offered."""
+    def _resolve_option_reference(self, text: str, u: Understanding) -> Understanding | None:
+        """ "The second one" after "jazz or r&b?" means r&b: only the manager knows what was offered.
+        None when the turn points at an option that was not offered ("the third one" after two, "the
+        second one" after one artist): the NLU reads such turns as anything from accept to unclear, and
+        acting on that would choose something the person did not."""
         last = self.state.last_action
-        if u.slots or u.act in (Act.STOP, Act.GIVE_UP, Act.HELP) or last not in _OPTIONS_ASKED:
-            return u
-        if self.state.held is not None:
-            # The question pending is "did I get that right?", not the options asked before it.
+        if u.slots or u.act in (Act.STOP, Act.GIVE_UP, Act.HELP) or self.state.held is not None:
+            # With a value held, the question pending is "did I get that right?": nothing to point at.
             return u
         index = option_reference(text)
-        options = self.state.pending_options
-        if index is None or not -len(options) <= index < len(options):
-            return u  # "the third one" after two options points at nothing: let the NLU's reading stand
+        if index is None or last is None:
+            return u
+        options = self.state.pending_options if last in _OPTIONS_ASKED else ()
+        if not -len(options) <= index < len(options):
+            return None
         slot = Slot(QUESTION_ATTRIBUTE[last], options[index], 0, 0, linked=last is Action.GENRE_PAIR)
         # The words matched a closed pattern, so the reading is as sure as the hearing was.
         return replace(u, act=Act.INFORM, slots=(slot,), confidence=max(u.confidence, 0.9))
+
+    def _no_such_option(self) -> str:
+        offered = len(self.state.pending_options) if self.state.last_action is not Action.PLAY_SAMPLE else 0
+        if offered == 1:
+            return "I only suggested the one."
+        if offered > 1:
+            return f"There were just {_COUNT_WORDS.get(offered, str(offered))}."
+        return "Sorry, which one do you mean?"
 
     def _about_samples(self, text: str, u: Understanding) -> Reply | None:
         """ "What is this?" while a sample plays gets its name, and the question again; "go back to the

@@ -23,7 +23,7 @@ from assistant.rule_policy import RulePolicy
 from assistant.state import DialogueState
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
-from tests.conftest import ManagerFactory
+from tests.conftest import AlwaysSamples, ManagerFactory
 
 
 class _Asks:
@@ -130,13 +130,30 @@ def test_an_ordinal_answer_is_resolved_against_the_options_the_question_said(
         assert len(said) > 1, "the variants' orders were not exercised"
 
 
-def test_a_reference_past_the_options_offered_is_left_as_heard(tiny_catalog: Catalog) -> None:
+def test_a_reference_past_the_options_offered_is_asked_about(tiny_catalog: Catalog) -> None:
     manager = _rule_manager(tiny_catalog, _Asks(Action.MOOD_QUESTION), TableRecorder())
     manager.step("help me find music")
     assert len(manager.state.pending_options) == 2
     reply = manager.step("the fourth one")
     assert reply.understanding is not None and reply.understanding.slots == ()
     assert manager.state.constraints.energy is None
+    # Said so, and the question asked again.
+    assert reply.action == "repeat" and reply.text.startswith("There were just two.")
+
+
+def test_pointing_at_an_option_after_a_single_suggestion_or_a_sample_asks_which(
+    tiny_catalog: Catalog, make_manager: ManagerFactory
+) -> None:
+    manager, _ = make_manager(tiny_catalog, policy=_Asks(Action.ARTIST_SUGGESTION))
+    manager.step("help me find music")
+    reply = manager.step("the second one I guess")
+    assert reply.action == "repeat" and reply.text.startswith("I only suggested the one.")
+    assert manager.state.constraints.artist is None
+    manager, _ = make_manager(tiny_catalog, policy=AlwaysSamples())
+    sample = manager.step("jazz").sample
+    reply = manager.step("the second one")
+    assert reply.action == "repeat" and reply.text.startswith("Sorry, which one do you mean?")
+    assert reply.sample == sample and not manager.state.rejected
 
 
 def test_a_confirmed_value_is_resolved_on_the_turn_that_confirms_it(

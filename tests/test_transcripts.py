@@ -119,7 +119,8 @@ def _knows_exactly(data: dict[str, Any]) -> None:
 def _doesnt_know(data: dict[str, Any]) -> None:
     # The assistant leads with choices, then lets a sample decide: after two "I don't know"s no more
     # open-ended questions (policy.DONT_KNOW_LIMIT), so at most one choice more before hearing something.
-    actions = [t["action"] for t in _assistant(data)]
+    # Prompts the policy chose: asking a question again after an unclear answer is not another choice.
+    actions = [t["action"] for t in _assistant(data) if t["action"] not in ("repeat", "confirm")]
     first_sample = actions.index("play_sample")
     assert first_sample <= 3
     assert {"mood_question", "genre_pair"} & set(actions[:first_sample])
