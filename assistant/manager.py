@@ -259,7 +259,7 @@ class DialogueManager:
             state.rejected.append(current.id)
         state.rejected = [t for t in state.rejected if t != previous.id]
         self._requested = previous
-        return self._decide(u, ["Sure, back to that one."])
+        return self._decide(u, ["Sure."])
 
     def _other_language(self, u: Understanding, language: str) -> tuple[Understanding, str | None]:
         """Another language: keep only what the lexicon knows ("jazz" is jazz in French too); names the
@@ -470,7 +470,12 @@ class DialogueManager:
         state.asked[action] += 1
         state.last_action = action
         self._last_prompt = (action, slots)
-        text = " ".join([*(a for a in acks if a), self._phrase(action, level, slots)])
+        if track is not None and track is requested and track.id in state.offered[:-1]:
+            # Played before and asked for again ("go back"): say which, not "how about this?".
+            prompt = f'Here\'s "{track.title}" by {track.artist} again. Do you like it?'
+        else:
+            prompt = self._phrase(action, level, slots)
+        text = " ".join([*(a for a in acks if a), prompt])
         self.emit(
             ReplyEvent(
                 self.conversation_id,

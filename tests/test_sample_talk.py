@@ -95,6 +95,7 @@ def test_going_back_plays_the_previous_sample_again(
     first, second = _to_second_sample(manager)
     reply = manager.step("go back to the previous one")
     assert reply.action == Action.PLAY_SAMPLE and reply.sample is not None and reply.sample.id == first
+    assert f'"{reply.sample.title}" by {reply.sample.artist} again' in reply.text
     assert second in manager.state.rejected and first not in manager.state.rejected
     assert manager.step("yes").status == "accepted"
 
