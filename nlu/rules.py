@@ -138,6 +138,17 @@ STOPWORDS = frozenset(
     ]
 )
 
+
+def _name_after(cues: str) -> re.Pattern[str]:
+    """A name after one of `cues`, up to a word that starts something else ("... from the 80s") or the end."""
+    return re.compile(
+        r"(?:\b(?:" + cues + r")\s+)(?P<name>[^,.!?;]+?)"
+        r"(?=\s+(?:please|from|in the|on|with|but|and then|or|for|if|because|maybe|right now|instead)\b"
+        r"|[,.!?;]|$)",
+        re.IGNORECASE,
+    )
+
+
 # Cues that name an artist whatever follows ("something like X", "by X"); bare "like", "from" and "into" also
 # introduce moods, eras and things ("I like the beat"), so only the rules' own overlap resolution, where a
 # lexicon phrase wins over a cued name, can use them.
@@ -145,13 +156,8 @@ _STRONG_CUES = (
     r"sounds? like|similar to|in the style of|something like|stuff like|music like|songs like"
     r"|by|fan of|more of"
 )
-_NAME_AFTER_CUE = (
-    r")\s+)(?P<name>[^,.!?;]+?)"
-    r"(?=\s+(?:please|from|in the|on|with|but|and then|or|for|if|because|maybe|right now|instead)\b"
-    r"|[,.!?;]|$)"
-)
-_ARTIST_CUE = re.compile(r"(?:\b(?:" + _STRONG_CUES + r"|like|from|into" + _NAME_AFTER_CUE, re.IGNORECASE)
-_STRONG_ARTIST_CUE = re.compile(r"(?:\b(?:" + _STRONG_CUES + _NAME_AFTER_CUE, re.IGNORECASE)
+_ARTIST_CUE = _name_after(_STRONG_CUES + r"|like|from|into")
+_STRONG_ARTIST_CUE = _name_after(_STRONG_CUES)
 _PLAY_BY = re.compile(
     r"\b(?:play|hear|put on|listen to)\s+(?:the\s+)?(?:song|track|tune)?\s*(?P<track>[^,.!?;]+?)\s+by\s+"
     r"(?P<artist>[^,.!?;]+?)\s*(?:[,.!?;]|$)",
@@ -349,10 +355,15 @@ class RuleUnderstanding:
                         title = self.linker.link_title(window, threshold=0.93)
                         if title:
                             spans.append(_Span(start, end, "track", title.value, 0.9 * title.score, True))
+        return spans + self._cued_spans(text, haystack, _ARTIST_CUE)
+
+    def _cued_spans(self, text: str, haystack: str, artist_cue: re.Pattern[str]) -> list[_Span]:
+        """Names after "X by Y" and after `artist_cue`."""
+        spans: list[_Span] = []
         for m in _PLAY_BY.finditer(haystack):
             spans.extend(self._cue_span(text, m.start("track"), m.end("track"), "track"))
             spans.extend(self._cue_span(text, m.start("artist"), m.end("artist"), "artist"))
-        for m in _ARTIST_CUE.finditer(haystack):
+        for m in artist_cue.finditer(haystack):
             spans.extend(self._cue_span(text, m.start("name"), m.end("name"), "artist"))
         return spans
 
@@ -361,13 +372,7 @@ class RuleUnderstanding:
         component that found none itself (the model, with a name it has never seen). Unknown names are
         kept as heard (linked=False)."""
         text = (text or "")[:MAX_CHARS]
-        haystack = _match_text(text)
-        spans: list[_Span] = []
-        for m in _PLAY_BY.finditer(haystack):
-            spans.extend(self._cue_span(text, m.start("track"), m.end("track"), "track"))
-            spans.extend(self._cue_span(text, m.start("artist"), m.end("artist"), "artist"))
-        for m in _STRONG_ARTIST_CUE.finditer(haystack):
-            spans.extend(self._cue_span(text, m.start("name"), m.end("name"), "artist"))
+        spans = self._cued_spans(text, _match_text(text), _STRONG_ARTIST_CUE)
         return [
             Slot(s.kind, s.value, s.start, s.end, round(s.confidence, 3), s.linked)
             for s in self._resolve_overlaps(spans)
