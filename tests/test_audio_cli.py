@@ -149,14 +149,16 @@ def test_live_on_a_headless_sound_server(pulse: PulseServer, tmp_path: Path) -> 
         output = _Output(process.stdout)
         time.sleep(3.0)  # the greeting is being spoken
         pulse.play_into_microphone(espeak("help me find music", tmp_path, voice="en-us+f2").padded(0.2))
-        assert output.wait_for("tunetalk:", 25.0), "no reply to the request"
+        assert output.next_with("tunetalk:", 25.0), "no reply to the request"
         # As a person would: say "stop" again if it was misheard (live capture on a loaded 2-core
         # machine sometimes loses part of a word), up to three times.
         for _ in range(3):
             time.sleep(3.0)  # the reply is being spoken
             pulse.play_into_microphone(espeak("stop", tmp_path, voice="en-us+f2").padded(0.2))
-            if output.wait_for("outcome:", 12.0, until="tunetalk:"):
+            heard = output.next_with("you:", 12.0)
+            if heard is not None and heard.split(":", 1)[1].strip() == "stop":
                 break
+        assert output.next_with("outcome:", 15.0), "the conversation did not end"
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
@@ -187,21 +189,18 @@ class _Output:
         for line in stream:
             self._lines.put(line)
 
-    def wait_for(self, marker: str, seconds: float, until: str | None = None) -> bool:
-        """Wait for a line containing `marker`; False after `seconds`, or at once when a line containing
-        `until` comes first (the assistant answered without reaching the marker)."""
+    def next_with(self, marker: str, seconds: float) -> str | None:
+        """The next line containing `marker` (lines before it are kept, not matched); None after `seconds`."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             try:
                 line = self._lines.get(timeout=left)
             except queue.Empty:
-                return False
+                return None
             self.seen.append(line)
             if marker in line:
-                return True
-            if until is not None and until in line:
-                return False
-        return False
+                return line
+        return None
 
     def text(self) -> str:
         """Everything written, once the process has ended (the stream is closed after)."""

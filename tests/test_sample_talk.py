@@ -7,6 +7,7 @@ import pytest
 
 from assistant.actions import Action
 from assistant.catalog import Catalog
+from assistant.manager import DialogueManager
 from nlu.language import other_language
 from nlu.sample_talk import asks_for_previous_sample, asks_what_is_playing
 from tests.conftest import AlwaysSamples, ManagerFactory
@@ -67,7 +68,7 @@ def test_english_with_foreign_names_or_words_is_english(text: str) -> None:
     assert other_language(text) is None
 
 
-def _to_second_sample(manager) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def _to_second_sample(manager: DialogueManager) -> tuple[str, str]:
     first = manager.step("play some jazz")
     second = manager.step("no")
     assert first.sample is not None and second.sample is not None and first.sample != second.sample
