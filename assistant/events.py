@@ -75,9 +75,8 @@ class Resolved(Event):
     confirmed)."""
     reason: str
     """"option_reference" ("the second one"), "accepted_option" (a bare yes to an offered genre or
-    artist), "confirmed" (a bare yes to "did you say ...?"), "held" (no slots: the turn's values wait
-    for that confirmation, and count only if it comes) or "other_language" (a turn in another language:
-    names the tagger found in it are dropped, lexicon values kept)."""
+    artist), "confirmed" (a bare yes to "did you say ...?") or "held" (no slots: the turn's values wait
+    for that confirmation, and count only if it comes)."""
 
 
 @dataclass(frozen=True)

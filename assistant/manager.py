@@ -147,14 +147,16 @@ class DialogueManager:
         about_samples = self._about_samples(text, u)
         if about_samples is not None:
             return about_samples
-        language = other_language(text)
+        # The understanding has already dropped names read from foreign words; say why.
+        language = other_language(text) if not any(s.linked for s in u.slots) else None
         language_note = None
-        if language is not None and not any(s.linked for s in u.slots):
-            u, language_note = self._other_language(u, language)
-            if language_note is None:
-                return self._repair(
-                    u, lead=f"Sorry, I only understand English for now (that sounded like {language})."
-                )
+        if language is not None and not u.slots:
+            return self._repair(
+                u, lead=f"Sorry, I only understand English for now (that sounded like {language})."
+            )
+        if language is not None:
+            heard = " and ".join(s.value.replace("_", " ") for s in u.slots)
+            language_note = f"I only understand English for now, but I caught {heard}."
         resolved = self._resolve_option_reference(text, u)
         if resolved is None:
             return self._repair(u, lead=self._no_such_option())
@@ -260,18 +262,6 @@ class DialogueManager:
         state.rejected = [t for t in state.rejected if t != previous.id]
         self._requested = previous
         return self._decide(u, ["Sure."])
-
-    def _other_language(self, u: Understanding, language: str) -> tuple[Understanding, str | None]:
-        """Another language: keep only what the lexicon knows ("jazz" is jazz in French too); names the
-        tagger found among foreign words are almost never names. The note is None when nothing is kept."""
-        kept = tuple(s for s in u.slots if s.name not in ("artist", "track"))
-        if kept != u.slots:
-            self._resolved(kept, "other_language")
-        if not kept:
-            return replace(u, act=Act.UNCLEAR, slots=()), None
-        heard = " and ".join(s.value.replace("_", " ") for s in kept)
-        note = f"I only understand English for now, but I caught {heard}."
-        return replace(u, act=Act.INFORM, slots=kept), note
 
     def _resolved(self, slots: tuple[Slot, ...], reason: str) -> None:
         """Tell the log what the turn came to mean in context: the NluResult alone would not say which

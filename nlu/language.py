@@ -9,8 +9,11 @@ has), and names are not function words, so "play some Los Lobos" stays English.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-__all__ = ["other_language"]
+from nlu.meaning import Act, Understanding
+
+__all__ = ["other_language", "without_foreign_names"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -86,3 +89,16 @@ def other_language(text: str) -> str | None:
     if best is None or hits < 2 or hits <= english or hits * 3 < len(words):
         return None
     return best
+
+
+def without_foreign_names(text: str, u: Understanding) -> Understanding:
+    """What is left of an understanding when the turn is in another language: the tagger and the name cues
+    find "names" among foreign words ("ich möchte etwas ruhiges hören" -> track "hören"), so artists and
+    titles are dropped unless linked to the catalogue, while lexicon values stay ("je voudrais écouter du
+    jazz" -> jazz). With nothing left, the turn is unclear. English turns are returned as they are."""
+    if any(s.linked for s in u.slots) or other_language(text) is None:
+        return u
+    kept = tuple(s for s in u.slots if s.name not in ("artist", "track"))
+    if not kept:
+        return replace(u, act=Act.UNCLEAR, slots=(), confidence=min(u.confidence, 0.2))
+    return replace(u, act=Act.INFORM, slots=kept) if kept != u.slots else u

@@ -34,6 +34,7 @@ from nlu.heads import (
     token_inputs,
     utterance_inputs,
 )
+from nlu.language import without_foreign_names
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.rules import RuleUnderstanding
@@ -266,7 +267,7 @@ class ModelUnderstanding:
 
     def _frame(self, text: str, encoded: EncodedText) -> Understanding:
         with self._one_blas_thread():
-            return self._frame_unlimited(text, encoded)
+            return without_foreign_names(text, self._frame_unlimited(text, encoded))
 
     def _frame_unlimited(self, text: str, encoded: EncodedText) -> Understanding:
         heads, gazetteer = self._heads, self._gazetteer

@@ -255,3 +255,11 @@ def test_a_cued_name_no_catalogue_knows_is_kept_as_heard(text: str, name: str) -
 def test_a_bare_like_does_not_make_a_name() -> None:
     model = ModelUnderstanding(EntityLinker())
     assert all(s.name != "artist" for s in model.understand("I like the beat").slots)
+
+
+def test_names_are_not_read_from_another_language(model: ModelUnderstanding) -> None:
+    u = model.understand("ich möchte etwas ruhiges hören")
+    assert u.act is Act.UNCLEAR and u.slots == (), u
+    assert [(s.name, s.value) for s in model.understand("je voudrais écouter du jazz").slots] == [
+        ("genre", "jazz")
+    ]

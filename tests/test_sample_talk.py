@@ -8,7 +8,8 @@ import pytest
 from assistant.actions import Action
 from assistant.catalog import Catalog
 from assistant.manager import DialogueManager
-from nlu.language import other_language
+from nlu.language import other_language, without_foreign_names
+from nlu.meaning import Act, Slot, Understanding
 from nlu.sample_talk import asks_for_previous_sample, asks_what_is_playing
 from tests.conftest import AlwaysSamples, ManagerFactory
 
@@ -128,3 +129,20 @@ def test_another_language_keeps_what_the_lexicon_knows(
     reply = manager.step("je voudrais écouter du jazz")
     assert "only understand English" in reply.text and "jazz" in reply.text
     assert manager.state.constraints.genres == ("jazz",)
+
+
+def test_the_understanding_drops_names_read_from_foreign_words_and_keeps_lexicon_values() -> None:
+    track = Slot("track", "hören", 25, 30, 0.5)
+    german = "ich möchte etwas ruhiges hören"
+    u = without_foreign_names(german, Understanding(Act.INFORM, (track,), 0.0, 0.6))
+    assert u.act is Act.UNCLEAR and u.slots == () and u.confidence <= 0.2
+    jazz = Slot("genre", "jazz", 23, 27, 0.9)
+    french = "je voudrais écouter du jazz"
+    u = without_foreign_names(french, Understanding(Act.REJECT, (track, jazz), 0.0, 0.6))
+    assert u.act is Act.INFORM and u.slots == (jazz,)
+    # A name the catalogue knows is a name in any language; English is left as it is.
+    linked = Slot("track", "Je t'aime moi non plus", 0, 22, 0.9, linked=True)
+    kept = Understanding(Act.INFORM, (linked,), 0.0, 0.9)
+    assert without_foreign_names("Je t'aime moi non plus", kept) is kept
+    english = Understanding(Act.INFORM, (Slot("artist", "Los Lobos", 10, 19, 0.6),), 0.0, 0.7)
+    assert without_foreign_names("play some Los Lobos", english) is english
