@@ -8,7 +8,7 @@ from assistant.catalog import Track
 from nlu.lexicon import ACTIVITY_PROFILE, MOOD_PROFILE
 from nlu.meaning import Slot
 
-__all__ = ["ERA_SPAN", "Constraints", "apply_slot", "describe", "describe_era"]
+__all__ = ["ERA_SPAN", "Constraints", "add_artist", "apply_slot", "describe", "describe_era", "join_names"]
 
 ERA_SPAN = (1950, 2029)
 ENERGY_STEP = 0.2
@@ -31,6 +31,10 @@ class Constraints:
     artist: str | None = None
     """An artist to match or to sound like."""
     artist_linked: bool = False
+    more_artists: tuple[str, ...] = ()
+    """Artists named together with `artist` in one turn ("like Dolly Parton and Kenny Loggins")."""
+    artist_own: bool = False
+    """The artists' own music was asked for ("some songs by X", "add some X"), not music like theirs."""
     avoid_artists: tuple[str, ...] = ()
     tempo: float | None = None
 
@@ -45,12 +49,8 @@ class Constraints:
         }
 
 
-def _reference_year(c: Constraints, sample: Track | None) -> int:
-    if sample is not None:
-        return sample.year
-    if c.era is not None:
-        return (c.era[0] + c.era[1]) // 2
-    return 2005
+def _reference_year(sample: Track | None) -> int:
+    return sample.year if sample is not None else 2005
 
 
 def apply_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Constraints:
@@ -74,7 +74,12 @@ def apply_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Const
         )
     if slot.name == "era":
         if value in ("older", "newer"):
-            ref = _reference_year(c, sample)
+            if sample is None and c.era is not None:
+                # Nothing playing: older or newer than the period asked for ("old school", then "maybe
+                # new school" means after it, not after its middle).
+                era = (ERA_SPAN[0], c.era[0] - 1) if value == "older" else (c.era[1] + 1, ERA_SPAN[1])
+                return replace(c, era=era) if era[0] <= era[1] else c
+            ref = _reference_year(sample)
             # Older than the one playing, not decades older: the catalogue may not reach further back.
             era = (ERA_SPAN[0], ref - 1) if value == "older" else (ref + 1, ERA_SPAN[1])
             if era[0] > era[1]:
@@ -91,6 +96,8 @@ def apply_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Const
             c,
             artist=value,
             artist_linked=slot.linked,
+            more_artists=(),
+            artist_own=False,
             avoid_artists=tuple(a for a in c.avoid_artists if a != value),
         )
     if slot.name == "tempo":
@@ -107,6 +114,26 @@ def apply_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Const
     return c
 
 
+def add_artist(c: Constraints, name: str) -> Constraints:
+    """Another artist named in the same turn as `c.artist`: music like either will do."""
+    if c.artist is None:
+        return replace(c, artist=name, artist_linked=True)
+    if name == c.artist or name in c.more_artists:
+        return c
+    return replace(
+        c,
+        more_artists=(*c.more_artists, name),
+        avoid_artists=tuple(a for a in c.avoid_artists if a != name),
+    )
+
+
+def join_names(names: tuple[str, ...] | list[str], conjunction: str) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+
+
 def describe(c: Constraints) -> str:
     """A short phrase for what is wanted: "laid back jazz from the 1990s"."""
     parts: list[str] = []
@@ -118,7 +145,8 @@ def describe(c: Constraints) -> str:
     if c.activity:
         parts.append(f"for {c.activity}")
     if c.artist:
-        parts.append(f"like {c.artist}")
+        names = join_names((c.artist, *c.more_artists), "and")
+        parts.append(f"by {names}" if c.artist_own else f"like {names}")
     if c.era:
         parts.append(describe_era(c.era))
     if c.tempo is not None:

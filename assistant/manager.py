@@ -15,7 +15,7 @@ import numpy as np
 from assistant.actions import Action
 from assistant.catalog import Catalog, Track
 from assistant.closeness import Empathy, empathy_for, goal_closeness
-from assistant.constraints import Constraints, apply_slot, describe, describe_era
+from assistant.constraints import Constraints, add_artist, apply_slot, describe, describe_era, join_names
 from assistant.events import (
     ConversationEnded,
     ConversationStarted,
@@ -55,6 +55,13 @@ QUESTION_ATTRIBUTE = {
 _QUESTIONS = (Action.OPEN_QUESTION, Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION)
 _PLAY_COMMAND = re.compile(
     r"^\W*(?:(?:please|just|can you|could you|would you|now|ok(?:ay)?|hey)\W+)*(?:play|put on|queue up)\b",
+    re.IGNORECASE,
+)
+# Right before an artist's name, words that ask for their own music ("some songs by X", "add in some X",
+# "more of X") rather than music like theirs ("something like X").
+_OWN_MUSIC_BEFORE = re.compile(
+    r"\b(?:by|from|of|play|put on|add|add in|some|more|any)\s+"
+    r"(?:(?:some|more|of|songs?|music|tracks?|stuff|by|from)\s+)*$",
     re.IGNORECASE,
 )
 # Questions that offer options, so "the second one" can be resolved against what was said.
@@ -119,6 +126,7 @@ class DialogueManager:
         self._last_prompt: tuple[Action, dict[str, object]] | None = None
         self._requested: Track | None = None
         self._play_command = False
+        self._text = ""
         """The last turn was a command to play ("play ...", "put on ..."), not an answer."""
         """A track the person named, to be played next whatever the policy prefers."""
 
@@ -164,6 +172,7 @@ class DialogueManager:
             self._resolved(resolved.slots, "option_reference")
         u = resolved
         self._play_command = bool(_PLAY_COMMAND.match(text or ""))
+        self._text = text or ""
         confidence = u.confidence * (1.0 if asr_confidence is None else max(0.0, min(1.0, asr_confidence)))
         sentiment = self._with_prosody(u.sentiment, loudness, pitch)
         u = replace(u, sentiment=sentiment)
@@ -360,9 +369,26 @@ class DialogueManager:
         acks: list[str] = []
         before = state.constraints
         constraints = before
+        unknown: list[str] = []
+        missing: list[str] = []
+        named_artist = False
         for slot in slots:
             if slot.name == "artist" and slot.value not in self.catalog.artist_names:
-                acks.append(self._ack("unknown_artist", artist=slot.value))
+                if slot.value not in unknown:
+                    unknown.append(slot.value)
+                continue
+            if slot.name == "genre" and not self.retriever.has_genre(slot.value):
+                # Searching for a genre the catalogue lacks would only make every track fit worse.
+                if slot.value not in missing:
+                    missing.append(slot.value)
+                continue
+            if slot.name == "artist" and named_artist:
+                constraints = add_artist(constraints, slot.value)
+                continue
+            if slot.name == "artist":
+                named_artist = True
+                own = _OWN_MUSIC_BEFORE.search(self._text[: slot.start]) is not None
+                constraints = replace(apply_slot(constraints, slot, sample), artist_own=own)
                 continue
             if slot.name == "track":
                 track = self._track_named(slot.value)
@@ -374,6 +400,10 @@ class DialogueManager:
                 continue
             constraints = apply_slot(constraints, slot, sample)
             state.unknown.discard({"tempo": "mood"}.get(slot.name, slot.name))
+        if unknown:
+            acks.append(self._ack("unknown_artist", artist=join_names(unknown, "or")))
+        if missing:
+            acks.append(self._ack("missing_genre", genre=join_names(missing, "or")))
         if constraints != before:
             state.constraints = constraints
             state.rejects_in_a_row = 0
@@ -408,7 +438,7 @@ class DialogueManager:
         )
         features = state.features()
         requested, self._requested = self._requested, None
-        play_artist = self._play_command and c.artist is not None and c.artist_linked
+        play_artist = (self._play_command or c.artist_own) and c.artist is not None and c.artist_linked
         if (requested is not None or play_artist) and can_sample:
             # The person asked for a specific track, or told us to play an artist ("play something like
             # X"): mixed initiative overrides the policy, which would otherwise ask another question.

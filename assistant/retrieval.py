@@ -85,11 +85,22 @@ class Retriever:
             exact = np.maximum(exact, 0.5 * self._genre_match(family))
         return exact
 
+    def has_genre(self, genre: str) -> bool:
+        """Does the catalogue hold anything of (or close to) this genre? "country" on a catalogue without
+        it should be said, not searched for."""
+        return bool(self._genre_match(genre).max() > 0.0)
+
     def _artist_match(self, c: Constraints) -> np.ndarray | None:
+        # An artist the catalogue does not hold cannot guide retrieval; several named together ("like X
+        # and Y") each make a track fit.
+        names = [a for a in (c.artist, *c.more_artists) if a and a in self.catalog.artist_names]
+        if not names:
+            return None
+        return np.max([self._one_artist_match(a) for a in names], axis=0)
+
+    def _one_artist_match(self, artist: str) -> np.ndarray:
         cat = self.catalog
-        if not c.artist or c.artist not in cat.artist_names:
-            return None  # an artist the catalogue does not hold cannot guide retrieval
-        mine = cat.artist_ids == cat.artist_names.index(c.artist)
+        mine = cat.artist_ids == cat.artist_names.index(artist)
         energy = float(cat.energy[mine].mean())
         genre_share = np.bincount(cat.genre_ids[mine], minlength=len(cat.genre_names)) / mine.sum()
         sub_share = np.bincount(cat.subgenre_ids[mine], minlength=len(cat.subgenre_names)) / mine.sum()
@@ -175,6 +186,10 @@ class Retriever:
             # The era fit is soft so that a thin period still yields music, but a track inside the period
             # asked for ("older than this one") should beat a slightly better fit just outside it.
             score += 0.1 * ((cat.year >= c.era[0]) & (cat.year <= c.era[1]))
+        if c.artist_own:
+            # "Songs by X": X's own tracks first, ordered by how well they fit the rest.
+            own = [cat.artist_names.index(a) for a in (c.artist, *c.more_artists) if a in cat.artist_names]
+            score += 1.0 * np.isin(cat.artist_ids, own)
         if c.avoid_genres:
             avoided = np.max([self._genre_match(g) for g in c.avoid_genres], axis=0)
             score -= 0.3 * avoided
@@ -269,7 +284,7 @@ class Retriever:
     ) -> str | None:
         cat = self.catalog
         score = self.rank(c, rejected, affinity)
-        skip = {*c.avoid_artists, *exclude, *([c.artist] if c.artist else [])}
+        skip = {*c.avoid_artists, *exclude, *([c.artist] if c.artist else []), *c.more_artists}
         for i in _top(score, 200):
             name = cat.artist_names[cat.artist_ids[i]]
             if name not in skip:

@@ -391,6 +391,10 @@ ACTIVITIES: dict[str, list[str]] = {
         "the gym",
         "spin class",
         "hiit",
+        "workouts",
+        "pumping iron",
+        "swimming",
+        "a swim",
     ],
     "running": ["running", "run", "jogging", "jog", "a run", "marathon", "sprint"],
     "focus": [
@@ -423,6 +427,14 @@ ACTIVITIES: dict[str, list[str]] = {
         "night out",
         "house party",
         "birthday",
+        "game night",
+        "girls night",
+        "birthday party",
+        "reunion",
+        "barbecue",
+        "bbq",
+        "get together",
+        "get-together",
     ],
     "sleep": [
         "sleep",
@@ -463,6 +475,26 @@ ACTIVITIES: dict[str, list[str]] = {
         "train ride",
         "bus ride",
         "on the road",
+        "road trips",
+        "cross country",
+        "cross-country",
+        "morning drive",
+        "errands",
+        "running errands",
+    ],
+    "outdoors": [
+        "hiking",
+        "a hike",
+        "hike",
+        "walking",
+        "a walk",
+        "camping",
+        "the beach",
+        "beach",
+        "outdoors",
+        "the outdoors",
+        "picnic",
+        "a picnic",
     ],
     "dinner": ["dinner", "dinner party", "date night", "a date", "eating", "a meal", "brunch"],
     "cooking": [
@@ -474,6 +506,11 @@ ACTIVITIES: dict[str, list[str]] = {
         "housework",
         "doing the dishes",
         "baking",
+        "laundry",
+        "tidying",
+        "tidying up",
+        "decorating",
+        "decorate",
     ],
 }
 
@@ -488,6 +525,7 @@ ACTIVITY_PROFILE: dict[str, tuple[float, float | None, float | None, tuple[str, 
     "commute": (0.65, 0.6, 115.0, ("rock", "pop", "indie rock", "country", "hip hop")),
     "dinner": (0.38, 0.6, 100.0, ("jazz", "soul", "bossa nova", "classical", "r&b", "latin")),
     "cooking": (0.62, 0.72, 112.0, ("soul", "funk", "pop", "latin", "reggae", "country")),
+    "outdoors": (0.6, 0.65, 112.0, ("folk", "indie rock", "rock", "country", "reggae", "pop")),
 }
 
 _DECADE_WORDS = {
@@ -544,6 +582,8 @@ ERA_RELATIVE: dict[str, list[str]] = {
         "this year",
         "brand new",
         "less old",
+        "new school",
+        "new-school",
     ],
 }
 

@@ -24,6 +24,7 @@ from nlu.lexicon import (
 )
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
+from nlu.names import split_names
 from nlu.values import after_too
 
 __all__ = ["MAX_CHARS", "RuleUnderstanding", "sentiment_score"]
@@ -380,22 +381,23 @@ class RuleUnderstanding:
         ]
 
     def _cue_span(self, text: str, start: int, end: int, kind: str) -> list[_Span]:
-        """A name after "like"/"by": linked when the catalogue has it, else kept as heard (unknown artist)."""
-        raw = text[start:end].strip()
-        words = normalize(raw).split()
-        lexical = _lexical_forms()
-        content = [w for w in words if w not in STOPWORDS and w not in lexical and not w.isdigit()]
-        if not content or normalize(raw) in lexical or len(words) > 6:
-            return []
-        if words[0] in {"it", "this", "that", "these", "those", "them", "me", "something", "anything"}:
-            return []
-        offset = text.find(raw, start)
-        start, end = offset, offset + len(raw)
+        """Names after "like"/"by" ("like X and Y" is two): each linked when the catalogue has it, else kept
+        as heard (an unknown artist)."""
         linker = self.linker.link_artist if kind == "artist" else self.linker.link_title
-        link = linker(raw, threshold=0.8)
-        if link:
-            return [_Span(start, end, kind, link.value, 0.9 * link.score + 0.05, True)]
-        return [_Span(start, end, kind, raw, 0.6, False)]
+        spans = []
+        for a, b in split_names(text[start:end], lambda name: linker(name, threshold=0.8) is not None):
+            raw = text[start + a : start + b]
+            words = normalize(raw).split()
+            lexical = _lexical_forms()
+            content = [w for w in words if w not in STOPWORDS and w not in lexical and not w.isdigit()]
+            if not content or normalize(raw) in lexical or len(words) > 6 or words[0] == "to":
+                continue  # "I would like to listen to ...": "like" was a verb
+            link = linker(raw, threshold=0.8)
+            if link:
+                spans.append(_Span(start + a, start + b, kind, link.value, 0.9 * link.score + 0.05, True))
+            else:
+                spans.append(_Span(start + a, start + b, kind, raw, 0.6, False))
+        return spans
 
     @staticmethod
     def _resolve_overlaps(spans: list[_Span]) -> list[_Span]:

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from nlu.lexicon import GENRES, normalize, surface_index
 from nlu.linking import EntityLinker
+from nlu.names import is_not_a_name
 
 __all__ = ["Value", "decade_of", "normalize_value"]
 
@@ -64,30 +65,6 @@ _TRAILING = re.compile(
 )
 _OLDER = ("old", "older", "oldies", "earlier", "vintage", "retro", "classic", "back in the day", "throwback")
 _NEWER = ("new", "newer", "newest", "recent", "latest", "modern", "current", "fresh", "today")
-
-
-_NOT_NAMES = frozenset(
-    [
-        "her",
-        "him",
-        "them",
-        "it",
-        "this",
-        "that",
-        "these",
-        "those",
-        "me",
-        "you",
-        "us",
-        "something",
-        "anything",
-        "one",
-        "ones",
-        "the",
-        "a",
-        "some",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -146,11 +123,14 @@ def _lexicon(kind: str, text: str) -> Value | None:
         if candidate in index:
             return Value(index[candidate], 1.0)
     core = f" {_strip(text)} "
-    # A longer span that holds a known form ("really mellow vibes" -> mellow).
-    for form, value in _forms(kind):
-        if len(form) >= 3 and f" {form} " in core:
+    # A longer span that holds a known form ("really mellow vibes" -> mellow). The form that ends the
+    # phrase comes first: in English the last word names the thing ("alternative pop" is pop, whatever
+    # "alternative" alone would mean).
+    held = [(form, value) for form, value in _forms(kind) if len(form) >= 3 and f" {form} " in core]
+    for form, value in held:
+        if core.endswith(f" {form} "):
             return Value(value, 0.85)
-    return None
+    return Value(held[0][1], 0.85) if held else None
 
 
 def _fuzzy(kind: str, text: str, threshold: float) -> Value | None:
@@ -245,7 +225,7 @@ def normalize_value(kind: str, text: str, linker: EntityLinker | None = None) ->
         return _lexicon(kind, text) or _fuzzy(kind, text, 0.85)
     if kind in ("artist", "track"):
         name = _name(text)
-        if not name or normalize(name) in _NOT_NAMES:
+        if not name or is_not_a_name(name):
             return None
         if linker is not None:
             link = (linker.link_artist if kind == "artist" else linker.link_title)(name, threshold=0.86)

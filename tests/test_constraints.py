@@ -59,3 +59,20 @@ def test_out_of_range_or_unknown_values_change_nothing() -> None:
     assert _apply(c, "tempo", "fast-ish") == c
     assert _apply(c, "activity", "juggling") == c
     assert _apply(c, "era", "the future") == c
+
+
+def test_older_or_newer_with_nothing_playing_moves_past_the_period_asked_for() -> None:
+    old_school = Constraints(era=(ERA_SPAN[0], 2004))
+    # "old school", then "maybe some new school": after that period, not after its middle.
+    assert _apply(old_school, "era", "newer", None).era == (2005, ERA_SPAN[1])
+    assert _apply(Constraints(era=(1980, 1989)), "era", "older", None).era == (ERA_SPAN[0], 1979)
+    assert _apply(old_school, "era", "older", None) == old_school  # nothing before the oldest year
+
+
+def test_the_head_word_of_a_genre_phrase_decides_it() -> None:
+    from nlu.values import normalize_value
+
+    pop = normalize_value("genre", "alternative pop")
+    assert pop is not None and pop.value == "pop"
+    rock = normalize_value("genre", "alternative")
+    assert rock is not None and rock.value == "alternative rock"

@@ -335,3 +335,19 @@ def test_a_sample_outside_the_period_asked_for_says_so(tiny_catalog, make_manage
     assert reply.sample is not None and reply.sample.year == 1972
     assert "nearest" not in reply.text
     # "Nothing more that fits" once the period has run out is in tests/transcripts/rejects_several.
+
+
+def test_a_genre_the_catalogue_lacks_is_said_and_not_searched_for(tiny_catalog, make_manager):
+    manager, _ = make_manager(tiny_catalog)
+    reply = manager.step("some upbeat country please")
+    assert "I don't have any country" in reply.text
+    assert manager.state.constraints.genres == ()
+    assert manager.state.constraints.energy is not None  # the rest of the turn still counts
+
+
+def test_hiking_and_other_everyday_activities_are_understood(tiny_catalog, make_manager):
+    manager, _ = make_manager(tiny_catalog)
+    manager.step("a playlist for hiking")
+    assert manager.state.constraints.activity == "outdoors"
+    manager.step("actually it's for a road trip")
+    assert manager.state.constraints.activity == "commute"
