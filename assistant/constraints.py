@@ -8,7 +8,16 @@ from assistant.catalog import Track
 from nlu.lexicon import ACTIVITY_PROFILE, MOOD_PROFILE
 from nlu.meaning import Slot
 
-__all__ = ["ERA_SPAN", "Constraints", "add_artist", "apply_slot", "describe", "describe_era", "join_names"]
+__all__ = [
+    "ERA_SPAN",
+    "Constraints",
+    "add_artist",
+    "apply_slot",
+    "avoid_slot",
+    "describe",
+    "describe_era",
+    "join_names",
+]
 
 ERA_SPAN = (1950, 2029)
 ENERGY_STEP = 0.2
@@ -114,6 +123,50 @@ def apply_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Const
     return c
 
 
+_OPPOSITE_MOOD = {
+    "upbeat": "laid_back",
+    "laid_back": "upbeat",
+    "more_upbeat": "more_laid_back",
+    "more_laid_back": "more_upbeat",
+    "happy": "sad",
+    "sad": "happy",
+}
+
+
+def avoid_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Constraints:
+    """The constraints after hearing that something is unwanted ("no more country", "not into Blondie",
+    "nothing upbeat"). A genre or artist is avoided (and no longer sought); a feel turns to its opposite;
+    anything else unwanted is only not sought, since "not from the 80s" says little about what is wanted."""
+    value = slot.value
+    if slot.name == "genre":
+        return replace(
+            c,
+            genres=tuple(g for g in c.genres if g != value),
+            avoid_genres=c.avoid_genres if value in c.avoid_genres else (*c.avoid_genres, value),
+        )
+    if slot.name == "artist":
+        named = (c.artist, *c.more_artists)
+        kept = tuple(a for a in named if a and a != value)
+        return replace(
+            c,
+            artist=kept[0] if kept else None,
+            artist_linked=c.artist_linked if kept else False,
+            more_artists=kept[1:],
+            artist_own=c.artist_own and bool(kept),
+            avoid_artists=c.avoid_artists if value in c.avoid_artists else (*c.avoid_artists, value),
+        )
+    if slot.name == "mood" and value in _OPPOSITE_MOOD:
+        return apply_slot(c, replace(slot, value=_OPPOSITE_MOOD[value], negated=False), sample)
+    return c
+
+
+def add_genre(c: Constraints, genre: str) -> Constraints:
+    """Another genre named in the same turn ("rock, metal and hip pop"): any of them will do."""
+    if genre in c.genres:
+        return c
+    return replace(c, genres=(*c.genres, genre), avoid_genres=tuple(g for g in c.avoid_genres if g != genre))
+
+
 def add_artist(c: Constraints, name: str) -> Constraints:
     """Another artist named in the same turn as `c.artist`: music like either will do."""
     if c.artist is None:
@@ -141,7 +194,7 @@ def describe(c: Constraints) -> str:
         parts.append("upbeat" if c.energy >= 0.6 else "laid back" if c.energy <= 0.4 else "mid-tempo")
     if c.valence is not None:
         parts.append("happy" if c.valence >= 0.6 else "melancholy" if c.valence <= 0.35 else "")
-    parts.append(c.genres[0] if c.genres else "music")
+    parts.append(join_names(c.genres, "or") if c.genres else "music")
     if c.activity:
         parts.append(f"for {c.activity}")
     if c.artist:

@@ -15,7 +15,16 @@ import numpy as np
 from assistant.actions import Action
 from assistant.catalog import Catalog, Track
 from assistant.closeness import Empathy, empathy_for, goal_closeness
-from assistant.constraints import Constraints, add_artist, apply_slot, describe, describe_era, join_names
+from assistant.constraints import (
+    Constraints,
+    add_artist,
+    add_genre,
+    apply_slot,
+    avoid_slot,
+    describe,
+    describe_era,
+    join_names,
+)
 from assistant.events import (
     ConversationEnded,
     ConversationStarted,
@@ -371,8 +380,15 @@ class DialogueManager:
         constraints = before
         unknown: list[str] = []
         missing: list[str] = []
-        named_artist = False
+        named_artist = named_genre = False
+        unwanted: list[str] = []
         for slot in slots:
+            if slot.negated:
+                # "I don't like jazz", "not into Blondie": steer away, never towards.
+                constraints = avoid_slot(constraints, slot, sample)
+                if slot.name in ("genre", "artist", "track") and slot.value not in unwanted:
+                    unwanted.append(slot.value.replace("_", " "))
+                continue
             if slot.name == "artist" and slot.value not in self.catalog.artist_names:
                 if slot.value not in unknown:
                     unknown.append(slot.value)
@@ -385,11 +401,10 @@ class DialogueManager:
             if slot.name == "artist" and named_artist:
                 constraints = add_artist(constraints, slot.value)
                 continue
-            if slot.name == "artist":
-                named_artist = True
-                own = _OWN_MUSIC_BEFORE.search(self._text[: slot.start]) is not None
-                constraints = replace(apply_slot(constraints, slot, sample), artist_own=own)
+            if slot.name == "genre" and named_genre:
+                constraints = add_genre(constraints, slot.value)
                 continue
+            named_genre = named_genre or slot.name == "genre"
             if slot.name == "track":
                 track = self._track_named(slot.value)
                 if track is not None and track.id not in state.offered:
@@ -398,16 +413,24 @@ class DialogueManager:
                         constraints, Slot("artist", track.artist, 0, 0, linked=True), sample
                     )
                 continue
-            constraints = apply_slot(constraints, slot, sample)
+            if slot.name == "artist":
+                named_artist = True
+                own = _OWN_MUSIC_BEFORE.search(self._text[: slot.start]) is not None
+                constraints = replace(apply_slot(constraints, slot, sample), artist_own=own)
+            else:
+                constraints = apply_slot(constraints, slot, sample)
             state.unknown.discard({"tempo": "mood"}.get(slot.name, slot.name))
         if unknown:
             acks.append(self._ack("unknown_artist", artist=join_names(unknown, "or")))
         if missing:
             acks.append(self._ack("missing_genre", genre=join_names(missing, "or")))
+        if unwanted:
+            acks.append(self._ack("unwanted", what=join_names(unwanted, "or")))
         if constraints != before:
             state.constraints = constraints
             state.rejects_in_a_row = 0
-            acks.append(self._ack("understood", desc=describe(constraints)))
+            if describe(constraints) != describe(before) or not unwanted:
+                acks.append(self._ack("understood", desc=describe(constraints)))
         return acks
 
     def _track_named(self, title: str) -> Track | None:
@@ -424,6 +447,14 @@ class DialogueManager:
         state.candidates = stats
         self._update_history_view()
         pair = self._history_pair(c) or self.retriever.genre_pair(c, state.rejected, self.affinity)
+        if (
+            pair is not None
+            and state.last_action is Action.GENRE_PAIR
+            and set(pair) == set(state.pending_options)
+        ):
+            # The same two were offered just now and passed over (the person talked about something else):
+            # offering them again word for word sounds like a loop, so the next two are offered instead.
+            pair = self.retriever.genre_pair(c, state.rejected, self.affinity, exclude=pair) or pair
         artist = self.retriever.suggest_artist(c, state.rejected, self.affinity)
         if self.affinity is not None:
             from assistant.affinity import action_affinity  # scipy-backed module: only with a history

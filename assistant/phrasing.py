@@ -165,6 +165,11 @@ ACKS: dict[str, dict[Empathy, list[str]]] = {
         N: ["I don't know {artist}, but let's find something close."],
         E: ["I don't have {artist}, but I can find something in that spirit."],
     },
+    "unwanted": {
+        S: ["Understood, no {what}."],
+        N: ["Okay, no {what}."],
+        E: ["Got it, no {what} then."],
+    },
     "missing_genre": {
         S: ["I don't have any {genre} in this catalogue, sorry."],
         N: ["I don't have any {genre} here, sorry."],

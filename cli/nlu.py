@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
                         "end": s.end,
                         "confidence": round(s.confidence, 3),
                         "linked": s.linked,
+                        "negated": s.negated,
                     }
                     for s in u.slots
                 ],
@@ -90,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
             }
             print(json.dumps(record, ensure_ascii=False))
         else:
-            slots = "  ".join(f"{s.name}={s.value!r}[{s.start}:{s.end}] {s.confidence:.2f}" for s in u.slots)
+            slots = "  ".join(
+                f"{'not ' if s.negated else ''}{s.name}={s.value!r}[{s.start}:{s.end}] {s.confidence:.2f}"
+                for s in u.slots
+            )
             print(
                 f"{text}\n  act={u.act.value} sentiment={u.sentiment:+.2f} confidence={u.confidence:.2f}"
                 f" ({u.source}){'  ' + slots if slots else ''}"

@@ -58,6 +58,7 @@ GENRES: dict[str, list[str]] = {
     "house": ["house", "house music", "deep house"],
     "techno": ["techno", "tekno"],
     "ambient": ["ambient", "ambient music", "ambience"],
+    "new age": ["new age", "new-age", "new age music"],
     "drum and bass": [
         "drum and bass",
         "drum n bass",

@@ -54,9 +54,14 @@ class Slot:
     confidence: float = 1.0
     linked: bool = False
     """True when `value` was matched to an entity of the loaded catalogue."""
+    negated: bool = False
+    """Said as unwanted: "I don't like jazz", "no more country", "not into Blondie" (nlu/negation.py)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.negated:
+            del data["negated"]  # the usual case; logs written before negation existed look the same
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Slot:
@@ -67,6 +72,7 @@ class Slot:
             end=int(data["end"]),
             confidence=float(data.get("confidence", 1.0)),
             linked=bool(data.get("linked", False)),
+            negated=bool(data.get("negated", False)),
         )
 
 

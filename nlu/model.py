@@ -38,6 +38,7 @@ from nlu.language import without_foreign_names
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.names import after_possessive, split_names
+from nlu.negation import with_negation
 from nlu.rules import RuleUnderstanding
 from nlu.values import Value, after_too, normalize_value
 
@@ -271,7 +272,7 @@ class ModelUnderstanding:
 
     def _frame(self, text: str, encoded: EncodedText) -> Understanding:
         with self._one_blas_thread():
-            return without_foreign_names(text, self._frame_unlimited(text, encoded))
+            return with_negation(text, without_foreign_names(text, self._frame_unlimited(text, encoded)))
 
     def _frame_unlimited(self, text: str, encoded: EncodedText) -> Understanding:
         heads, gazetteer = self._heads, self._gazetteer
@@ -376,20 +377,27 @@ class ModelUnderstanding:
 
 
 STRAY_WORD_BELOW = 0.7
-"""Tag confidence under which a lone, uncapitalized word tagged as a track is taken for an ordinary word."""
-_BY_AFTER = re.compile(r"\s+by\b", re.IGNORECASE)
+"""Tag confidence under which a lone word at the start of a turn, tagged as a track, is taken for an ordinary
+word ("If there was a little more 80s pop": capitals there are no evidence of a title)."""
+_BY_AFTER = re.compile(r"\s+(?:by|from)\b", re.IGNORECASE)
+_TITLE_CUE_BEFORE = re.compile(
+    r"\b(?:play|put on|hear|listen to|song|track|tune|called|titled|album)\s+(?:the\s+)?[\"'“‘]?$",
+    re.IGNORECASE,
+)
 
 
 def _stray_word(text: str, start: int, end: int, confidence: float) -> bool:
-    """ "keep that tempo", "so long", "a game night": one ordinary word the tagger half-thinks is a title.
-    On CPCD such tags under 0.7 were nearly all wrong, and the catalogue has a song for many everyday words
-    ("Tempo", "Time"), so linking them plays something nobody asked for. Capitals are no evidence at the
-    start of a turn ("If there was..."); "X by Y" is a title whatever its case."""
+    """ "keep that tempo", "is a classic as well", "the bop of": one ordinary word the tagger takes for a
+    title. On CPCD nearly all lone lowercase words tagged as tracks were ordinary words, and the catalogue
+    has a song for many everyday words ("Tempo", "Classic", "Time"), so linking them plays something
+    nobody asked for. A cue makes it a title whatever its case: "play believer", "the song roar",
+    "battlecry by Nujabes"."""
     word = text[start:end]
-    if confidence >= STRAY_WORD_BELOW or " " in word.strip() or _BY_AFTER.match(text, end):
+    if " " in word.strip() or _BY_AFTER.match(text, end) or _TITLE_CUE_BEFORE.search(text[:start]):
         return False
-    at_start = not text[:start].strip(" \"'“‘")
-    return word.islower() or at_start
+    if word.islower():
+        return True
+    return confidence < STRAY_WORD_BELOW and not text[:start].strip(" \"'“‘")
 
 
 _ENDS_OR_ACCEPTS = (Act.ACCEPT, Act.STOP, Act.GIVE_UP)

@@ -25,6 +25,7 @@ from nlu.lexicon import (
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.names import split_names
+from nlu.negation import with_negation
 from nlu.values import after_too
 
 __all__ = ["MAX_CHARS", "RuleUnderstanding", "sentiment_score"]
@@ -280,7 +281,7 @@ class RuleUnderstanding:
 
     def understand(self, text: str) -> Understanding:
         try:
-            return without_foreign_names(text, self._understand(text))
+            return with_negation(text, without_foreign_names(text, self._understand(text)))
         except Exception as exc:
             return Understanding(
                 Act.UNCLEAR, confidence=0.0, source=self.name, extras={"error": 1.0 if exc else 0}

@@ -351,3 +351,21 @@ def test_hiking_and_other_everyday_activities_are_understood(tiny_catalog, make_
     assert manager.state.constraints.activity == "outdoors"
     manager.step("actually it's for a road trip")
     assert manager.state.constraints.activity == "commute"
+
+
+class AlwaysPairs:
+    """A policy that offers a genre pair whenever it can."""
+
+    name = "always_pairs"
+
+    def decide(self, state, available, features):
+        return greedy({Action.GENRE_PAIR: 1.0}, available)
+
+
+def test_a_genre_pair_passed_over_is_not_offered_again_word_for_word(tiny_catalog, make_manager):
+    manager, _ = make_manager(tiny_catalog, policy=AlwaysPairs())
+    first = manager.step("help me find music")
+    offered = set(manager.state.pending_options)
+    second = manager.step("something like Zyxwv Qrstu")  # talks about something else
+    assert first.action == second.action == Action.GENRE_PAIR
+    assert len(set(manager.state.pending_options) & offered) == 0

@@ -136,3 +136,10 @@ def test_names_the_catalogue_lacks_are_acknowledged_once_together(
     reply = manager.step("something like Oskar Brandt, Garth Brooks and Reba McEntire")
     assert reply.text.count("Garth Brooks") == 1
     assert manager.state.constraints.artist == "Oskar Brandt"
+
+
+@pytest.mark.model
+def test_a_lone_lowercase_word_is_a_title_only_after_a_cue(model: ModelUnderstanding) -> None:
+    assert _slots(model, "keep that tempo please") == []
+    assert ("track", "Tempo", True) in _slots(model, "put on the song tempo")
+    assert ("track", "Tempo", True) in _slots(model, "i love tempo by olszakumpel")

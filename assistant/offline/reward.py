@@ -176,7 +176,8 @@ class PromptUsefulness:
             # What the manager made of the turn in context is what the person gave: the NLU slots of
             # "yes" or "the second one" name nothing, and a held value counts once confirmed.
             given = u["resolved"] if "resolved" in u else u.get("slots", ())
-            slots = [Slot.from_dict(s) for s in given if s.get("name") in wanted]
+            # An attribute said as unwanted ("no more punk") was not gathered as something to match.
+            slots = [Slot.from_dict(s) for s in given if s.get("name") in wanted and not s.get("negated")]
             if any(self.slot_matches(s, track, reference) for s in slots):
                 return True
             if "resolved" not in u and not u.get("slots") and u.get("act") == "accept":
