@@ -291,11 +291,10 @@ class ModelUnderstanding:
         )
         slots = self._slots(text, repair_names(decode_spans(text, encoded, np.exp(log_probs)), hits))
         act = Act(ACTS[int(np.argmax(act_probs))])
-        if act not in (Act.UNCLEAR, Act.STOP, Act.GIVE_UP) and not any(
-            s.name in ("artist", "track") for s in slots
-        ):
+        if act not in (Act.UNCLEAR, Act.STOP, Act.GIVE_UP):
             # A name the tagger has never seen, after a cue that can only introduce a name ("something
-            # like Radiohead"): the tagger leans on the catalogue gazetteer for one-word names and misses it.
+            # like Radiohead", "something by Massive Attack"): the tagger leans on the catalogue gazetteer
+            # and misses such names, or finds only a word of them.
             slots = self._with_cued_names(text, slots)
         p_act = float(act_probs.max())
         if slots and act in (Act.UNCLEAR, Act.DONT_KNOW, Act.GREET, Act.HELP):
@@ -318,13 +317,21 @@ class ModelUnderstanding:
     def _with_cued_names(self, text: str, slots: list[Slot]) -> list[Slot]:
         if self._cues is None:
             self._cues = RuleUnderstanding(self.linker)
-        cued = [
-            c
-            for c in self._cues.cued_names(text)
-            if c.confidence >= MIN_SLOT_CONFIDENCE
-            and not any(c.start < s.end and s.start < c.end for s in slots)
-        ]
-        return sorted([*slots, *cued], key=lambda s: s.start) if cued else slots
+        kept = list(slots)
+        # Names of its own the tagger found are trusted over the cue's; it is only completed by it.
+        had_names = any(s.name in ("artist", "track") for s in slots)
+        for c in self._cues.cued_names(text):
+            if c.confidence < MIN_SLOT_CONFIDENCE:
+                continue
+            overlapping = [s for s in kept if c.start < s.end and s.start < c.end]
+            if not overlapping and not had_names:
+                kept.append(c)
+            elif _one_word_of_a_capitalized_name(text, c, overlapping):
+                # "something by Massive Attack" where the tagger found "Massive": the cue's name is the
+                # whole name. Only for a typed, capitalized name; otherwise the cue's words often run on
+                # past the name ("songs by Sia on my playlist") and the tagger knows better.
+                kept = [s for s in kept if s not in overlapping] + [c]
+        return sorted(kept, key=lambda s: s.start)
 
     def _names_in(self, text: str, spans: list[_TagSpan]) -> list[_TagSpan]:
         """Each artist or track span as the names it holds ("X and Y" -> two, "their" -> none), and no
@@ -374,6 +381,19 @@ class ModelUnderstanding:
             normalized = after_too(name, value.value, text[:start])
             slots.append(Slot(name, normalized, start, end, confidence, value.linked))
         return slots
+
+
+def _one_word_of_a_capitalized_name(text: str, cued: Slot, found: list[Slot]) -> bool:
+    words = text[cued.start : cued.end].split()
+    return (
+        len(found) == 1
+        and found[0].name == cued.name
+        and len(text[found[0].start : found[0].end].split()) == 1
+        and cued.start <= found[0].start
+        and found[0].end <= cued.end
+        and 2 <= len(words) <= 3
+        and all(w[:1].isupper() for w in words)
+    )
 
 
 STRAY_WORD_BELOW = 0.7

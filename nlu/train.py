@@ -127,6 +127,14 @@ def _fit_mlp(
     }
 
 
+def corpus_digest(examples: Sequence[Example]) -> str:
+    """A short fingerprint of a training corpus: the manifest records it, so a test can tell when the lexicon
+    or the demo catalogue has changed under the committed heads (which then need retraining)."""
+    return hashlib.sha256(
+        "\n".join(f"{e.text}\t{e.act}\t{e.spans}\t{e.sentiment}" for e in examples).encode()
+    ).hexdigest()[:16]
+
+
 def train(
     config: TrainConfig = TrainConfig(),
     output: Path = DEFAULT_WEIGHTS,
@@ -141,9 +149,7 @@ def train(
     artists, titles = catalogue_names()
     corpus = generate(config.examples, config.seed, artists, titles)
     examples = corpus.examples
-    digest = hashlib.sha256(
-        "\n".join(f"{e.text}\t{e.act}\t{e.spans}\t{e.sentiment}" for e in examples).encode()
-    ).hexdigest()[:16]
+    digest = corpus_digest(examples)
     log(f"corpus: {len(examples)} examples (seed {config.seed}, {len(artists)} catalogue artists), {digest}")
     known_artists = [a for a in corpus.artists if rng.random() < config.gazetteer_share] + DECOY_NAMES
     known_titles = [t for t in corpus.titles if rng.random() < config.gazetteer_share]

@@ -263,3 +263,17 @@ def test_names_are_not_read_from_another_language(model: ModelUnderstanding) -> 
     assert [(s.name, s.value) for s in model.understand("je voudrais écouter du jazz").slots] == [
         ("genre", "jazz")
     ]
+
+
+def test_the_committed_heads_were_trained_on_the_corpus_the_script_generates_now() -> None:
+    # A lexicon form or demo-catalogue name added since training changes the corpus; retrain then
+    # (scripts/train_nlu.py --seed 0), or the committed weights are no longer reproducible from the repo.
+    from nlu.corpus import generate
+    from nlu.train import TrainConfig, catalogue_names, corpus_digest
+
+    manifest = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text(encoding="utf-8"))
+    config = TrainConfig()
+    assert manifest["config"]["seed"] == config.seed and manifest["config"]["examples"] == config.examples
+    artists, titles = catalogue_names()
+    examples = generate(config.examples, config.seed, artists, titles).examples
+    assert corpus_digest(examples) == manifest["corpus_sha256_16"]
