@@ -384,9 +384,17 @@ class DialogueManager:
         unwanted: list[str] = []
         for slot in slots:
             if slot.negated:
-                # "I don't like jazz", "not into Blondie": steer away, never towards.
-                constraints = avoid_slot(constraints, slot, sample)
-                if slot.name in ("genre", "artist", "track") and slot.value not in unwanted:
+                # "I don't like jazz", "not into Blondie": steer away, never towards. "Like X but not X"
+                # keeps X as the sound to look for and leaves out X's own tracks.
+                liked_now = any(
+                    s.name == slot.name and s.value == slot.value and not s.negated for s in slots
+                )
+                constraints = (
+                    replace(constraints, avoid_artists=(*constraints.avoid_artists, slot.value))
+                    if liked_now and slot.name == "artist"
+                    else avoid_slot(constraints, slot, sample)
+                )
+                if slot.name in ("genre", "artist", "track") and slot.value not in unwanted and not liked_now:
                     unwanted.append(slot.value.replace("_", " "))
                 continue
             if slot.name == "artist" and slot.value not in self.catalog.artist_names:

@@ -262,14 +262,21 @@ class Phraser:
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
+        self._last_prompt = ""
 
-    def _pick(self, variants: list[str], **slots: object) -> str:
-        template = variants[int(self.rng.integers(len(variants)))]
+    def _pick(self, variants: list[str], avoid: str = "", **slots: object) -> str:
+        index = int(self.rng.integers(len(variants)))
         desc = str(slots.get("desc", ""))
-        return template.format(**slots, Desc=desc[:1].upper() + desc[1:])
+        text = variants[index].format(**slots, Desc=desc[:1].upper() + desc[1:])
+        if text == avoid and len(variants) > 1:
+            # The draw is kept (every later draw of a seeded conversation stays the same); only the
+            # wording moves on, so a question asked again is not asked word for word.
+            text = variants[(index + 1) % len(variants)].format(**slots, Desc=desc[:1].upper() + desc[1:])
+        return text
 
     def prompt(self, action: Action, level: Empathy, **slots: object) -> str:
-        return self._pick(PROMPTS[action][level], **slots)
+        self._last_prompt = self._pick(PROMPTS[action][level], avoid=self._last_prompt, **slots)
+        return self._last_prompt
 
     def ack(self, kind: str, level: Empathy, **slots: object) -> str:
         return self._pick(ACKS[kind][level], **slots)

@@ -369,3 +369,27 @@ def test_a_genre_pair_passed_over_is_not_offered_again_word_for_word(tiny_catalo
     second = manager.step("something like Zyxwv Qrstu")  # talks about something else
     assert first.action == second.action == Action.GENRE_PAIR
     assert len(set(manager.state.pending_options) & offered) == 0
+
+
+class _SameDraw:
+    """A generator stand-in that always draws the first variant, counting draws."""
+
+    def __init__(self):
+        self.draws = 0
+
+    def integers(self, n):
+        self.draws += 1
+        return 0
+
+
+def test_a_question_asked_again_is_worded_differently_with_the_same_draws():
+    from assistant.closeness import Empathy
+    from assistant.phrasing import Phraser
+
+    rng = _SameDraw()
+    phraser = Phraser(rng)
+    first = phraser.prompt(Action.MOOD_QUESTION, Empathy.NEUTRAL)
+    second = phraser.prompt(Action.MOOD_QUESTION, Empathy.NEUTRAL)
+    third = phraser.prompt(Action.MOOD_QUESTION, Empathy.NEUTRAL)
+    assert first != second and third == first
+    assert rng.draws == 3  # a seeded conversation draws exactly as before

@@ -118,3 +118,12 @@ def test_several_genres_in_one_turn_are_all_wanted(
     reply = manager.step("rock, jazz and classical will do")
     assert manager.state.constraints.genres == ("rock", "jazz", "classical")
     assert "rock, jazz or classical" in reply.text
+
+
+def test_like_an_artist_but_not_the_artist_looks_for_the_sound_without_their_tracks(
+    tiny_catalog: Catalog, make_manager: ManagerFactory
+) -> None:
+    manager, _ = make_manager(tiny_catalog)
+    manager.step("something like Oskar Brandt but not Oskar Brandt")
+    c = manager.state.constraints
+    assert c.artist == "Oskar Brandt" and c.avoid_artists == ("Oskar Brandt",)
