@@ -264,7 +264,7 @@ class Phraser:
         self.rng = rng
         self._last_prompt = ""
 
-    def _pick(self, variants: list[str], avoid: str = "", **slots: object) -> str:
+    def _pick(self, variants: list[str], slots: dict[str, object], avoid: str = "") -> str:
         index = int(self.rng.integers(len(variants)))
         desc = str(slots.get("desc", ""))
         text = variants[index].format(**slots, Desc=desc[:1].upper() + desc[1:])
@@ -275,14 +275,14 @@ class Phraser:
         return text
 
     def prompt(self, action: Action, level: Empathy, **slots: object) -> str:
-        self._last_prompt = self._pick(PROMPTS[action][level], avoid=self._last_prompt, **slots)
+        self._last_prompt = self._pick(PROMPTS[action][level], slots, avoid=self._last_prompt)
         return self._last_prompt
 
     def ack(self, kind: str, level: Empathy, **slots: object) -> str:
-        return self._pick(ACKS[kind][level], **slots)
+        return self._pick(ACKS[kind][level], slots)
 
     def closing(self, kind: str, level: Empathy, **slots: object) -> str:
-        return self._pick(CLOSINGS[kind][level], **slots)
+        return self._pick(CLOSINGS[kind][level], slots)
 
     @staticmethod
     def confirm(value: str) -> str:
