@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -130,6 +131,9 @@ class Catalog:
     artist_names: tuple[str, ...] = field(init=False, repr=False)
     multi_genre: np.ndarray = field(init=False, repr=False)
     """(n_tracks, n_genres) bool: the track is listed under that genre."""
+    song_ids: np.ndarray = field(init=False, repr=False)
+    """Tracks that are the same song share an id: one artist, one title up to case and a version note
+    ("Du hast" and "Du Hast - Remastered"), as Spotify lists a song once per album it is on."""
 
     def __post_init__(self) -> None:
         if not self.tracks:
@@ -152,6 +156,11 @@ class Catalog:
         self.genre_ids = np.array([g_index[t.genre] for t in self.tracks], dtype=np.int32)
         self.subgenre_ids = np.array([s_index[t.subgenre] for t in self.tracks], dtype=np.int32)
         self.artist_ids = np.array([a_index[t.artist] for t in self.tracks], dtype=np.int32)
+        songs: dict[tuple[str, str], int] = {}
+        self.song_ids = np.array(
+            [songs.setdefault((t.artist, song_title(t.title)), len(songs)) for t in self.tracks],
+            dtype=np.int32,
+        )
         self.multi_genre = np.zeros((len(self.tracks), len(self.genre_names)), dtype=bool)
         for i, t in enumerate(self.tracks):
             for g in (t.genre, *t.genres):
@@ -182,6 +191,19 @@ class Catalog:
     @classmethod
     def from_tracks(cls, tracks: Iterable[Track], name: str = "catalog") -> Catalog:
         return cls(tracks=tuple(tracks), name=name)
+
+
+_VERSION_NOTE = re.compile(r"\s*(?:\s-\s.*|\([^)]*\)|\[[^\]]*\])\s*$")
+
+
+def song_title(title: str) -> str:
+    """A title without its version note, lower case: "Du Hast - 2011 Remaster" -> "du hast"."""
+    core = title
+    while True:
+        stripped = _VERSION_NOTE.sub("", core)
+        if stripped == core or not stripped:
+            return core.strip().lower()
+        core = stripped
 
 
 def _parse_year(raw: str) -> int:

@@ -12,11 +12,14 @@ __all__ = [
     "ERA_SPAN",
     "Constraints",
     "add_artist",
+    "add_genre",
     "apply_slot",
     "avoid_slot",
     "describe",
     "describe_era",
+    "is_decade",
     "join_names",
+    "widen_era",
 ]
 
 ERA_SPAN = (1950, 2029)
@@ -94,7 +97,7 @@ def apply_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Const
             if era[0] > era[1]:
                 return c
             return replace(c, era=era)
-        if value.endswith("s") and value[:-1].isdigit():
+        if is_decade(value):
             start = int(value[:-1])
             return replace(c, era=(start, start + 9))
         return c
@@ -165,6 +168,20 @@ def add_genre(c: Constraints, genre: str) -> Constraints:
     if genre in c.genres:
         return c
     return replace(c, genres=(*c.genres, genre), avoid_genres=tuple(g for g in c.avoid_genres if g != genre))
+
+
+def is_decade(value: str) -> bool:
+    """ "1980s" (an era slot can also be "older" or "newer")."""
+    return value.endswith("s") and value[:-1].isdigit()
+
+
+def widen_era(c: Constraints, decade: str) -> Constraints:
+    """Another decade named in the same turn ("the 80s or 90s", "between the 80s and early 2000s"): the
+    period runs from the earliest to the latest."""
+    start = int(decade[:-1])
+    if c.era is None:
+        return replace(c, era=(start, start + 9))
+    return replace(c, era=(min(c.era[0], start), max(c.era[1], start + 9)))
 
 
 def add_artist(c: Constraints, name: str) -> Constraints:

@@ -23,7 +23,9 @@ from assistant.constraints import (
     avoid_slot,
     describe,
     describe_era,
+    is_decade,
     join_names,
+    widen_era,
 )
 from assistant.events import (
     ConversationEnded,
@@ -69,7 +71,7 @@ _PLAY_COMMAND = re.compile(
 # Right before an artist's name, words that ask for their own music ("some songs by X", "add in some X",
 # "more of X") rather than music like theirs ("something like X").
 _OWN_MUSIC_BEFORE = re.compile(
-    r"\b(?:by|from|of|play|put on|add|add in|some|more|any)\s+"
+    r"\b(?:by|from|of|play|put on|add|add in|some|more|any|how about|what about)\s+"
     r"(?:(?:some|more|of|songs?|music|tracks?|stuff|by|from)\s+)*$",
     re.IGNORECASE,
 )
@@ -380,7 +382,7 @@ class DialogueManager:
         constraints = before
         unknown: list[str] = []
         missing: list[str] = []
-        named_artist = named_genre = False
+        named_artist = named_genre = named_decade = False
         unwanted: list[str] = []
         for slot in slots:
             if slot.negated:
@@ -412,7 +414,11 @@ class DialogueManager:
             if slot.name == "genre" and named_genre:
                 constraints = add_genre(constraints, slot.value)
                 continue
+            if slot.name == "era" and named_decade and is_decade(slot.value):
+                constraints = widen_era(constraints, slot.value)  # "anything between 80s to early 2000s"
+                continue
             named_genre = named_genre or slot.name == "genre"
+            named_decade = named_decade or (slot.name == "era" and is_decade(slot.value))
             if slot.name == "track":
                 track = self._track_named(slot.value)
                 if track is not None and track.id not in state.offered:

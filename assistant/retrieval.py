@@ -218,7 +218,8 @@ class Retriever:
         score = self.rank(c, rejected, affinity).copy()
         if offered:
             idx = [self.catalog.index[t] for t in offered if t in self.catalog.index]
-            score[idx] = -np.inf
+            # Not the same song again from another album either.
+            score[np.isin(self.catalog.song_ids, self.catalog.song_ids[idx])] = -np.inf
         best = int(np.argmax(score))
         return None if not np.isfinite(score[best]) else self.catalog.tracks[best]
 

@@ -384,6 +384,9 @@ class ModelUnderstanding:
 
 
 def _one_word_of_a_capitalized_name(text: str, cued: Slot, found: list[Slot]) -> bool:
+    """ "Massive" of "something by Massive Attack": the tagger's one word is part of a two- or three-word
+    name after a cue, every word typed with a capital. (Relaxed to a title found and only the first word
+    capitalized, SNIPS artist F1 fell 0.866 -> 0.858.)"""
     words = text[cued.start : cued.end].split()
     return (
         len(found) == 1
@@ -406,6 +409,15 @@ _TITLE_CUE_BEFORE = re.compile(
 )
 
 
+_FUNCTION_WORDS = frozenset(["a", "an", "the", "some", "this", "that", "i", "you", "we", "it"])
+_CAPITALIZED_WORD = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+
+
+def _capitalizes_names(text: str) -> bool:
+    """Does the writer capitalize words inside sentences (names), beyond "I" and sentence starts?"""
+    return any(m.group(0) not in ("I", "Im") for m in _CAPITALIZED_WORD.finditer(text.strip()))
+
+
 def _stray_word(text: str, start: int, end: int, confidence: float) -> bool:
     """ "keep that tempo", "is a classic as well", "the bop of": one ordinary word the tagger takes for a
     title. On CPCD nearly all lone lowercase words tagged as tracks were ordinary words, and the catalogue
@@ -413,8 +425,15 @@ def _stray_word(text: str, start: int, end: int, confidence: float) -> bool:
     nobody asked for. A cue makes it a title whatever its case: "play believer", "the song roar",
     "battlecry by Nujabes"."""
     word = text[start:end]
-    if " " in word.strip() or _BY_AFTER.match(text, end) or _TITLE_CUE_BEFORE.search(text[:start]):
+    if _BY_AFTER.match(text, end) or _TITLE_CUE_BEFORE.search(text[:start]):
         return False
+    words = word.split()
+    if len(words) == 2 and words[0].lower() in _FUNCTION_WORDS and words[1].islower():
+        return True  # "listening to a lot of RnB" played "a lot" by 21 Savage; "I like slayer too"
+    if len(words) > 1:
+        # "I forgot about for King and Country" played "Forgot About": someone who capitalizes names
+        # would have capitalized a title too. Text with no capitals (a recognizer's) gives no such hint.
+        return word.islower() and _capitalizes_names(text[:start] + " " + text[end:])
     if word.islower():
         return True
     return confidence < STRAY_WORD_BELOW and not text[:start].strip(" \"'“‘")

@@ -206,3 +206,22 @@ def test_the_tiny_fixture_round_trips(tmp_path: Path) -> None:
     catalog = load_catalog(write_spotify_csv(tmp_path / "tiny.csv", tracks))
     assert [t.id for t in catalog.tracks] == [t.id for t in tracks]
     assert set(REQUIRED_COLUMNS) <= set(SPOTIFY_HEADER)
+
+
+def test_the_same_song_from_another_album_is_not_offered_again() -> None:
+    from assistant.catalog import Catalog, Track, song_title
+    from assistant.constraints import Constraints
+    from assistant.retrieval import Retriever
+
+    assert song_title("Du Hast - 2011 Remaster") == song_title("Du hast") == "du hast"
+    base = dict(artist="Rammstein", genre="rock", subgenre="hard rock", energy=0.9, valence=0.3, tempo=120.0)
+    catalog = Catalog.from_tracks(
+        [
+            Track(id="a", title="Du hast", year=1997, popularity=90.0, **base),
+            Track(id="b", title="Du Hast - Remastered", year=2011, popularity=80.0, **base),
+            Track(id="c", title="Sonne", year=2001, popularity=10.0, **base),
+        ]
+    )
+    assert catalog.song_ids[0] == catalog.song_ids[1] != catalog.song_ids[2]
+    sample = Retriever(catalog).next_sample(Constraints(artist="Rammstein"), offered=["a"])
+    assert sample is not None and sample.id == "c"

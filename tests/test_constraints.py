@@ -76,3 +76,12 @@ def test_the_head_word_of_a_genre_phrase_decides_it() -> None:
     assert pop is not None and pop.value == "pop"
     rock = normalize_value("genre", "alternative")
     assert rock is not None and rock.value == "alternative rock"
+
+
+def test_two_decades_in_a_turn_make_one_period() -> None:
+    from assistant.constraints import is_decade, widen_era
+
+    c = widen_era(Constraints(era=(1980, 1989)), "2000s")
+    assert c.era == (1980, 2009)
+    assert widen_era(Constraints(), "1970s").era == (1970, 1979)
+    assert is_decade("1990s") and not is_decade("older")

@@ -143,3 +143,26 @@ def test_a_lone_lowercase_word_is_a_title_only_after_a_cue(model: ModelUnderstan
     assert _slots(model, "keep that tempo please") == []
     assert ("track", "Tempo", True) in _slots(model, "put on the song tempo")
     assert ("track", "Tempo", True) in _slots(model, "i love tempo by olszakumpel")
+
+
+@pytest.mark.model
+def test_everyday_phrases_are_not_titles_in_text_that_capitalizes_names() -> None:
+    linker = EntityLinker(
+        artists=["for KING & COUNTRY"], titles=["Forgot About", "I Like", "A Lot", "Kiss Me"]
+    )
+    model = ModelUnderstanding(linker)
+    assert model.load()
+    tracks = lambda text: [s.value for s in model.understand(text).slots if s.name == "track"]  # noqa: E731
+    assert tracks("These are great. I forgot about for King and Country. Can I see more?") == []
+    assert tracks("That's great! I like slayer too") == []
+    assert tracks("I've been listening to a lot of RnB these days") == []
+    assert tracks("kiss me is a good match") == ["Kiss Me"]  # a title said at the start, in lower case
+
+
+def test_how_about_an_artist_asks_for_their_music(
+    tiny_catalog: Catalog, make_manager: ManagerFactory
+) -> None:
+    manager, _ = make_manager(tiny_catalog)
+    reply = manager.step("perfect. how about Oskar Brandt?")
+    assert manager.state.constraints.artist_own
+    assert reply.sample is not None and reply.sample.artist == "Oskar Brandt"
