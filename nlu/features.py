@@ -18,6 +18,7 @@ import numpy as np
 from nlu.lexicon import ACT_PHRASES, INTENSIFIERS, NEGATORS, normalize, surface_index
 from nlu.linking import name_key
 from nlu.rules import sentiment_score
+from nlu.values import spell_decades
 
 __all__ = [
     "ACT_KINDS",
@@ -47,10 +48,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def clean_text(text: object) -> str:
-    """A str of at most MAX_CHARS with control characters blanked; anything else becomes ""."""
+    """A str of at most MAX_CHARS with control characters blanked and decades spelled one way; anything
+    else becomes ""."""
     if not isinstance(text, str):
         return ""
-    return _CONTROL.sub(" ", text[:MAX_CHARS])
+    return spell_decades(_CONTROL.sub(" ", text[:MAX_CHARS]))
 
 
 def match_text(text: str) -> str:

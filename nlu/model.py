@@ -409,7 +409,9 @@ _TITLE_CUE_BEFORE = re.compile(
 )
 
 
-_FUNCTION_WORDS = frozenset(["a", "an", "the", "some", "this", "that", "i", "you", "we", "it"])
+_FUNCTION_WORDS = frozenset(
+    ["a", "an", "the", "some", "this", "that", "i", "you", "we", "it", "my", "your", "our"]
+)
 _CAPITALIZED_WORD = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 
 

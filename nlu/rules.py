@@ -26,7 +26,7 @@ from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.names import split_names
 from nlu.negation import with_negation
-from nlu.values import after_too
+from nlu.values import after_too, spell_decades
 
 __all__ = ["MAX_CHARS", "RuleUnderstanding", "sentiment_score"]
 
@@ -288,7 +288,7 @@ class RuleUnderstanding:
             )
 
     def _understand(self, text: str) -> Understanding:
-        text = (text or "")[:MAX_CHARS]
+        text = spell_decades((text or "")[:MAX_CHARS])
         if not text.strip():
             return Understanding(Act.UNCLEAR, confidence=0.0, source=self.name)
         letters = _LETTER.findall(text)
@@ -374,7 +374,7 @@ class RuleUnderstanding:
         """Artist and track names introduced by an unmistakable cue ("something like X", "X by Y"), for a
         component that found none itself (the model, with a name it has never seen). Unknown names are
         kept as heard (linked=False)."""
-        text = (text or "")[:MAX_CHARS]
+        text = spell_decades((text or "")[:MAX_CHARS])
         spans = self._cued_spans(text, _match_text(text), _STRONG_ARTIST_CUE)
         return [
             Slot(s.kind, s.value, s.start, s.end, round(s.confidence, 3), s.linked)

@@ -17,7 +17,7 @@ from nlu.lexicon import GENRES, normalize, surface_index
 from nlu.linking import EntityLinker
 from nlu.names import is_not_a_name
 
-__all__ = ["Value", "decade_of", "normalize_value"]
+__all__ = ["Value", "decade_of", "normalize_value", "spell_decades"]
 
 _NUMBER_WORDS = {
     "twenties": 20,
@@ -73,6 +73,16 @@ class Value:
     confidence: float
     """How sure the mapping from words to value is (1.0 for an exact lexicon form)."""
     linked: bool = False
+
+
+_DECADE_APOSTROPHE = re.compile(r"\b((?:1[89]|20)?\d0)['’]s\b")
+
+
+def spell_decades(text: str) -> str:
+    """ "the 80's", "1960's" as "the 80s ", "1960s ": the apostrophe form is common in typed requests
+    and neither understanding knew it ("some 50's music" lost its era). Same length, so every
+    character offset still points into the text as typed."""
+    return _DECADE_APOSTROPHE.sub(lambda m: f"{m.group(1)}s ", text)
 
 
 def decade_of(words: str) -> str | None:

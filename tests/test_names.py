@@ -166,3 +166,20 @@ def test_how_about_an_artist_asks_for_their_music(
     reply = manager.step("perfect. how about Oskar Brandt?")
     assert manager.state.constraints.artist_own
     assert reply.sample is not None and reply.sample.artist == "Oskar Brandt"
+
+
+def test_decades_with_an_apostrophe_are_eras_for_both_understandings(model: ModelUnderstanding) -> None:
+    from nlu.values import spell_decades
+
+    assert spell_decades("some 80's and 1960’s music") == "some 80s  and 1960s  music"
+    text = "Can I get some 50's music for my class reunion?"
+    for understander in (model, RuleUnderstanding(LINKER)):
+        assert ("era", "1950s") in [(s.name, s.value) for s in understander.understand(text).slots]
+
+
+@pytest.mark.model
+def test_a_possessive_title_in_lower_case_is_not_a_title(model: ModelUnderstanding) -> None:
+    linker = EntityLinker(titles=["My Girl"])
+    understander = ModelUnderstanding(linker)
+    assert understander.load()
+    assert understander.understand("hello, i'm having my girl over, can you make us a playlist").slots == ()
