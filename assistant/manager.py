@@ -81,6 +81,22 @@ _COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 _REACTIONS = (Act.ACCEPT, Act.REJECT, Act.SKIP, Act.REQUEST_ALTERNATIVE, Act.INFORM, Act.DONT_KNOW)
 
 
+def _steer_away(
+    c: Constraints, slot: Slot, slots: Sequence[Slot], sample: Track | None
+) -> tuple[Constraints, str | None]:
+    """ "I don't like jazz", "not into Blondie": the constraints steered away (never towards), and what to
+    say was left out (None for a feel: the new feel is said instead). "Like X but not X" keeps X as the
+    sound to look for and leaves out only X's own tracks."""
+    liked_now = any(s.name == slot.name and s.value == slot.value and not s.negated for s in slots)
+    if liked_now and slot.name == "artist":
+        avoided = c.avoid_artists if slot.value in c.avoid_artists else (*c.avoid_artists, slot.value)
+        return replace(c, avoid_artists=avoided), None
+    said = (
+        slot.value.replace("_", " ") if slot.name in ("genre", "artist", "track") and not liked_now else None
+    )
+    return avoid_slot(c, slot, sample), said
+
+
 @dataclass(frozen=True)
 class Reply:
     """What the assistant says and does after a turn."""
@@ -386,18 +402,9 @@ class DialogueManager:
         unwanted: list[str] = []
         for slot in slots:
             if slot.negated:
-                # "I don't like jazz", "not into Blondie": steer away, never towards. "Like X but not X"
-                # keeps X as the sound to look for and leaves out X's own tracks.
-                liked_now = any(
-                    s.name == slot.name and s.value == slot.value and not s.negated for s in slots
-                )
-                constraints = (
-                    replace(constraints, avoid_artists=(*constraints.avoid_artists, slot.value))
-                    if liked_now and slot.name == "artist"
-                    else avoid_slot(constraints, slot, sample)
-                )
-                if slot.name in ("genre", "artist", "track") and slot.value not in unwanted and not liked_now:
-                    unwanted.append(slot.value.replace("_", " "))
+                constraints, said = _steer_away(constraints, slot, slots, sample)
+                if said and said not in unwanted:
+                    unwanted.append(said)
                 continue
             if slot.name == "artist" and slot.value not in self.catalog.artist_names:
                 if slot.value not in unknown:

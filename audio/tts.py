@@ -133,13 +133,14 @@ class Pyttsx3Synthesizer:
             engine.setProperty("pitch", style.pitch)
             if not engine.proxy.isBusy():  # before the first run, pyttsx3 itself still holds the change
                 self._settle(engine, {"rate": style.rate, "pitch": style.pitch})
-            # The driver prints "Audio saved to ..." on stdout, which would corrupt `voice --json`.
-            with contextlib.redirect_stdout(io.StringIO()):
-                engine.save_to_file(text, path)
-                engine.runAndWait()
-            if os.path.getsize(path) <= 44:
-                raise SpeechError("tts-failed", f"pyttsx3 produced no audio for {text[:40]!r}", HINT_INSTALL)
-            return read_wav(path)
+            for _attempt in range(2):
+                # The driver prints "Audio saved to ..." on stdout, which would corrupt `voice --json`.
+                with contextlib.redirect_stdout(io.StringIO()):
+                    engine.save_to_file(text, path)
+                    engine.runAndWait()
+                if _wait_for_audio(path):
+                    return read_wav(path)
+            raise SpeechError("tts-failed", f"pyttsx3 produced no audio for {text[:40]!r}", HINT_INSTALL)
         except SpeechError:
             raise
         except Exception as exc:
@@ -149,6 +150,22 @@ class Pyttsx3Synthesizer:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+def _wait_for_audio(path: str, timeout: float = 2.0) -> bool:
+    """Has the driver written audio to `path`? On a loaded machine espeak-ng's callback can write the file
+    a moment after runAndWait returns (seen with two test suites running at once: an empty file, then
+    "produced no audio"); the size is polled for a while before the render counts as failed."""
+    deadline = time.monotonic() + timeout
+    last = -1
+    while True:
+        size = os.path.getsize(path) if os.path.exists(path) else 0
+        if size > 44 and size == last:
+            return True  # written, and no longer growing
+        if time.monotonic() >= deadline:
+            return size > 44
+        last = size
+        time.sleep(0.02)
 
 
 def _known_voice(engine: Any, voice: str) -> bool:
