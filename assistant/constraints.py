@@ -11,15 +11,13 @@ from nlu.meaning import Slot
 __all__ = [
     "ERA_SPAN",
     "Constraints",
-    "add_artist",
-    "add_genre",
     "apply_slot",
     "avoid_slot",
     "describe",
     "describe_era",
     "is_decade",
     "join_names",
-    "widen_era",
+    "join_slot",
 ]
 
 ERA_SPAN = (1950, 2029)
@@ -49,6 +47,11 @@ class Constraints:
     """The artists' own music was asked for ("some songs by X", "add some X"), not music like theirs."""
     avoid_artists: tuple[str, ...] = ()
     tempo: float | None = None
+
+    @property
+    def artists(self) -> tuple[str, ...]:
+        """Every artist asked for: `artist` and those named with it."""
+        return (self.artist, *self.more_artists) if self.artist else ()
 
     def known(self) -> dict[str, bool]:
         return {
@@ -148,8 +151,7 @@ def avoid_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Const
             avoid_genres=c.avoid_genres if value in c.avoid_genres else (*c.avoid_genres, value),
         )
     if slot.name == "artist":
-        named = (c.artist, *c.more_artists)
-        kept = tuple(a for a in named if a and a != value)
+        kept = tuple(a for a in c.artists if a != value)
         return replace(
             c,
             artist=kept[0] if kept else None,
@@ -163,38 +165,37 @@ def avoid_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Const
     return c
 
 
-def add_genre(c: Constraints, genre: str) -> Constraints:
-    """Another genre named in the same turn ("rock, metal and hip pop"): any of them will do."""
-    if genre in c.genres:
-        return c
-    return replace(c, genres=(*c.genres, genre), avoid_genres=tuple(g for g in c.avoid_genres if g != genre))
+def join_slot(c: Constraints, slot: Slot) -> Constraints | None:
+    """A second value of the same kind in one turn joins the first instead of replacing it: genres ("rock,
+    metal and hip pop": any of them), artists ("like Dolly Parton and Kenny Loggins": like either) and
+    decades ("between the 80s and early 2000s": one period). None for a kind that does not join (a feel,
+    "older"): it is applied as usual."""
+    value = slot.value
+    if slot.name == "genre":
+        if value in c.genres:
+            return c
+        return replace(
+            c, genres=(*c.genres, value), avoid_genres=tuple(g for g in c.avoid_genres if g != value)
+        )
+    if slot.name == "artist":
+        if c.artist is None:
+            return None
+        if value in c.artists:
+            return c
+        return replace(
+            c,
+            more_artists=(*c.more_artists, value),
+            avoid_artists=tuple(a for a in c.avoid_artists if a != value),
+        )
+    if slot.name == "era" and is_decade(value) and c.era is not None:
+        start = int(value[:-1])
+        return replace(c, era=(min(c.era[0], start), max(c.era[1], start + 9)))
+    return None
 
 
 def is_decade(value: str) -> bool:
     """ "1980s" (an era slot can also be "older" or "newer")."""
     return value.endswith("s") and value[:-1].isdigit()
-
-
-def widen_era(c: Constraints, decade: str) -> Constraints:
-    """Another decade named in the same turn ("the 80s or 90s", "between the 80s and early 2000s"): the
-    period runs from the earliest to the latest."""
-    start = int(decade[:-1])
-    if c.era is None:
-        return replace(c, era=(start, start + 9))
-    return replace(c, era=(min(c.era[0], start), max(c.era[1], start + 9)))
-
-
-def add_artist(c: Constraints, name: str) -> Constraints:
-    """Another artist named in the same turn as `c.artist`: music like either will do."""
-    if c.artist is None:
-        return replace(c, artist=name, artist_linked=True)
-    if name == c.artist or name in c.more_artists:
-        return c
-    return replace(
-        c,
-        more_artists=(*c.more_artists, name),
-        avoid_artists=tuple(a for a in c.avoid_artists if a != name),
-    )
 
 
 def join_names(names: tuple[str, ...] | list[str], conjunction: str) -> str:
@@ -215,7 +216,7 @@ def describe(c: Constraints) -> str:
     if c.activity:
         parts.append(f"for {c.activity}")
     if c.artist:
-        names = join_names((c.artist, *c.more_artists), "and")
+        names = join_names(c.artists, "and")
         parts.append(f"by {names}" if c.artist_own else f"like {names}")
     if c.era:
         parts.append(describe_era(c.era))

@@ -17,15 +17,12 @@ from assistant.catalog import Catalog, Track
 from assistant.closeness import Empathy, empathy_for, goal_closeness
 from assistant.constraints import (
     Constraints,
-    add_artist,
-    add_genre,
     apply_slot,
     avoid_slot,
     describe,
     describe_era,
-    is_decade,
     join_names,
-    widen_era,
+    join_slot,
 )
 from assistant.events import (
     ConversationEnded,
@@ -152,10 +149,11 @@ class DialogueManager:
         self._started = False
         self._last_prompt: tuple[Action, dict[str, object]] | None = None
         self._requested: Track | None = None
-        self._play_command = False
-        self._text = ""
-        """The last turn was a command to play ("play ...", "put on ..."), not an answer."""
         """A track the person named, to be played next whatever the policy prefers."""
+        self._play_command = False
+        """The last turn was a command to play ("play ...", "put on ..."), not an answer."""
+        self._text = ""
+        """The last turn as typed or heard: slot offsets point into it."""
 
     # -- public -----------------------------------------------------------------------------------
     @property
@@ -398,7 +396,7 @@ class DialogueManager:
         constraints = before
         unknown: list[str] = []
         missing: list[str] = []
-        named_artist = named_genre = named_decade = False
+        named: set[str] = set()  # kinds already given a value in this turn
         unwanted: list[str] = []
         for slot in slots:
             if slot.negated:
@@ -415,17 +413,10 @@ class DialogueManager:
                 if slot.value not in missing:
                     missing.append(slot.value)
                 continue
-            if slot.name == "artist" and named_artist:
-                constraints = add_artist(constraints, slot.value)
+            joined = join_slot(constraints, slot) if slot.name in named else None
+            if joined is not None:
+                constraints = joined
                 continue
-            if slot.name == "genre" and named_genre:
-                constraints = add_genre(constraints, slot.value)
-                continue
-            if slot.name == "era" and named_decade and is_decade(slot.value):
-                constraints = widen_era(constraints, slot.value)  # "anything between 80s to early 2000s"
-                continue
-            named_genre = named_genre or slot.name == "genre"
-            named_decade = named_decade or (slot.name == "era" and is_decade(slot.value))
             if slot.name == "track":
                 track = self._track_named(slot.value)
                 if track is not None and track.id not in state.offered:
@@ -434,8 +425,8 @@ class DialogueManager:
                         constraints, Slot("artist", track.artist, 0, 0, linked=True), sample
                     )
                 continue
+            named.add(slot.name)
             if slot.name == "artist":
-                named_artist = True
                 own = _OWN_MUSIC_BEFORE.search(self._text[: slot.start]) is not None
                 constraints = replace(apply_slot(constraints, slot, sample), artist_own=own)
             else:

@@ -267,12 +267,12 @@ class Phraser:
     def _pick(self, variants: list[str], slots: dict[str, object], avoid: str = "") -> str:
         index = int(self.rng.integers(len(variants)))
         desc = str(slots.get("desc", ""))
-        text = variants[index].format(**slots, Desc=desc[:1].upper() + desc[1:])
-        if text == avoid and len(variants) > 1:
+        filled = [v.format(**slots, Desc=desc[:1].upper() + desc[1:]) for v in variants]
+        if filled[index] == avoid and len(variants) > 1:
             # The draw is kept (every later draw of a seeded conversation stays the same); only the
             # wording moves on, so a question asked again is not asked word for word.
-            text = variants[(index + 1) % len(variants)].format(**slots, Desc=desc[:1].upper() + desc[1:])
-        return text
+            return filled[(index + 1) % len(variants)]
+        return filled[index]
 
     def prompt(self, action: Action, level: Empathy, **slots: object) -> str:
         self._last_prompt = self._pick(PROMPTS[action][level], slots, avoid=self._last_prompt)

@@ -93,7 +93,7 @@ class Retriever:
     def _artist_match(self, c: Constraints) -> np.ndarray | None:
         # An artist the catalogue does not hold cannot guide retrieval; several named together ("like X
         # and Y") each make a track fit.
-        names = [a for a in (c.artist, *c.more_artists) if a and a in self.catalog.artist_names]
+        names = [a for a in c.artists if a in self.catalog.artist_names]
         if not names:
             return None
         return np.max([self._one_artist_match(a) for a in names], axis=0)
@@ -188,7 +188,7 @@ class Retriever:
             score += 0.1 * ((cat.year >= c.era[0]) & (cat.year <= c.era[1]))
         if c.artist_own:
             # "Songs by X": X's own tracks first, ordered by how well they fit the rest.
-            own = [cat.artist_names.index(a) for a in (c.artist, *c.more_artists) if a in cat.artist_names]
+            own = [cat.artist_names.index(a) for a in c.artists if a in cat.artist_names]
             score += 1.0 * np.isin(cat.artist_ids, own)
         if c.avoid_genres:
             avoided = np.max([self._genre_match(g) for g in c.avoid_genres], axis=0)
@@ -285,7 +285,7 @@ class Retriever:
     ) -> str | None:
         cat = self.catalog
         score = self.rank(c, rejected, affinity)
-        skip = {*c.avoid_artists, *exclude, *([c.artist] if c.artist else []), *c.more_artists}
+        skip = {*c.avoid_artists, *exclude, *c.artists}
         for i in _top(score, 200):
             name = cat.artist_names[cat.artist_ids[i]]
             if name not in skip:

@@ -165,7 +165,7 @@ def _wait_for_audio(path: str, timeout: float = 2.0) -> bool:
         if time.monotonic() >= deadline:
             return size > 44
         last = size
-        time.sleep(0.02)
+        time.sleep(0.005)
 
 
 def _known_voice(engine: Any, voice: str) -> bool:

@@ -24,7 +24,7 @@ from nlu.lexicon import (
 )
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
-from nlu.names import split_names
+from nlu.names import is_not_a_name, split_names
 from nlu.negation import with_negation
 from nlu.values import after_too, spell_decades
 
@@ -343,8 +343,8 @@ class RuleUnderstanding:
                     start, end = tokens[i][0], tokens[j - 1][1]
                     window = haystack[start:end]
                     words = window.split()
-                    if all(w in STOPWORDS for w in words):
-                        continue
+                    if all(w in STOPWORDS for w in words) or is_not_a_name(window):
+                        continue  # "they are perfect" is not the band THEY.
                     threshold = 0.86 if len(window) >= 6 else 1.0
                     if normalize(window) in _common_phrases():
                         # "yes" is a band too, but unprompted it means yes; cues ("like Yes") still link.

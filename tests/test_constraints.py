@@ -79,9 +79,13 @@ def test_the_head_word_of_a_genre_phrase_decides_it() -> None:
 
 
 def test_two_decades_in_a_turn_make_one_period() -> None:
-    from assistant.constraints import is_decade, widen_era
+    from assistant.constraints import is_decade, join_slot
 
-    c = widen_era(Constraints(era=(1980, 1989)), "2000s")
-    assert c.era == (1980, 2009)
-    assert widen_era(Constraints(), "1970s").era == (1970, 1979)
+    c = join_slot(Constraints(era=(1980, 1989)), Slot("era", "2000s", 0, 0))
+    assert c is not None and c.era == (1980, 2009)
+    assert join_slot(Constraints(era=(1980, 1989)), Slot("era", "older", 0, 0)) is None  # applied as usual
+    assert join_slot(Constraints(genres=("rock",)), Slot("genre", "jazz", 0, 0)) == Constraints(
+        genres=("rock", "jazz")
+    )
+    assert join_slot(Constraints(), Slot("mood", "upbeat", 0, 0)) is None
     assert is_decade("1990s") and not is_decade("older")

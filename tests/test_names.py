@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.catalog import Catalog
-from assistant.constraints import Constraints, add_artist, describe, join_names
+from assistant.constraints import Constraints, describe, join_names, join_slot
 from nlu.linking import EntityLinker
+from nlu.meaning import Slot
 from nlu.model import ModelUnderstanding
 from nlu.names import after_possessive, is_not_a_name, split_names
 from nlu.rules import RuleUnderstanding
@@ -108,9 +109,11 @@ def test_the_rules_hear_two_artists_after_a_cue_and_like_to_is_a_verb() -> None:
 
 
 def test_several_artists_are_kept_together_and_said_back() -> None:
-    c = add_artist(Constraints(artist="Dolly Parton", artist_linked=True), "Kenny Loggins")
-    assert c.more_artists == ("Kenny Loggins",)
-    assert add_artist(c, "Kenny Loggins") == c
+    kenny = Slot("artist", "Kenny Loggins", 0, 0, linked=True)
+    c = join_slot(Constraints(artist="Dolly Parton", artist_linked=True), kenny)
+    assert c is not None and c.more_artists == ("Kenny Loggins",)
+    assert c.artists == ("Dolly Parton", "Kenny Loggins")
+    assert join_slot(c, kenny) == c
     assert describe(c) == "music like Dolly Parton and Kenny Loggins"
     assert (
         describe(Constraints(artist="A", more_artists=("B", "C"), artist_own=True)) == "music by A, B and C"
