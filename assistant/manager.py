@@ -41,6 +41,7 @@ from assistant.policy import Policy, PolicyOutput, available_actions
 from assistant.retrieval import CANDIDATE_THRESHOLD, Retriever
 from assistant.state import DialogueState, HistorySummary, Status
 from nlu.language import other_language
+from nlu.lexicon import is_genre_word
 from nlu.meaning import Act, Slot, Understander, Understanding
 from nlu.references import option_reference
 from nlu.sample_talk import asks_for_previous_sample, asks_what_is_playing
@@ -63,6 +64,19 @@ QUESTION_ATTRIBUTE = {
 _QUESTIONS = (Action.OPEN_QUESTION, Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION)
 _PLAY_COMMAND = re.compile(
     r"^\W*(?:(?:please|just|can you|could you|would you|now|ok(?:ay)?|hey)\W+)*(?:play|put on|queue up)\b",
+    re.IGNORECASE,
+)
+# "just play something", "play anything": the person hands the choice over and wants music now, not a
+# question. "surprise me" and "you pick" say the same as a first turn; as an answer to a question they are
+# "I don't know" (simulated listeners say them so, and the policy learned what to ask next).
+_HANDS_OVER = re.compile(
+    r"^\W*(?:(?:please|just|ok(?:ay)?|now|hey|then|so|whatever|anything)\W+)*(?:play|put on)\s+(?:me\s+)?"
+    r"(?:anything|something|whatever)(?:\s+(?:at all|you like|you want|random|already|then))?"
+    r"\W*(?:please\W*)?$",
+    re.IGNORECASE,
+)
+_HANDS_OVER_FIRST = re.compile(
+    r"^\W*(?:just\s+)?(?:surprise me|you (?:pick|choose|decide)|dealer'?s choice)\W*(?:please\W*)?$",
     re.IGNORECASE,
 )
 # Right before an artist's name, words that ask for their own music ("some songs by X", "add in some X",
@@ -152,6 +166,8 @@ class DialogueManager:
         """A track the person named, to be played next whatever the policy prefers."""
         self._play_command = False
         """The last turn was a command to play ("play ...", "put on ..."), not an answer."""
+        self._hands_over = False
+        """The last turn handed the choice over ("just play something", "surprise me" first): play now."""
         self._text = ""
         """The last turn as typed or heard: slot offsets point into it."""
 
@@ -197,6 +213,9 @@ class DialogueManager:
             self._resolved(resolved.slots, "option_reference")
         u = resolved
         self._play_command = bool(_PLAY_COMMAND.match(text or ""))
+        self._hands_over = bool(_HANDS_OVER.match(text or "")) or (
+            self._last_prompt is None and bool(_HANDS_OVER_FIRST.match(text or ""))
+        )
         self._text = text or ""
         confidence = u.confidence * (1.0 if asr_confidence is None else max(0.0, min(1.0, asr_confidence)))
         sentiment = self._with_prosody(u.sentiment, loudness, pitch)
@@ -396,6 +415,7 @@ class DialogueManager:
         constraints = before
         unknown: list[str] = []
         missing: list[str] = []
+        not_genres: list[str] = []  # tagged as a genre, but no style of music ("christmas", "seductive")
         named: set[str] = set()  # kinds already given a value in this turn
         unwanted: list[str] = []
         for slot in slots:
@@ -410,8 +430,9 @@ class DialogueManager:
                 continue
             if slot.name == "genre" and not self.retriever.has_genre(slot.value):
                 # Searching for a genre the catalogue lacks would only make every track fit worse.
-                if slot.value not in missing:
-                    missing.append(slot.value)
+                heard = missing if is_genre_word(slot.value) else not_genres
+                if slot.value not in heard:
+                    heard.append(slot.value)
                 continue
             joined = join_slot(constraints, slot) if slot.name in named else None
             if joined is not None:
@@ -436,6 +457,8 @@ class DialogueManager:
             acks.append(self._ack("unknown_artist", artist=join_names(unknown, "or")))
         if missing:
             acks.append(self._ack("missing_genre", genre=join_names(missing, "or")))
+        if not_genres:
+            acks.append(self._ack("not_a_genre", what=join_names(not_genres, "or")))
         if unwanted:
             acks.append(self._ack("unwanted", what=join_names(unwanted, "or")))
         if constraints != before:
@@ -482,9 +505,10 @@ class DialogueManager:
         features = state.features()
         requested, self._requested = self._requested, None
         play_artist = (self._play_command or c.artist_own) and c.artist is not None and c.artist_linked
-        if (requested is not None or play_artist) and can_sample:
-            # The person asked for a specific track, or told us to play an artist ("play something like
-            # X"): mixed initiative overrides the policy, which would otherwise ask another question.
+        if (requested is not None or play_artist or self._hands_over) and can_sample:
+            # The person asked for a specific track, told us to play an artist ("play something like X") or
+            # handed the choice over ("just play something"): mixed initiative overrides the policy, which
+            # would otherwise ask another question.
             output = PolicyOutput({Action.PLAY_SAMPLE: 1.0}, {Action.PLAY_SAMPLE: 1.0})
             policy_name = "user_request"
         else:
@@ -509,7 +533,10 @@ class DialogueManager:
         track: Track | None = None
         state.pending_options = ()
         if action is Action.PLAY_SAMPLE:
-            track = requested or self.retriever.next_sample(c, state.offered, state.rejected, self.affinity)
+            surprise = self.rng if self._hands_over and not any(c.known().values()) else None
+            track = requested or self.retriever.next_sample(
+                c, state.offered, state.rejected, self.affinity, surprise=surprise
+            )
             if track is None:  # cannot happen while can_sample; keep the conversation sane regardless
                 action = Action.OFFER_STATION
             else:
@@ -569,6 +596,10 @@ class DialogueManager:
     def _phrase(self, action: Action, level: Empathy, slots: dict[str, object]) -> str:
         """The words of a prompt. A closed question's variants list their options in different orders, so
         the options of the variant said are what "the second one" will point at."""
+        if action is Action.PLAY_SAMPLE and level is Empathy.SUPPORTIVE and len(self.state.offered) == 1:
+            # The supportive wordings ("something a bit different ... any better?") answer a miss; the
+            # first sample has none to answer.
+            level = Empathy.NEUTRAL
         prompt = self.phraser.prompt(action, level, **slots)
         if action in (Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION):
             self.state.pending_options = listed_options(action, prompt)

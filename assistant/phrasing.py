@@ -175,6 +175,11 @@ ACKS: dict[str, dict[Empathy, list[str]]] = {
         N: ["I don't have any {genre} here, sorry."],
         E: ["Sadly there's no {genre} in this catalogue."],
     },
+    "not_a_genre": {
+        S: ["I can't search for {what} music, sorry."],
+        N: ["I can't look for {what} music, sorry."],
+        E: ["I'm afraid I can't look for {what} music."],
+    },
     "declined_confirmation": {
         S: ["Sorry, my mistake."],
         N: ["Sorry about that."],

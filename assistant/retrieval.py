@@ -15,6 +15,8 @@ from nlu.linking import EntityLinker
 
 __all__ = ["CANDIDATE_THRESHOLD", "CandidateStats", "Retriever"]
 
+SURPRISE_POOL = 40
+"""How many of the best tracks a surprise is drawn from."""
 CANDIDATE_THRESHOLD = 0.75
 """A track whose weighted match is at least this is a candidate: it fits what was said."""
 AFFINITY_WEIGHT = 0.15
@@ -213,14 +215,21 @@ class Retriever:
         offered: Collection[str],
         rejected: Sequence[str] = (),
         affinity: np.ndarray | None = None,
+        surprise: np.random.Generator | None = None,
     ) -> Track | None:
-        """The best track not offered before; None only when every track has been offered."""
+        """The best track not offered before; None only when every track has been offered. With `surprise`
+        (the person said "surprise me"), one drawn from the best SURPRISE_POOL instead: the single best of
+        an unconstrained ranking is the same track for everyone, and no surprise twice."""
         score = self.rank(c, rejected, affinity).copy()
         if offered:
             idx = [self.catalog.index[t] for t in offered if t in self.catalog.index]
             # Not the same song again from another album either.
             score[np.isin(self.catalog.song_ids, self.catalog.song_ids[idx])] = -np.inf
         best = int(np.argmax(score))
+        if surprise is not None and np.isfinite(score[best]):
+            pool = _top(score, SURPRISE_POOL)
+            pool = pool[np.isfinite(score[pool])]
+            best = int(pool[surprise.integers(len(pool))])
         return None if not np.isfinite(score[best]) else self.catalog.tracks[best]
 
     def stats(self, c: Constraints, offered: Collection[str] = ()) -> CandidateStats:

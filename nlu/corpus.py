@@ -346,6 +346,12 @@ DONT_KNOW = [
     "good question",
     "i'm not really sure",
     "could be anything",
+    "i want both",
+    "a bit of both",
+    "a mix of both",
+    "both i guess",
+    "i like both",
+    "either works",
 ]
 HELP = [
     *ACT_PHRASES["help"],

@@ -23,6 +23,7 @@ __all__ = [
     "NEGATORS",
     "SENTIMENT_WORDS",
     "TEMPO_WORDS",
+    "is_genre_word",
     "normalize",
     "surface_index",
     "vocabulary_words",
@@ -239,6 +240,11 @@ MOODS: dict[str, list[str]] = {
         "nothing too loud",
         "low energy",
         "background",
+        "calm me down",
+        "chill me out",
+        "mellow me out",
+        "settle me down",
+        "soothe me",
     ],
     "upbeat": [
         "upbeat",
@@ -292,6 +298,17 @@ MOODS: dict[str, list[str]] = {
         "good mood",
         "summery",
         "optimistic",
+        "cheer me up",
+        "cheers me up",
+        "lift my spirits",
+        "lift me up",
+        "make me happy",
+        "make me smile",
+        "put me in a good mood",
+        "brighten my day",
+        "pick me up",
+        "make me feel better",
+        "help me feel better",
     ],
     "sad": [
         "sad",
@@ -1066,6 +1083,13 @@ def surface_index(kind: str) -> dict[str, str]:
         for form in (canonical.replace("_", " "), *forms):
             index.setdefault(normalize(form), canonical)
     return index
+
+
+def is_genre_word(value: str) -> bool:
+    """Is this a style of music the lexicons know (whether or not a catalogue holds it)? "christmas" or
+    "seductive", tagged as a genre by the model, is not."""
+    key = normalize(value)
+    return key in surface_index("genre") or key in GENRE_PARENT.values()
 
 
 def vocabulary_words() -> list[str]:

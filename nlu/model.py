@@ -25,6 +25,7 @@ from nlu.features import (
     token_features,
     utterance_features,
 )
+from nlu.feelings import with_feelings
 from nlu.heads import (
     ACTS,
     DEFAULT_WEIGHTS,
@@ -272,7 +273,9 @@ class ModelUnderstanding:
 
     def _frame(self, text: str, encoded: EncodedText) -> Understanding:
         with self._one_blas_thread():
-            return with_negation(text, without_foreign_names(text, self._frame_unlimited(text, encoded)))
+            return with_feelings(
+                text, with_negation(text, without_foreign_names(text, self._frame_unlimited(text, encoded)))
+            )
 
     def _frame_unlimited(self, text: str, encoded: EncodedText) -> Understanding:
         heads, gazetteer = self._heads, self._gazetteer

@@ -19,8 +19,8 @@ __all__ = ["negated_at", "negated_before", "with_negation"]
 
 _CUE = re.compile(
     r"\b(?:don'?t (?:like|want|need|love)|do not (?:like|want|need)|not (?:really )?into"
-    r"|not a (?:big )?fan of|no more|anything but|tired of|sick of|enough of|enough|rather not|not|no|never"
-    r"|hate|without|except|nothing)\b",
+    r"|not a (?:big )?fan of|no more|anything but|tired of|sick of|done with|i'?m (?:so )?over|enough of"
+    r"|enough|rather not|not|no|never|hate|without|except|nothing)\b",
     re.IGNORECASE,
 )
 _TURN_ROUND = re.compile(
@@ -41,6 +41,15 @@ _EARLIER_NEGATION = re.compile(r"n't\b|\b(?:not|never|wont|cant|isnt|dont|aint)\
 _TITLE_BEFORE = re.compile(r"\b(?:add|play|put on)\s+$", re.IGNORECASE)
 # "there is no Outkast on this list": a complaint about what is missing.
 _THERE_IS_BEFORE = re.compile(r"\bthere(?:'s|\s+is|\s+are)\s+$", re.IGNORECASE)
+# After the attribute: "jazz isn't my thing", "country doesn't fit", "metal is not for me".
+_UNWANTED_AFTER = re.compile(
+    r"(?:\s+(?:music|songs|stuff|tracks))?\s*(?:\s(?:is|are|was|were)\s*(?:n't|\snot)|'s\s+not|'re\s+not)"
+    r"\s+(?:really\s+|quite\s+|exactly\s+)?(?:my\s+(?:thing|style|taste|cup of tea|jam|vibe|kind of music)"
+    r"|for me|doing it for me|what i want|what i'm after)\b"
+    r"|(?:\s+(?:music|songs|stuff|tracks))?\s+(?:does|do|did)\s*(?:n't|\snot)\s+(?:really\s+)?"
+    r"(?:fit|work|suit|do it for me)\b",
+    re.IGNORECASE,
+)
 MAX_GAP_WORDS = 4
 
 
@@ -73,7 +82,7 @@ def negated_at(text: str, start: int, end: int) -> bool:
     """Is the attribute at text[start:end] said as unwanted?"""
     if _TOO.match(text, start) or _WANTS_MORE_AFTER.match(text, end):
         return False  # "too" already turned it round; "not upbeat enough" wants it
-    return negated_before(text[:start])
+    return negated_before(text[:start]) or _UNWANTED_AFTER.match(text, end) is not None
 
 
 def with_negation(text: str, u: Understanding) -> Understanding:

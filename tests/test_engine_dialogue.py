@@ -288,6 +288,34 @@ def test_a_command_to_play_an_artist_overrides_a_policy_that_would_ask(tiny_cata
     assert manager.step("something like copper atlas").action != Action.PLAY_SAMPLE
 
 
+@pytest.mark.parametrize("turns", [["just play something"], ["hi", "play anything please"], ["surprise me"]])
+def test_handing_the_choice_over_plays_at_once(tiny_catalog, make_manager, turns):
+    manager, events = make_manager(tiny_catalog, policy=_AlwaysAsks())
+    for text in turns:
+        reply = manager.step(text)
+    assert reply.action == Action.PLAY_SAMPLE and reply.sample is not None
+    assert events.of(Decision)[-1].policy == "user_request"
+    # The first sample answers no miss: not "something a bit different ... any better?".
+    assert "different" not in reply.text and "Any better" not in reply.text
+
+
+def test_surprise_me_as_an_answer_is_i_dont_know_and_the_policy_decides(tiny_catalog, make_manager):
+    manager, _ = make_manager(tiny_catalog, policy=_AlwaysAsks())
+    manager.step("help me find music")
+    assert manager.step("surprise me").action != Action.PLAY_SAMPLE
+    # "play some music" is how many people start a search: the policy still asks.
+    manager, _ = make_manager(tiny_catalog, policy=_AlwaysAsks())
+    assert manager.step("play some music").action != Action.PLAY_SAMPLE
+
+
+def test_a_surprise_is_drawn_from_the_best_tracks_not_always_the_same(tiny_catalog, make_manager):
+    tracks = set()
+    for seed in range(8):
+        manager, _ = make_manager(tiny_catalog, seed=seed, policy=_AlwaysAsks())
+        tracks.add(manager.step("surprise me").sample.id)
+    assert len(tracks) > 2
+
+
 @pytest.mark.parametrize(("answer", "index"), [("the second one I guess", 1), ("um, the first", 0)])
 def test_pointing_at_an_offered_genre_chooses_it(tiny_catalog, make_manager, answer, index):
     manager, _ = make_manager(tiny_catalog)

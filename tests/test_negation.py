@@ -127,3 +127,22 @@ def test_like_an_artist_but_not_the_artist_looks_for_the_sound_without_their_tra
     manager.step("something like Oskar Brandt but not Oskar Brandt")
     c = manager.state.constraints
     assert c.artist == "Oskar Brandt" and c.avoid_artists == ("Oskar Brandt",)
+
+
+@pytest.mark.parametrize(
+    ("text", "negated"),
+    [
+        ("jazz isn't my thing", True),
+        ("country doesn't fit", True),
+        ("metal is not for me", True),
+        ("rock music is not really my style", True),
+        ("I'm done with jazz", True),
+        ("I'm so over country", True),
+        ("jazz is my thing", False),
+        ("jazz isn't bad", False),
+        ("over the top rock", False),  # "over" alone is no negation
+    ],
+)
+def test_a_negation_said_after_the_attribute_or_as_done_with_it(text: str, negated: bool) -> None:
+    u = RuleUnderstanding(EntityLinker()).understand(text)
+    assert [s.negated for s in u.slots if s.name == "genre"] == [negated]

@@ -77,6 +77,21 @@ def test_everyday_requests_are_understood_without_asking_back(model: ModelUnders
     assert u.slots and u.confidence >= CONFIRM_BELOW, u
 
 
+@pytest.mark.parametrize("text", ["I want both", "a bit of both", "either is fine"])
+def test_both_to_an_either_or_question_is_no_preference_without_asking_back(
+    model: ModelUnderstanding, text: str
+) -> None:
+    from assistant.manager import CONFIRM_BELOW
+
+    u = model.understand(text)
+    assert u.act == Act.DONT_KNOW and u.confidence >= CONFIRM_BELOW, u  # was asked back at 0.41
+
+
+def test_cheer_me_up_is_the_mood_wanted_not_the_mood_said(model: ModelUnderstanding) -> None:
+    assert model.understand("I'm sad, cheer me up").values("mood") == ["happy"]
+    assert model.understand("something romantic for date night").values("mood") == ["romantic"]
+
+
 def test_model_beats_the_rules_on_the_heldout_set(heldout_reports: dict) -> None:
     model, rules = heldout_reports["model"], heldout_reports["rules"]
     assert model.act_accuracy > rules.act_accuracy
