@@ -42,14 +42,12 @@ from assistant.retrieval import CANDIDATE_THRESHOLD, Retriever
 from assistant.state import DialogueState, HistorySummary, Status
 from nlu.language import other_language
 from nlu.lexicon import is_genre_word
-from nlu.meaning import Act, Slot, Understander, Understanding
+from nlu.meaning import CONFIRM_BELOW, Act, Slot, Understander, Understanding
 from nlu.references import option_reference
 from nlu.sample_talk import asks_for_previous_sample, asks_what_is_playing
 
-__all__ = ["CONFIRM_BELOW", "DialogueManager", "Reply"]
+__all__ = ["DialogueManager", "Reply"]
 
-CONFIRM_BELOW = 0.45
-"""Below this understanding confidence (NLU x speech recognition), slots are confirmed before use."""
 STATION_SIZE = 10
 UNCLEAR_BEFORE_MOVING_ON = 4
 """After this many turns in a row that were not understood, the assistant moves on rather than re-ask."""

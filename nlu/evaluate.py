@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from nlu.linking import EntityLinker, name_key
-from nlu.meaning import SLOT_NAMES, Act, Understander, Understanding
+from nlu.meaning import CONFIRM_BELOW, SLOT_NAMES, Act, Understander, Understanding
 
 __all__ = [
     "Gold",
@@ -233,11 +233,6 @@ def evaluate_frames(component: Understander, gold: Sequence[Gold], dataset: str 
                 ordered += members[i][1] < members[j][1]
     report.chain_order = ordered / pairs if pairs else None
     return report
-
-
-CONFIRM_BELOW = 0.45
-"""The dialogue manager's threshold (assistant.manager.CONFIRM_BELOW; nlu/ does not import assistant/, a
-test keeps the two equal): a turn with attributes understood with less confidence is asked back."""
 
 
 def _confirmations(gold: Sequence[Gold], predictions: Sequence[Understanding]) -> dict[str, float]:

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "CONFIRM_BELOW",
     "SLOT_NAMES",
     "Act",
     "Slot",
@@ -40,6 +41,10 @@ class Act(StrEnum):
 #   activity "workout", "focus", "party", "sleep", "relax", "commute", "dinner", "cooking", "running"
 #   tempo    "slow", "fast", "faster", "slower", or a number of beats per minute ("120")
 SLOT_NAMES: tuple[str, ...] = ("artist", "track", "genre", "era", "mood", "activity", "tempo")
+
+CONFIRM_BELOW = 0.45
+"""Below this understanding confidence (NLU x speech recognition), the dialogue confirms attributes before
+using them. Here, not in the dialogue manager, because the NLU evaluation counts what would be asked back."""
 
 
 @dataclass(frozen=True)

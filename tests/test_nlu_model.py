@@ -26,7 +26,7 @@ from nlu.evaluate import (
 from nlu.heads import DEFAULT_WEIGHTS
 from nlu.linking import EntityLinker
 from nlu.loader import make_understander
-from nlu.meaning import Act
+from nlu.meaning import CONFIRM_BELOW, Act
 from nlu.model import ModelUnderstanding
 from nlu.rules import RuleUnderstanding
 from tests.conftest import ROOT
@@ -58,10 +58,6 @@ def test_heldout_act_accuracy_and_frame_match_meet_the_bar(heldout_reports: dict
 
 
 def test_right_values_are_rarely_asked_back(heldout_reports: dict) -> None:
-    from assistant.manager import CONFIRM_BELOW
-    from nlu.evaluate import CONFIRM_BELOW as EVALUATED_AT
-
-    assert EVALUATED_AT == CONFIRM_BELOW
     extra = heldout_reports["model"].extra
     assert extra["values_right"] >= 100
     assert extra["confirmed_when_right"] <= 0.02
@@ -71,8 +67,6 @@ def test_right_values_are_rarely_asked_back(heldout_reports: dict) -> None:
     "text", ["something chill", "something happy", "something mellow", "something older"]
 )
 def test_everyday_requests_are_understood_without_asking_back(model: ModelUnderstanding, text: str) -> None:
-    from assistant.manager import CONFIRM_BELOW
-
     u = model.understand(text)
     assert u.slots and u.confidence >= CONFIRM_BELOW, u
 
@@ -81,8 +75,6 @@ def test_everyday_requests_are_understood_without_asking_back(model: ModelUnders
 def test_both_to_an_either_or_question_is_no_preference_without_asking_back(
     model: ModelUnderstanding, text: str
 ) -> None:
-    from assistant.manager import CONFIRM_BELOW
-
     u = model.understand(text)
     assert u.act == Act.DONT_KNOW and u.confidence >= CONFIRM_BELOW, u  # was asked back at 0.41
 
