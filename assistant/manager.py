@@ -463,7 +463,9 @@ class DialogueManager:
             state.constraints = constraints
             state.rejects_in_a_row = 0
             if describe(constraints) != describe(before) or not unwanted:
-                acks.append(self._ack("understood", desc=describe(constraints)))
+                # After "Okay, no jazz." another "Okay, upbeat music." sounds like an echo: say what is left.
+                kind = "understood_without" if unwanted else "understood"
+                acks.append(self._ack(kind, desc=describe(constraints)))
         return acks
 
     def _track_named(self, title: str) -> Track | None:

@@ -130,6 +130,11 @@ ACKS: dict[str, dict[Empathy, list[str]]] = {
         N: ["{Desc}, got it.", "Okay, {desc}.", "Right, {desc}."],
         E: ["{Desc}, great choice!", "Ooh, {desc}. Nice!"],
     },
+    "understood_without": {
+        S: ["So: {desc}.", "That leaves {desc}."],
+        N: ["So, {desc}.", "That leaves {desc}.", "So {desc} then."],
+        E: ["So {desc} it is!", "Then {desc} it is!"],
+    },
     "rejected": {
         S: ["Sorry that one missed.", "I hear you, not that one.", "Fair enough, let's keep looking."],
         N: ["Okay, not that one.", "No problem.", "Alright, let's try something else."],

@@ -146,3 +146,15 @@ def test_like_an_artist_but_not_the_artist_looks_for_the_sound_without_their_tra
 def test_a_negation_said_after_the_attribute_or_as_done_with_it(text: str, negated: bool) -> None:
     u = RuleUnderstanding(EntityLinker()).understand(text)
     assert [s.negated for s in u.slots if s.name == "genre"] == [negated]
+
+
+def test_what_is_left_after_an_unwanted_genre_is_not_an_echo(
+    tiny_catalog: Catalog, make_manager: ManagerFactory
+) -> None:
+    for seed in range(6):
+        manager, _ = make_manager(tiny_catalog, seed=seed)
+        manager.step("something upbeat and jazzy")
+        reply = manager.step("actually jazz isn't my thing")
+        assert "no jazz" in reply.text
+        first_words = [sentence.split()[0] for sentence in reply.text.split(". ") if sentence]
+        assert len(first_words) == len(set(first_words)), reply.text  # not "Okay, no jazz. Okay, ..."
