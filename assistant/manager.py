@@ -21,6 +21,7 @@ from assistant.constraints import (
     avoid_slot,
     describe,
     describe_era,
+    is_decade,
     join_names,
     join_slot,
 )
@@ -432,7 +433,10 @@ class DialogueManager:
                 if slot.value not in heard:
                     heard.append(slot.value)
                 continue
-            joined = join_slot(constraints, slot) if slot.name in named else None
+            # A decade after "older" in the same turn ("classics from the 80s") says which older: it
+            # replaces the relative era instead of widening it.
+            vague_era = slot.name == "era" and "relative era" in named and is_decade(slot.value)
+            joined = join_slot(constraints, slot) if slot.name in named and not vague_era else None
             if joined is not None:
                 constraints = joined
                 continue
@@ -445,6 +449,10 @@ class DialogueManager:
                     )
                 continue
             named.add(slot.name)
+            if slot.name == "era" and not is_decade(slot.value):
+                named.add("relative era")
+            elif slot.name == "era":
+                named.discard("relative era")
             if slot.name == "artist":
                 own = _OWN_MUSIC_BEFORE.search(self._text[: slot.start]) is not None
                 constraints = replace(apply_slot(constraints, slot, sample), artist_own=own)

@@ -601,6 +601,10 @@ ERA_RELATIVE: dict[str, list[str]] = {
         "throwbacks",
         "nostalgic",
         "nostalgia",
+        "classic",
+        "classics",
+        "a classic",
+        "the classics",
     ],
     "newer": [
         "newer",

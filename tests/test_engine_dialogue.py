@@ -421,3 +421,17 @@ def test_a_question_asked_again_is_worded_differently_with_the_same_draws():
     third = phraser.prompt(Action.MOOD_QUESTION, Empathy.NEUTRAL)
     assert first != second and third == first
     assert rng.draws == 3  # a seeded conversation draws exactly as before
+
+
+def test_a_classic_is_an_old_song_and_a_decade_says_which(tiny_catalog, make_manager):
+    manager, _ = make_manager(tiny_catalog)
+    manager.step("play a classic")  # the model's fuzzy match read it as classical
+    c = manager.state.constraints
+    assert c.genres == () and c.era is not None and c.era[1] < 2010
+    # "older" and a decade in one turn: the decade says which older, it does not widen it.
+    manager, _ = make_manager(tiny_catalog)
+    manager.step("classics from the 80s")
+    assert manager.state.constraints.era == (1980, 1989)
+    manager, _ = make_manager(tiny_catalog)
+    manager.step("something from the 80s or 90s")
+    assert manager.state.constraints.era == (1980, 1999)

@@ -82,6 +82,7 @@ def test_both_to_an_either_or_question_is_no_preference_without_asking_back(
 def test_cheer_me_up_is_the_mood_wanted_not_the_mood_said(model: ModelUnderstanding) -> None:
     assert model.understand("I'm sad, cheer me up").values("mood") == ["happy"]
     assert model.understand("something romantic for date night").values("mood") == ["romantic"]
+    assert model.understand("play a classic").values("era") == ["older"]  # was genre classical
 
 
 def test_model_beats_the_rules_on_the_heldout_set(heldout_reports: dict) -> None:
