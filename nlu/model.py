@@ -50,6 +50,13 @@ _TagSpan = tuple[int, int, str, float]
 
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 UNCLEAR_CONFIDENCE = 0.15
+# Cues after which only a name can follow ("something like X"); bare "like" also introduces feels.
+_STRONG_CUE_BEFORE = re.compile(
+    r"\b(?:sounds? like|similar to|in the style of|something like|stuff like|music like|songs like|by|fan of"
+    r"|more of)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_NAME_ENDS = re.compile(r"\s*(?:[,.!?;]|please\b|$)", re.IGNORECASE)
 MIN_SLOT_CONFIDENCE = 0.35
 """Spans the tagger is less sure of than this are dropped rather than passed on as guesses."""
 
@@ -292,7 +299,8 @@ class ModelUnderstanding:
         log_probs = heads.tag_log_probs(
             token_inputs(encoded, token_features(text, encoded.offsets, hits), heads.tagger_layers)
         )
-        slots = self._slots(text, repair_names(decode_spans(text, encoded, np.exp(log_probs)), hits))
+        spans = repair_names(decode_spans(text, encoded, np.exp(log_probs)), hits)
+        slots = self._slots(text, self._genre_ending_a_name(text, spans))
         act = Act(ACTS[int(np.argmax(act_probs))])
         if act not in (Act.UNCLEAR, Act.STOP, Act.GIVE_UP):
             # A name the tagger has never seen, after a cue that can only introduce a name ("something
@@ -355,6 +363,29 @@ class ModelUnderstanding:
                 out.append((start + a, start + b, name, confidence))
         return out
 
+    def _genre_ending_a_name(self, text: str, spans: list[_TagSpan]) -> list[_TagSpan]:
+        """ "something like Daft Punk" with no Daft Punk in the catalogue: the tagger reads artist "Daft" and
+        genre punk ("the Jazz Messengers": genre jazz, artist "Messengers"). A genre word next to an unknown
+        cued name, the two ending the phrase, is part of the name; a catalogue name keeps its genre apart
+        ("like Green Day punk" with Green Day known is both)."""
+        out: list[_TagSpan] = []
+        for span in spans:
+            kinds = (out[-1][2], span[2]) if out else ()
+            if kinds in (("artist", "genre"), ("genre", "artist")):
+                prev = out[-1]
+                name = prev if kinds[0] == "artist" else span
+                if (
+                    text[prev[1] : span[0]] == " "
+                    and _NAME_ENDS.match(text, span[1])
+                    and _STRONG_CUE_BEFORE.search(text[: prev[0]])
+                    and not self._known("artist")(text[name[0] : name[1]])
+                    and _cased_alike(text[prev[0] : prev[1]], text[span[0] : span[1]])
+                ):
+                    out[-1] = (prev[0], span[1], "artist", min(prev[3], span[3]))
+                    continue
+            out.append(span)
+        return out
+
     def _known(self, kind: str) -> Callable[[str], bool]:
         link = self.linker.link_artist if kind == "artist" else self.linker.link_title
         return lambda name: link(name, threshold=0.86) is not None
@@ -384,6 +415,12 @@ class ModelUnderstanding:
             normalized = after_too(name, value.value, text[:start])
             slots.append(Slot(name, normalized, start, end, confidence, value.linked))
         return slots
+
+
+def _cased_alike(a: str, b: str) -> bool:
+    """Written the same way: both capitalized ("Daft Punk") or the genre in lower case like the name
+    ("daft punk", as a recognizer writes). "Adele jazz" is a name and a genre."""
+    return a[:1].isupper() == b[:1].isupper() or a.islower()
 
 
 def _one_word_of_a_capitalized_name(text: str, cued: Slot, found: list[Slot]) -> bool:

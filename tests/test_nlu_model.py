@@ -35,6 +35,16 @@ pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
+def demo_model() -> ModelUnderstanding:
+    """The model linking to the demo catalogue, which has none of the real artists named in these tests."""
+    from assistant.catalog import load_catalog
+
+    understander = ModelUnderstanding(EntityLinker.for_catalog(load_catalog()))
+    assert understander.load(), understander.load_error
+    return understander
+
+
+@pytest.fixture(scope="module")
 def model() -> ModelUnderstanding:
     understander = ModelUnderstanding(eval_linker())
     assert understander.load(), understander.load_error
@@ -83,6 +93,22 @@ def test_cheer_me_up_is_the_mood_wanted_not_the_mood_said(model: ModelUnderstand
     assert model.understand("I'm sad, cheer me up").values("mood") == ["happy"]
     assert model.understand("something romantic for date night").values("mood") == ["romantic"]
     assert model.understand("play a classic").values("era") == ["older"]  # was genre classical
+
+
+@pytest.mark.parametrize(
+    ("text", "artists", "genres"),
+    [
+        ("something like Daft Punk", ["Daft Punk"], []),  # not in the catalogue: was "Daft" and punk
+        ("something like daft punk", ["daft punk"], []),
+        ("something like the Jazz Messengers", ["Jazz Messengers"], []),
+        ("something like Adele jazz", ["Adele"], ["jazz"]),  # written apart: a name and a genre
+    ],
+)
+def test_a_genre_word_ending_an_unknown_cued_name_is_part_of_it(
+    demo_model: ModelUnderstanding, text: str, artists: list[str], genres: list[str]
+) -> None:
+    u = demo_model.understand(text)
+    assert (u.values("artist"), u.values("genre")) == (artists, genres), u
 
 
 def test_model_beats_the_rules_on_the_heldout_set(heldout_reports: dict) -> None:
