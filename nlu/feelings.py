@@ -10,6 +10,9 @@ mood is a fair reading when nothing says otherwise.
 One word is both a feel and a genre: "romantic" (a classical subgenre in catalogues, as in the demo one).
 Said the way people ask for a feel ("something romantic", "romantic songs for date night") it is the
 feel; named as a style ("some romantic", "romantic era") it stays the genre.
+
+And a reaction that moves away from what plays is no yes, whatever accept phrase it holds: "this one is a
+little too slow" used to end the conversation on the slow track.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from nlu.meaning import Understanding
+from nlu.meaning import Act, Understanding
 
 __all__ = ["is_wish", "with_feelings", "with_wishes"]
 
@@ -51,8 +54,21 @@ def with_wishes(text: str, u: Understanding) -> Understanding:
 
 
 def with_feelings(text: str, u: Understanding) -> Understanding:
-    """`u` with "romantic" asked for as a feel read as one, and overridden moods dropped."""
-    return with_wishes(text, _feel_not_genre(text, u))
+    """`u` with "romantic" asked for as a feel read as one, overridden moods dropped, and a yes that asks
+    for something else read as the request it is."""
+    return _steer_not_yes(with_wishes(text, _feel_not_genre(text, u)))
+
+
+# Relative values: said about a sample, they ask for a different one.
+_STEERS = frozenset({"more_upbeat", "more_laid_back", "faster", "slower", "older", "newer"})
+
+
+def _steer_not_yes(u: Understanding) -> Understanding:
+    """ "this one is a little too slow" ("this one" is an accept phrase), "yes but older": a wish to move
+    from what is playing, not a yes to it."""
+    if u.act is Act.ACCEPT and any(s.value in _STEERS and not s.negated for s in u.slots):
+        return replace(u, act=Act.REQUEST_ALTERNATIVE)
+    return u
 
 
 def _feel_not_genre(text: str, u: Understanding) -> Understanding:

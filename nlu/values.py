@@ -216,9 +216,19 @@ _OPPOSITE = {
 }
 
 
+# "it's a bit slow", "nice but kind of mellow": a hedged complaint about what is playing. Without the
+# "it's" or "but" the same words ask for it ("something a bit slow"), and "pretty" or "quite" praise.
+_COMPLAINT_BEFORE = re.compile(
+    r"\b(?:it'?s|it\s+is|that'?s|that\s+is|this\s+is|this\s+one\s+is|this\s+one'?s|but)\s+(?:just\s+)?"
+    r"(?:a\s+(?:bit|little|tad)(?:\s+too)?|kind\s+of|kinda|sort\s+of|slightly|somewhat|rather)\s*$",
+    re.IGNORECASE,
+)
+
+
 def after_too(kind: str, value: str, before: str) -> str:
-    """ "Too slow" asks for the opposite of slow: a feel or tempo right after "too" is turned around."""
-    if re.search(r"\btoo\s*$", before, re.IGNORECASE):
+    """ "Too slow" asks for the opposite of slow: a feel or tempo right after "too", or after a hedged
+    complaint ("it's a bit slow", "good but kind of mellow"), is turned around."""
+    if re.search(r"\btoo\s*$", before, re.IGNORECASE) or _COMPLAINT_BEFORE.search(before):
         return _OPPOSITE.get((kind, value), value)
     return value
 

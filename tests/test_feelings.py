@@ -14,7 +14,7 @@ from nlu.lexicon import is_genre_word
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.rules import RuleUnderstanding
-from tests.conftest import ManagerFactory
+from tests.conftest import AlwaysSamples, ManagerFactory
 
 
 def _moods(text: str) -> list[str]:
@@ -107,3 +107,29 @@ def test_a_word_that_is_no_style_of_music_is_not_called_a_missing_genre(tiny_cat
     assert "christmas music" in reply.text and "I don't have any" not in reply.text
     assert manager.state.constraints.genres == ()
     assert manager.state.constraints.energy is not None  # the rest of the turn still counts
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("not bad but a bit slow", "faster"),  # played something at 80 bpm before
+        ("it's kind of mellow", "more_upbeat"),
+        ("this one is a little too slow", "more_upbeat"),
+        ("something a bit slow", "slow"),  # asked for, not complained about
+        ("it's pretty upbeat, I like it", "upbeat"),  # praise
+    ],
+)
+def test_a_hedged_complaint_about_the_sample_is_turned_round(text: str, value: str) -> None:
+    u = RuleUnderstanding(EntityLinker()).understand(text)
+    assert [s.value for s in u.slots if s.name in ("mood", "tempo")] == [value]
+
+
+def test_a_yes_that_asks_to_move_is_no_yes(tiny_catalog: Catalog, make_manager: ManagerFactory) -> None:
+    rules = RuleUnderstanding(EntityLinker())
+    assert rules.understand("this one is a little too slow").act == Act.REQUEST_ALTERNATIVE
+    assert rules.understand("yes but older").act == Act.REQUEST_ALTERNATIVE
+    assert rules.understand("yes, more like this").act == Act.ACCEPT
+    manager, _ = make_manager(tiny_catalog, policy=AlwaysSamples())
+    assert manager.step("upbeat rock please").sample is not None
+    reply = manager.step("this one is a little too slow")
+    assert not reply.done and reply.sample is not None  # it used to close on the slow track
