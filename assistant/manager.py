@@ -44,7 +44,7 @@ from assistant.state import DialogueState, HistorySummary, Status
 from nlu.language import other_language
 from nlu.lexicon import is_genre_word
 from nlu.meaning import CONFIRM_BELOW, Act, Slot, Understander, Understanding
-from nlu.references import option_reference
+from nlu.references import both_options, option_reference
 from nlu.sample_talk import asks_for_previous_sample, asks_what_is_playing
 
 __all__ = ["DialogueManager", "Reply"]
@@ -273,10 +273,14 @@ class DialogueManager:
         if u.slots or u.act in (Act.STOP, Act.GIVE_UP, Act.HELP) or self.state.held is not None:
             # With a value held, the question pending is "did I get that right?": nothing to point at.
             return u
+        options = self.state.pending_options if last in _OPTIONS_ASKED else ()
+        if last is Action.GENRE_PAIR and len(options) == 2 and both_options(text):
+            # "Both sound good" to "jazz or r&b?": either will do, so both are kept, as "jazz or r&b" is.
+            slots = tuple(Slot("genre", option, 0, 0, linked=True) for option in options)
+            return replace(u, act=Act.INFORM, slots=slots, confidence=max(u.confidence, 0.9))
         index = option_reference(text)
         if index is None or last is None:
             return u
-        options = self.state.pending_options if last in _OPTIONS_ASKED else ()
         if not -len(options) <= index < len(options):
             return None
         slot = Slot(QUESTION_ATTRIBUTE[last], options[index], 0, 0, linked=last is Action.GENRE_PAIR)

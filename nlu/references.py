@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["option_reference"]
+__all__ = ["both_options", "option_reference"]
 
 _FIRST = r"(?:first|1st|former|number one|option one|the one before|earlier one)"
 _SECOND = r"(?:second|2nd|number two|option two)"
@@ -44,3 +44,20 @@ def option_reference(text: str) -> int | None:
         if pattern.match(cleaned):
             return index
     return None
+
+
+_BOTH = re.compile(
+    _LEAD
+    + r"(?:i (?:like|want|love|'?d take|'?ll take) |i'?d like |give me |let'?s (?:do|have) )?"
+    + r"(?:both|either|either one|either of them|both of them|a (?:bit|mix) of both|a mix of the two|the two)"
+    + r"(?:\s+(?:are|is|sound|sounds|would be|work|works|seem)\s+(?:good|great|fine|ok|okay|nice|cool))?"
+    + r"(?:[\s,]+(?:please|i guess|i think|really|actually|then))*[\s.!?]*$",
+    re.IGNORECASE,
+)
+
+
+def both_options(text: str) -> bool:
+    """ "both sound good", "either one", "a bit of both": the answer takes every option offered. Whether
+    that can be done (two genres can, "laid back or upbeat" cannot) is for the caller."""
+    cleaned = " ".join(text.strip().split())
+    return 0 < len(cleaned) <= 60 and _BOTH.match(cleaned) is not None

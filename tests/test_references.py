@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from assistant.actions import Action
+from assistant.catalog import Catalog
 from assistant.phrasing import PROMPTS, listed_options
 from nlu.lexicon import ACTIVITY_PROFILE, ERA_RELATIVE, MOOD_PROFILE
-from nlu.references import option_reference
+from nlu.references import both_options, option_reference
+from tests.conftest import ManagerFactory
 
 
 @pytest.mark.parametrize(
@@ -55,3 +57,39 @@ def test_listed_options_follow_the_order_of_the_words() -> None:
     assert listed_options(activity, music_for) == ("focus", "relax", "workout")
     assert listed_options(Action.MOOD_QUESTION, "calm and laid back, or upbeat?") == ("laid_back", "upbeat")
     assert listed_options(Action.GENRE_PAIR, "May I suggest some jazz? Or perhaps rock?") == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "both"),
+    [
+        ("both sound good", True),
+        ("either one", True),
+        ("a bit of both", True),
+        ("I like both", True),
+        ("um, either is fine", True),
+        ("both of them please", True),
+        ("both the jazz and the rock", False),  # names its options: the understanding has them
+        ("neither", False),
+        ("I like both jazz and Bach and all sorts of things really, you know", False),
+    ],
+)
+def test_an_answer_taking_both_options(text: str, both: bool) -> None:
+    assert both_options(text) is both
+
+
+def test_both_to_a_genre_pair_keeps_both_and_to_the_mood_question_is_no_preference(
+    tiny_catalog: Catalog, make_manager: ManagerFactory
+) -> None:
+    manager, _ = make_manager(tiny_catalog)
+    manager.step("help me find music")
+    manager.step("I don't know")
+    assert manager.step("no idea").action == Action.GENRE_PAIR
+    offered = manager.state.pending_options
+    manager.step("both sound good")
+    assert manager.state.constraints.genres == offered
+    # "Laid back or upbeat?" cannot be both: the feel stays open, as after "either is fine".
+    manager, _ = make_manager(tiny_catalog)
+    manager.step("help me find music")
+    assert manager.step("I don't know").action == Action.MOOD_QUESTION
+    manager.step("both")
+    assert manager.state.constraints.energy is None
