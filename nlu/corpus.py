@@ -716,7 +716,20 @@ class _Generator:
         r = self.rng
         surface, value = r.choice(self.activities)
         if surface.endswith("ing") and r.random() < 0.5:
-            frame = r.choice(["while {}", "while i'm {}", "for {}", "to listen to while {}", "good for {}"])
+            # Bare answers to "what are you up to?" too: "working", "just cooking" (a lone "working" was
+            # give-up, from "this isn't working").
+            frame = r.choice(
+                [
+                    "while {}",
+                    "while i'm {}",
+                    "for {}",
+                    "to listen to while {}",
+                    "good for {}",
+                    "{}",
+                    "i'm {}",
+                    "just {}",
+                ]
+            )
         else:
             frame = r.choice(
                 [

@@ -352,6 +352,7 @@ MOODS: dict[str, list[str]] = {
         "more lively",
         "pick up the pace",
         "pick it up",
+        "turn it up",
         "louder",
         "harder",
         "heavier",
@@ -469,6 +470,8 @@ ACTIVITIES: dict[str, list[str]] = {
         "get-together",
         "to dance to",
         "wedding",
+        "going out",
+        "getting ready to go out",
     ],
     "sleep": [
         "sleep",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlu.context import in_context
 from nlu.encoder import EncodedText, EncoderError, MiniLMEncoder
 from nlu.features import (
     Gazetteer,
@@ -25,7 +26,6 @@ from nlu.features import (
     token_features,
     utterance_features,
 )
-from nlu.feelings import with_feelings
 from nlu.heads import (
     ACTS,
     DEFAULT_WEIGHTS,
@@ -57,6 +57,7 @@ _STRONG_CUE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _NAME_ENDS = re.compile(r"\s*(?:[,.!?;]|please\b|$)", re.IGNORECASE)
+_BARE_FILLER = re.compile(r"\b(?:i'?m|i am|just|um+|uh+|well|so|oh|ok(?:ay)?|please|really|mostly)\b|[^\w\s]")
 MIN_SLOT_CONFIDENCE = 0.35
 """Spans the tagger is less sure of than this are dropped rather than passed on as guesses."""
 
@@ -280,7 +281,7 @@ class ModelUnderstanding:
 
     def _frame(self, text: str, encoded: EncodedText) -> Understanding:
         with self._one_blas_thread():
-            return with_feelings(
+            return in_context(
                 text, with_negation(text, without_foreign_names(text, self._frame_unlimited(text, encoded)))
             )
 
@@ -307,6 +308,8 @@ class ModelUnderstanding:
             # like Radiohead", "something by Massive Attack"): the tagger leans on the catalogue gazetteer
             # and misses such names, or finds only a word of them.
             slots = self._with_cued_names(text, slots)
+        if not slots and act is Act.INFORM:
+            slots = self._bare_phrase(text, hits)
         p_act = float(act_probs.max())
         if slots and act in (Act.UNCLEAR, Act.DONT_KNOW, Act.GREET, Act.HELP):
             # "hi, some jazz please", "no idea, maybe rock": the attribute is the point of the turn.
@@ -324,6 +327,20 @@ class ModelUnderstanding:
         slot_conf = float(np.mean([s.confidence for s in slots])) if slots else 1.0
         confidence = round(p_act * slot_conf**0.5, 4)
         return Understanding(act, tuple(slots), sentiment, confidence, self.name, extras)
+
+    def _bare_phrase(self, text: str, hits: list[GazetteerHit]) -> list[Slot]:
+        """An answer that is one lexicon phrase and nothing else ("working" to "what are you up to?"), read as
+        inform with no attribute: the tagger, which sees such words mostly inside longer requests, missed
+        it. The lexicon's reading is then the whole meaning."""
+        attributes = [h for h in hits if h.kind in ("genre", "mood", "era", "activity", "tempo")]
+        if not attributes:
+            return []
+        hit = max(attributes, key=lambda h: h.end - h.start)
+        rest = _BARE_FILLER.sub("", (text[: hit.start] + " " + text[hit.end :]).lower())
+        value = normalize_value(hit.kind, text[hit.start : hit.end], self.linker)
+        if rest.strip() or value is None:
+            return []
+        return [Slot(hit.kind, value.value, hit.start, hit.end, round(0.7 + 0.3 * value.confidence, 3))]
 
     def _with_cued_names(self, text: str, slots: list[Slot]) -> list[Slot]:
         if self._cues is None:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from nlu.feelings import with_feelings
+from nlu.context import in_context
 from nlu.language import without_foreign_names
 from nlu.lexicon import (
     ACT_PHRASES,
@@ -282,9 +282,7 @@ class RuleUnderstanding:
 
     def understand(self, text: str) -> Understanding:
         try:
-            return with_feelings(
-                text, with_negation(text, without_foreign_names(text, self._understand(text)))
-            )
+            return in_context(text, with_negation(text, without_foreign_names(text, self._understand(text))))
         except Exception as exc:
             return Understanding(
                 Act.UNCLEAR, confidence=0.0, source=self.name, extras={"error": 1.0 if exc else 0}

@@ -1,4 +1,4 @@
-"""How the listener feels vs what the music should do (nlu.feelings), "both" to an either-or question, and
+"""How the listener feels vs what the music should do (nlu.context), "both" to an either-or question, and
 words tagged as a genre that are no style of music ("christmas")."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from assistant.catalog import Catalog
 from assistant.manager import DialogueManager
 from assistant.rule_policy import RulePolicy
-from nlu.feelings import is_wish, with_wishes
+from nlu.context import is_wish, with_wishes
 from nlu.lexicon import is_genre_word
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
@@ -133,3 +133,16 @@ def test_a_yes_that_asks_to_move_is_no_yes(tiny_catalog: Catalog, make_manager: 
     assert manager.step("upbeat rock please").sample is not None
     reply = manager.step("this one is a little too slow")
     assert not reply.done and reply.sample is not None  # it used to close on the slow track
+
+
+@pytest.mark.parametrize(
+    ("text", "genres"),
+    [
+        ("upbeat pop for cleaning the house", ["pop"]),  # asked for house music before
+        ("music at the house", []),
+        ("some house please", ["house"]),
+        ("deep house", ["house"]),
+    ],
+)
+def test_the_house_is_a_building(text: str, genres: list[str]) -> None:
+    assert RuleUnderstanding(EntityLinker()).understand(text).values("genre") == genres
