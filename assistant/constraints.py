@@ -205,6 +205,22 @@ def join_names(names: tuple[str, ...] | list[str], conjunction: str) -> str:
     return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
 
 
+# How an activity is said back: "music for focusing", not the value's own "music for focus". Cooking
+# stands for everything done around the house (the lexicon's cleaning, chores, decorating).
+ACTIVITY_SAID: dict[str, str] = {
+    "workout": "a workout",
+    "running": "running",
+    "focus": "focusing",
+    "party": "a party",
+    "sleep": "sleep",
+    "relax": "relaxing",
+    "commute": "the commute",
+    "dinner": "dinner",
+    "cooking": "cooking and chores",
+    "outdoors": "the outdoors",
+}
+
+
 def describe(c: Constraints) -> str:
     """A short phrase for what is wanted: "laid back jazz from the 1990s"."""
     parts: list[str] = []
@@ -214,7 +230,7 @@ def describe(c: Constraints) -> str:
         parts.append("happy" if c.valence >= 0.6 else "melancholy" if c.valence <= 0.35 else "")
     parts.append(join_names(c.genres, "or") if c.genres else "music")
     if c.activity:
-        parts.append(f"for {c.activity}")
+        parts.append(f"for {ACTIVITY_SAID.get(c.activity, c.activity)}")
     if c.artist:
         names = join_names(c.artists, "and")
         parts.append(f"by {names}" if c.artist_own else f"like {names}")

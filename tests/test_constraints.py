@@ -89,3 +89,17 @@ def test_two_decades_in_a_turn_make_one_period() -> None:
     )
     assert join_slot(Constraints(), Slot("mood", "upbeat", 0, 0)) is None
     assert is_decade("1990s") and not is_decade("older")
+
+
+def test_an_activity_is_said_as_people_say_it_and_simulated_listeners_still_hear_it() -> None:
+    from assistant.constraints import ACTIVITY_SAID, describe
+    from assistant.offline import simulator
+    from nlu.lexicon import ACTIVITY_PROFILE
+
+    assert describe(Constraints(activity="commute")) == "music for the commute"  # was "music for commute"
+    assert describe(Constraints(activity="cooking")) == "music for cooking and chores"
+    assert set(ACTIVITY_SAID) == set(ACTIVITY_PROFILE)  # every activity has its words
+    for activity in ACTIVITY_PROFILE:
+        said = f"shall i start a station of {describe(Constraints(activity=activity))}?"
+        found = simulator._ACTIVITY_SAID_RE.search(said)
+        assert found is not None and simulator._ACTIVITY_OF_SAID[found.group(1)] == activity

@@ -29,6 +29,7 @@ import numpy as np
 
 from assistant.actions import Action
 from assistant.catalog import Catalog, Track
+from assistant.constraints import ACTIVITY_SAID
 from assistant.offline.population import Population
 from nlu.lexicon import ACTIVITIES, ACTIVITY_PROFILE, GENRE_PARENT
 from nlu.linking import EntityLinker
@@ -113,6 +114,11 @@ ACTIVITY_WORDS = {a: tuple(ACTIVITIES[a][:3]) for a in SIMULATED_ACTIVITIES}
 FILLERS = ("uh", "um", "the", "a", "and", "so", "oh")
 # How the assistant words energy when it describes a station (assistant.constraints.describe).
 _FEEL_WORDS = {"laid back": 0.28, "upbeat": 0.82, "mid-tempo": 0.5}
+# A station's activity as assistant.constraints.describe words it ("for the commute").
+_ACTIVITY_OF_SAID = {said: activity for activity, said in ACTIVITY_SAID.items()}
+_ACTIVITY_SAID_RE = re.compile(
+    r"\bfor (" + "|".join(re.escape(s) for s in sorted(_ACTIVITY_OF_SAID, key=len, reverse=True)) + r")\b"
+)
 
 
 def _pick(rng: np.random.Generator, options: tuple[str, ...] | list[str]) -> str:
@@ -194,9 +200,9 @@ class World:
                 keep &= cat.subgenre_ids == cat.subgenre_names.index(label)
         feel = max(_FEEL_WORDS, key=lowered.rfind)
         energy = _FEEL_WORDS[feel] if feel in lowered else None
-        activity = re.search(r"\bfor (\w+)", lowered)
-        if activity and activity.group(1) in ACTIVITY_PROFILE:
-            energy = ACTIVITY_PROFILE[activity.group(1)][0] if energy is None else energy
+        activity = _ACTIVITY_SAID_RE.search(lowered)
+        if activity:
+            energy = ACTIVITY_PROFILE[_ACTIVITY_OF_SAID[activity.group(1)]][0] if energy is None else energy
         artists = self.artists_in(text)
         if artists:
             mine = self.artist_track_ids[cat.artist_names.index(artists[-1])]
