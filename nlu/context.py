@@ -34,6 +34,15 @@ _FEEL_BEFORE = re.compile(
 _FEEL_AFTER = re.compile(
     r"^\s+(?:music|songs?|tunes?|tracks?|vibes?|mood|stuff|ballads?|playlist|for)\b", re.IGNORECASE
 )
+_BUILDING_BEFORE = re.compile(r"\b(?:the|this|that|at|in|around|whole)\s+$", re.IGNORECASE)
+# Relative values: said about a sample, they ask for a different one.
+_STEERS = frozenset({"more_upbeat", "more_laid_back", "faster", "slower", "older", "newer"})
+
+
+def in_context(text: str, u: Understanding) -> Understanding:
+    """`u` with "romantic" asked for as a feel read as one, "the house" not a genre, overridden moods
+    dropped, and a yes that asks for something else read as the request it is."""
+    return _steer_not_yes(with_wishes(text, _house_is_a_building(text, _feel_not_genre(text, u))))
 
 
 def is_wish(phrase: str) -> bool:
@@ -53,13 +62,17 @@ def with_wishes(text: str, u: Understanding) -> Understanding:
     return replace(u, slots=slots)
 
 
-def in_context(text: str, u: Understanding) -> Understanding:
-    """`u` with "romantic" asked for as a feel read as one, "the house" not a genre, overridden moods
-    dropped, and a yes that asks for something else read as the request it is."""
-    return _steer_not_yes(with_wishes(text, _house_is_a_building(text, _feel_not_genre(text, u))))
-
-
-_BUILDING_BEFORE = re.compile(r"\b(?:the|this|that|at|in|around|whole)\s+$", re.IGNORECASE)
+def _feel_not_genre(text: str, u: Understanding) -> Understanding:
+    slots = tuple(
+        replace(s, name="mood")
+        if s.name == "genre"
+        and s.value in _FEEL_AND_GENRE
+        and text[s.start : s.end].lower() == s.value
+        and (_FEEL_BEFORE.search(text[: s.start]) or _FEEL_AFTER.search(text[s.end :]))
+        else s
+        for s in u.slots
+    )
+    return u if slots == u.slots else replace(u, slots=slots)
 
 
 def _house_is_a_building(text: str, u: Understanding) -> Understanding:
@@ -76,26 +89,9 @@ def _house_is_a_building(text: str, u: Understanding) -> Understanding:
     return u if slots == u.slots else replace(u, slots=slots)
 
 
-# Relative values: said about a sample, they ask for a different one.
-_STEERS = frozenset({"more_upbeat", "more_laid_back", "faster", "slower", "older", "newer"})
-
-
 def _steer_not_yes(u: Understanding) -> Understanding:
     """ "this one is a little too slow" ("this one" is an accept phrase), "yes but older": a wish to move
     from what is playing, not a yes to it."""
     if u.act is Act.ACCEPT and any(s.value in _STEERS and not s.negated for s in u.slots):
         return replace(u, act=Act.REQUEST_ALTERNATIVE)
     return u
-
-
-def _feel_not_genre(text: str, u: Understanding) -> Understanding:
-    slots = tuple(
-        replace(s, name="mood")
-        if s.name == "genre"
-        and s.value in _FEEL_AND_GENRE
-        and text[s.start : s.end].lower() == s.value
-        and (_FEEL_BEFORE.search(text[: s.start]) or _FEEL_AFTER.search(text[s.end :]))
-        else s
-        for s in u.slots
-    )
-    return u if slots == u.slots else replace(u, slots=slots)
