@@ -419,7 +419,7 @@ class DialogueManager:
         unknown: list[str] = []
         missing: list[str] = []
         not_genres: list[str] = []  # tagged as a genre, but no style of music ("christmas", "seductive")
-        named: set[str] = set()  # kinds already given a value in this turn
+        named: dict[str, str] = {}  # kind -> the value it was last given in this turn
         unwanted: list[str] = []
         for slot in slots:
             if slot.negated:
@@ -439,7 +439,8 @@ class DialogueManager:
                 continue
             # A decade after "older" in the same turn ("classics from the 80s") says which older: it
             # replaces the relative era instead of widening it.
-            vague_era = slot.name == "era" and "relative era" in named and is_decade(slot.value)
+            earlier_era = named.get("era") if slot.name == "era" else None
+            vague_era = earlier_era is not None and not is_decade(earlier_era) and is_decade(slot.value)
             joined = join_slot(constraints, slot) if slot.name in named and not vague_era else None
             if joined is not None:
                 constraints = joined
@@ -452,11 +453,7 @@ class DialogueManager:
                         constraints, Slot("artist", track.artist, 0, 0, linked=True), sample
                     )
                 continue
-            named.add(slot.name)
-            if slot.name == "era" and not is_decade(slot.value):
-                named.add("relative era")
-            elif slot.name == "era":
-                named.discard("relative era")
+            named[slot.name] = slot.value
             if slot.name == "artist":
                 own = _OWN_MUSIC_BEFORE.search(self._text[: slot.start]) is not None
                 constraints = replace(apply_slot(constraints, slot, sample), artist_own=own)

@@ -40,7 +40,7 @@ from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.names import after_possessive, split_names
 from nlu.negation import with_negation
-from nlu.rules import RuleUnderstanding
+from nlu.rules import STRONG_CUES, RuleUnderstanding
 from nlu.values import Value, after_too, normalize_value
 
 __all__ = ["ModelUnderstanding", "decode_spans", "repair_names"]
@@ -51,11 +51,7 @@ _TagSpan = tuple[int, int, str, float]
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 UNCLEAR_CONFIDENCE = 0.15
 # Cues after which only a name can follow ("something like X"); bare "like" also introduces feels.
-_STRONG_CUE_BEFORE = re.compile(
-    r"\b(?:sounds? like|similar to|in the style of|something like|stuff like|music like|songs like|by|fan of"
-    r"|more of)\s+(?:the\s+)?$",
-    re.IGNORECASE,
-)
+_STRONG_CUE_BEFORE = re.compile(rf"\b(?:{STRONG_CUES})\s+(?:the\s+)?$", re.IGNORECASE)
 _NAME_ENDS = re.compile(r"\s*(?:[,.!?;]|please\b|$)", re.IGNORECASE)
 _BARE_FILLER = re.compile(r"\b(?:i'?m|i am|just|um+|uh+|well|so|oh|ok(?:ay)?|please|really|mostly)\b|[^\w\s]")
 MIN_SLOT_CONFIDENCE = 0.35

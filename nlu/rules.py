@@ -29,7 +29,7 @@ from nlu.names import is_not_a_name, split_names
 from nlu.negation import with_negation
 from nlu.values import after_too, spell_decades
 
-__all__ = ["MAX_CHARS", "RuleUnderstanding", "sentiment_score"]
+__all__ = ["MAX_CHARS", "STRONG_CUES", "RuleUnderstanding", "sentiment_score"]
 
 MAX_CHARS = 1000
 """Longer input is cut: nobody asks for music in more words, and matching cost grows with length."""
@@ -156,12 +156,12 @@ def _name_after(cues: str) -> re.Pattern[str]:
 # Cues that name an artist whatever follows ("something like X", "by X"); bare "like", "from" and "into" also
 # introduce moods, eras and things ("I like the beat"), so only the rules' own overlap resolution, where a
 # lexicon phrase wins over a cued name, can use them.
-_STRONG_CUES = (
+STRONG_CUES = (
     r"sounds? like|similar to|in the style of|something like|stuff like|music like|songs like"
     r"|by|fan of|more of"
 )
-_ARTIST_CUE = _name_after(_STRONG_CUES + r"|like|from|into")
-_STRONG_ARTIST_CUE = _name_after(_STRONG_CUES)
+_ARTIST_CUE = _name_after(STRONG_CUES + r"|like|from|into")
+_STRONG_ARTIST_CUE = _name_after(STRONG_CUES)
 _PLAY_BY = re.compile(
     r"\b(?:play|hear|put on|listen to)\s+(?:the\s+)?(?:song|track|tune)?\s*(?P<track>[^,.!?;]+?)\s+by\s+"
     r"(?P<artist>[^,.!?;]+?)\s*(?:[,.!?;]|$)",
