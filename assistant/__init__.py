@@ -1,1 +1,3 @@
-"""Dialogue: catalogue, state, actions, policies, phrasing, manager, logging, offline learning, UI."""
+"""The engine, a package per stage: music (catalogue, retrieval), taste (listening history), dialogue (one
+conversation), policies (which prompt next), logs (what happened), learning (new policies from the logs).
+`events` is the one stream of typed events they all speak."""

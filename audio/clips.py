@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 if TYPE_CHECKING:
-    from assistant.catalog import Track
+    from assistant.music.catalog import Track
     from audio.sound import Sound
 
 __all__ = [

@@ -132,7 +132,7 @@ def spoken_form(phrase: str) -> str:
 def catalog_phrases(
     catalog: object, *, titles: bool = False, max_artists: int = 1500
 ) -> dict[str, tuple[str, ...]]:
-    """Artists and genres (and, if asked, titles) of a catalogue (assistant.catalog.Catalog).
+    """Artists and genres (and, if asked, titles) of a catalogue (assistant.music.catalog.Catalog).
 
     A large catalogue keeps its `max_artists` most popular artists: a recognizer vocabulary of ten
     thousand names makes every short word sound like some band."""

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.catalog import Track
+from assistant.dialogue.replay import Transcript
 from assistant.events import AsrResult, ErrorEvent, EventSink
-from assistant.replay import Transcript
+from assistant.music.catalog import Track
 from audio.errors import AudioError, PlaybackError, SpeechError
 from audio.listener import Heard, Listener
 from audio.player import Player, Playing
@@ -58,7 +58,7 @@ class TurnTiming:
 class VoiceTurn:
     heard: Heard
     reply: Any
-    """assistant.manager.Reply"""
+    """assistant.dialogue.manager.Reply"""
     timing: TurnTiming
     barged_in: bool = False
     """This utterance started while the assistant was still audible, and stopped its speech or clip."""

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.catalog import Track, load_catalog
+from assistant.music.catalog import Track, load_catalog
 from audio.clips import clip_path, load_clip, plan_clip, synthesize_clip
 
 ROOT = Path(__file__).resolve().parents[1]

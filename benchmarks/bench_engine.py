@@ -24,10 +24,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.catalog import Catalog, load_catalog
-from assistant.manager import DialogueManager
-from assistant.retrieval import Retriever
-from assistant.rule_policy import RulePolicy
+from assistant.dialogue.manager import DialogueManager
+from assistant.music.catalog import Catalog, load_catalog
+from assistant.music.retrieval import Retriever
+from assistant.policies.rules import RulePolicy
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
 

@@ -36,15 +36,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_engine import POOL, percentiles  # the engine benchmark's workload, so rows compare
 
-from assistant.affinity import Personalizer, load_affinity_model, user_affinity
-from assistant.affinity_data import synthetic_histories
-from assistant.catalog import Catalog, load_catalog
-from assistant.history import HistoryStore
-from assistant.manager import DialogueManager
-from assistant.policy import Policy
-from assistant.policy_store import load_policy
-from assistant.retrieval import Retriever
-from assistant.rule_policy import RulePolicy
+from assistant.dialogue.manager import DialogueManager
+from assistant.dialogue.policy import Policy
+from assistant.music.catalog import Catalog, load_catalog
+from assistant.music.retrieval import Retriever
+from assistant.policies.rules import RulePolicy
+from assistant.policies.store import load_policy
+from assistant.taste.affinity import Personalizer, load_affinity_model, user_affinity
+from assistant.taste.affinity_data import synthetic_histories
+from assistant.taste.history import HistoryStore
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
 

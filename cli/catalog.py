@@ -42,8 +42,8 @@ def _fail(message: str) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from assistant.catalog import DEFAULT_CATALOG, load_catalog
-    from assistant.demo_catalog import DEFAULT_SEED, write_catalog
+    from assistant.music.catalog import DEFAULT_CATALOG, load_catalog
+    from assistant.music.demo_catalog import DEFAULT_SEED, write_catalog
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
     out = args.out or DEFAULT_CATALOG
@@ -63,7 +63,7 @@ def _build(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from assistant.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError, load_catalog
 
     try:
         catalog = load_catalog(args.catalog)
@@ -99,7 +99,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _clip(args: argparse.Namespace) -> int:
-    from assistant.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError, load_catalog
     from audio.clips import DEFAULT_RATE, load_clip, plan_clip, synthesize_clip
     from audio.sound import Sound, write_wav
 

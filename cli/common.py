@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.catalog import DEFAULT_CATALOG, Catalog, CatalogError, load_catalog
-from assistant.logstore import LogStore
-from assistant.manager import DialogueManager
-from assistant.policy import Policy
-from assistant.policy_store import load_policy
-from assistant.retrieval import Retriever
+from assistant.dialogue.manager import DialogueManager
+from assistant.dialogue.policy import Policy
+from assistant.logs.store import LogStore
+from assistant.music.catalog import DEFAULT_CATALOG, Catalog, CatalogError, load_catalog
+from assistant.music.retrieval import Retriever
+from assistant.policies.store import load_policy
 from nlu.linking import EntityLinker
 from nlu.loader import make_understander
 from nlu.meaning import Understander
 
 if TYPE_CHECKING:
-    from assistant.affinity import Personalizer
+    from assistant.taste.affinity import Personalizer
 
 __all__ = ["Session", "add_common_options", "build_session", "data_home", "fail"]
 
@@ -137,8 +137,8 @@ def build_session(args: argparse.Namespace) -> Session:
         log = LogStore(args.log or data_home() / "tunetalk.db", log_text=args.log_text)
     personalizer = None
     if args.user:
-        from assistant.affinity import Personalizer
-        from assistant.history import HistoryStore
+        from assistant.taste.affinity import Personalizer
+        from assistant.taste.history import HistoryStore
 
         personalizer = Personalizer(HistoryStore(data_home() / "history.db"), catalog)
     return Session(

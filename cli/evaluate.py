@@ -54,13 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.catalog import CatalogError, load_catalog
-    from assistant.learned_policy import PolicyFileError, load_learned_policy
-    from assistant.offline.ab import compare, run_arm
-    from assistant.offline.population import PopulationError, load_population
-    from assistant.offline.report import write_evaluation_report
-    from assistant.policy_store import policy_path
-    from assistant.rule_policy import RulePolicy
+    from assistant.learning.ab import compare, run_arm
+    from assistant.learning.population import PopulationError, load_population
+    from assistant.learning.report import write_evaluation_report
+    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.policies.learned import PolicyFileError, load_learned_policy
+    from assistant.policies.rules import RulePolicy
+    from assistant.policies.store import policy_path
     from cli.common import fail
     from cli.simulate import progress_bar, understander_factory
 
@@ -162,10 +162,10 @@ def _ope_check(
     """OPE of the learned policy on fresh exploration logs vs its simulated on-policy value."""
     import numpy as np
 
-    from assistant.offline.batch import simulate
-    from assistant.offline.logging_policy import ExplorationPolicy
-    from assistant.offline.reward import prompt_usefulness
-    from assistant.offline.training import _critic, _ope, policy_distribution, rounds_from_log
+    from assistant.learning.batch import simulate
+    from assistant.learning.logging_policy import ExplorationPolicy
+    from assistant.learning.reward import prompt_usefulness
+    from assistant.learning.training import _critic, _ope, policy_distribution, rounds_from_log
     from cli.simulate import progress_bar, understander_factory
 
     rewards = prompt_usefulness(arm.table, catalog)

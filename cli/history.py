@@ -61,8 +61,8 @@ def _day(ts: int | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.catalog import CatalogError, load_catalog
-    from assistant.history import HistoryError, HistoryStore
+    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.taste.history import HistoryError, HistoryStore
 
     command = getattr(args, "history_command", None)
     if command is None:
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace, store: object, catalog: object) -> int:
-    from assistant.history import HistoryStore
+    from assistant.taste.history import HistoryStore
 
     assert isinstance(store, HistoryStore)
     interactive = sys.stderr.isatty()
@@ -113,10 +113,10 @@ def _import(args: argparse.Namespace, store: object, catalog: object) -> int:
 
 
 def _show(args: argparse.Namespace, store: object, catalog: object) -> int:
-    from assistant.affinity import Personalizer, history_genre_pair
-    from assistant.constraints import Constraints
-    from assistant.history import HistoryStore
-    from assistant.retrieval import Retriever
+    from assistant.music.constraints import Constraints
+    from assistant.music.retrieval import Retriever
+    from assistant.taste.affinity import Personalizer, history_genre_pair
+    from assistant.taste.history import HistoryStore
 
     assert isinstance(store, HistoryStore)
     overview = store.overview(args.user, catalog)  # type: ignore[arg-type]
@@ -148,7 +148,7 @@ def _show(args: argparse.Namespace, store: object, catalog: object) -> int:
 
 
 def _evaluate(args: argparse.Namespace, catalog: object) -> int:
-    from assistant.affinity_data import evaluate_shipped, machine_line, run_experiment
+    from assistant.taste.affinity_data import evaluate_shipped, machine_line, run_experiment
 
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731
     if args.retrain:

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.logstore import LogStore, export_parquet
+    from assistant.logs.store import LogStore, export_parquet
 
     path = args.log or data_home() / "tunetalk.db"
     if not path.exists():

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _linker(path: Path | None) -> object:
-    from assistant.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError, load_catalog
     from nlu.linking import EntityLinker
 
     try:
@@ -44,7 +44,7 @@ def _linker(path: Path | None) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.catalog import CatalogError
+    from assistant.music.catalog import CatalogError
     from cli.common import fail
     from nlu.loader import make_understander
 

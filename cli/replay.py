@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant import replay
+    from assistant.dialogue import replay
 
     if args.file == "-":
         stream = sys.stdin

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.policy import Policy
+    from assistant.dialogue.policy import Policy
 
 NAME = "simulate"
 HELP = "simulate listeners talking to the assistant (logs for training, or a policy's outcomes)"
@@ -78,9 +78,9 @@ def understander_factory(choice: str) -> Callable[[Any], Any] | None:
 
 def make_policy_factory(choice: str, floor: float = 0.03) -> Callable[[], Policy]:
     """A zero-argument policy factory for worker processes."""
-    from assistant.offline.logging_policy import ExplorationPolicy
-    from assistant.policy_store import load_policy
-    from assistant.rule_policy import RulePolicy
+    from assistant.learning.logging_policy import ExplorationPolicy
+    from assistant.policies.rules import RulePolicy
+    from assistant.policies.store import load_policy
 
     if choice == "logging":
         return lambda: ExplorationPolicy(floor=floor)
@@ -98,11 +98,11 @@ def progress_bar(total: int, description: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.catalog import CatalogError, load_catalog
-    from assistant.offline.ab import Arm
-    from assistant.offline.batch import simulate
-    from assistant.offline.dataset import write_log
-    from assistant.offline.population import PopulationError, load_population
+    from assistant.learning.ab import Arm
+    from assistant.learning.batch import simulate
+    from assistant.learning.population import PopulationError, load_population
+    from assistant.logs.dataset import write_log
+    from assistant.music.catalog import CatalogError, load_catalog
     from cli.common import fail
 
     if args.conversations < 1:

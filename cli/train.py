@@ -71,16 +71,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.catalog import CatalogError, load_catalog
-    from assistant.learned_policy import save_policy
-    from assistant.offline.batch import simulate
-    from assistant.offline.dataset import LogFormatError, LogTable, read_log
-    from assistant.offline.logging_policy import ExplorationPolicy
-    from assistant.offline.population import PopulationError, load_population
-    from assistant.offline.report import training_summary, write_training_report
-    from assistant.offline.training import train_and_select
-    from assistant.policy_store import HISTORY_POLICY, SHIPPED_POLICY, load_policy
-    from assistant.state import ACTION_AFFINITY_FEATURES
+    from assistant.dialogue.state import ACTION_AFFINITY_FEATURES
+    from assistant.learning.batch import simulate
+    from assistant.learning.logging_policy import ExplorationPolicy
+    from assistant.learning.population import PopulationError, load_population
+    from assistant.learning.report import training_summary, write_training_report
+    from assistant.learning.training import train_and_select
+    from assistant.logs.dataset import LogFormatError, LogTable, read_log
+    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.policies.learned import save_policy
+    from assistant.policies.store import HISTORY_POLICY, SHIPPED_POLICY, load_policy
     from cli.common import fail
     from cli.simulate import progress_bar, understander_factory
 

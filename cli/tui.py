@@ -30,9 +30,9 @@ def run(args: argparse.Namespace) -> int:
     if args.catalog is not None and not args.catalog.exists():
         return fail(f"{args.catalog}: no such catalogue file")
 
-    from assistant.tui.app import TuneTalkApp
-    from assistant.tui.playback import detect_audio
     from cli.common import build_session
+    from tui.app import TuneTalkApp
+    from tui.playback import detect_audio
 
     device = args.output_device
     if isinstance(device, str) and device.isdigit():

@@ -254,7 +254,7 @@ def _run(args: argparse.Namespace, session: Any) -> int:
                 print("\r" + " " * 78 + "\r", end="", file=sys.stderr, flush=True)
                 shown["partial"] = False
             if not args.json:
-                from assistant.replay import format_reply
+                from assistant.dialogue.replay import format_reply
 
                 print(format_reply(heard.text or "(silence)", reply), flush=True)
 
@@ -293,7 +293,7 @@ def _run(args: argparse.Namespace, session: Any) -> int:
             }
             print(json.dumps(data, ensure_ascii=False))
         else:
-            from assistant.replay import format_outcome
+            from assistant.dialogue.replay import format_outcome
 
             print(format_outcome(result.transcript), flush=True)
         return 0
@@ -305,7 +305,7 @@ def _run(args: argparse.Namespace, session: Any) -> int:
 
 def _text_mode(args: argparse.Namespace, session: Any, problems: list[Any]) -> int:
     """Voice is not possible here: say exactly what is missing and how to get it, then talk in text."""
-    from assistant import replay
+    from assistant.dialogue import replay
 
     for problem in problems:
         _say(problem.explain())

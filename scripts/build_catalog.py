@@ -11,8 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.catalog import DEFAULT_CATALOG
-from assistant.demo_catalog import DEFAULT_SEED, render_csv, write_catalog
+from assistant.music.catalog import DEFAULT_CATALOG
+from assistant.music.demo_catalog import DEFAULT_SEED, render_csv, write_catalog
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh dev
 .venv/bin/ruff check .
-.venv/bin/mypy assistant nlu audio cli benchmarks scripts main.py
+.venv/bin/mypy assistant nlu audio cli tui benchmarks scripts main.py
 exec .venv/bin/python -m pytest -q "$@"

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.actions import Action
-from assistant.catalog import Catalog, Track
+from assistant.dialogue.actions import Action
+from assistant.dialogue.manager import DialogueManager
+from assistant.dialogue.policy import Policy, PolicyOutput, greedy
 from assistant.events import Recorder
-from assistant.manager import DialogueManager
-from assistant.policy import Policy, PolicyOutput, greedy
-from assistant.rule_policy import RulePolicy
+from assistant.music.catalog import Catalog, Track
+from assistant.policies.rules import RulePolicy
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
 
@@ -81,7 +81,7 @@ def tiny_catalog() -> Catalog:
 
 @pytest.fixture(scope="session")
 def demo_catalog() -> Catalog:
-    from assistant.catalog import load_catalog
+    from assistant.music.catalog import load_catalog
 
     return load_catalog()
 

@@ -9,7 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from assistant.affinity import (
+from assistant.music.catalog import Catalog
+from assistant.music.constraints import Constraints
+from assistant.music.retrieval import Retriever
+from assistant.taste.affinity import (
     BlendAffinity,
     ContentAffinity,
     ImplicitALS,
@@ -25,12 +28,9 @@ from assistant.affinity import (
     signals_matrix,
     user_affinity,
 )
-from assistant.affinity_data import Taste, evaluate, held_out, synthetic_histories, taste_utility
-from assistant.catalog import Catalog
-from assistant.constraints import Constraints
-from assistant.history import REJECT_WEIGHT, HistoryStore, ListeningSignals
-from assistant.retrieval import Retriever
-from assistant.state import HistorySummary
+from assistant.taste.affinity_data import Taste, evaluate, held_out, synthetic_histories, taste_utility
+from assistant.taste.history import REJECT_WEIGHT, HistoryStore, ListeningSignals
+from assistant.taste.summary import HistorySummary
 
 
 @pytest.fixture(scope="session")
@@ -270,7 +270,7 @@ def test_a_session_with_a_profile_personalizes_and_a_cold_start_still_works(
 
 
 def test_the_shipped_models_cover_the_demo_catalogue_and_are_small(demo_catalog):
-    from assistant.affinity import MODEL_DIR
+    from assistant.taste.affinity import MODEL_DIR
 
     if not (MODEL_DIR / "models.json").exists():
         pytest.skip("no trained affinity models in assets/affinity (scripts/train_affinity.py)")

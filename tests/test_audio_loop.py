@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from assistant.catalog import Catalog, Track
 from assistant.events import AsrResult, ErrorEvent, TurnStarted
+from assistant.music.catalog import Catalog, Track
 from audio.errors import SpeechError
 from audio.listener import Heard, ScriptedListener
 from audio.player import RecordingPlayer

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.catalog import Catalog, Track
+from assistant.music.catalog import Catalog, Track
 from audio.asr import recognize
 from audio.clips import load_clip
 from audio.listener import SpeechListener

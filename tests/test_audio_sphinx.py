@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import Catalog
+from assistant.music.catalog import Catalog
 from audio.asr import recognize
 from audio.listener import SpeechListener
 from audio.prosody import ProsodyTracker, pitch_hz

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import DEFAULT_CATALOG, REQUIRED_COLUMNS, CatalogError, load_catalog
+from assistant.music.catalog import DEFAULT_CATALOG, REQUIRED_COLUMNS, CatalogError, load_catalog
 from tests.conftest import SPOTIFY_HEADER, _tiny_tracks, write_spotify_csv
 
 SPOTIFY = Path(__file__).parents[1] / ".." / "shared" / "data" / "catalog" / "spotify_songs.csv"
@@ -209,9 +209,9 @@ def test_the_tiny_fixture_round_trips(tmp_path: Path) -> None:
 
 
 def test_the_same_song_from_another_album_is_not_offered_again() -> None:
-    from assistant.catalog import Catalog, Track, song_title
-    from assistant.constraints import Constraints
-    from assistant.retrieval import Retriever
+    from assistant.music.catalog import Catalog, Track, song_title
+    from assistant.music.constraints import Constraints
+    from assistant.music.retrieval import Retriever
 
     assert song_title("Du Hast - 2011 Remaster") == song_title("Du hast") == "du hast"
     base = dict(artist="Rammstein", genre="rock", subgenre="hard rock", energy=0.9, valence=0.3, tempo=120.0)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import audio.clips as clips
-from assistant.catalog import Catalog, Track, load_catalog
+from assistant.music.catalog import Catalog, Track, load_catalog
 from audio.clips import (
     DEFAULT_RATE,
     PALETTES,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.catalog import Track
-from assistant.constraints import ERA_SPAN, Constraints, apply_slot, describe, describe_era
+from assistant.music.catalog import Track
+from assistant.music.constraints import ERA_SPAN, Constraints, apply_slot, describe, describe_era
 from nlu.meaning import Slot
 
 SAMPLE = Track(
@@ -79,7 +79,7 @@ def test_the_head_word_of_a_genre_phrase_decides_it() -> None:
 
 
 def test_two_decades_in_a_turn_make_one_period() -> None:
-    from assistant.constraints import is_decade, join_slot
+    from assistant.music.constraints import is_decade, join_slot
 
     c = join_slot(Constraints(era=(1980, 1989)), Slot("era", "2000s", 0, 0))
     assert c is not None and c.era == (1980, 2009)
@@ -92,8 +92,8 @@ def test_two_decades_in_a_turn_make_one_period() -> None:
 
 
 def test_an_activity_is_said_as_people_say_it_and_simulated_listeners_still_hear_it() -> None:
-    from assistant.constraints import ACTIVITY_SAID, describe
-    from assistant.offline import simulator
+    from assistant.learning import simulator
+    from assistant.music.constraints import ACTIVITY_SAID, describe
     from nlu.lexicon import ACTIVITY_PROFILE
 
     assert describe(Constraints(activity="commute")) == "music for the commute"  # was "music for commute"

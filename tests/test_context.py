@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.catalog import Catalog
-from assistant.manager import DialogueManager
-from assistant.rule_policy import RulePolicy
+from assistant.dialogue.manager import DialogueManager
+from assistant.music.catalog import Catalog
+from assistant.policies.rules import RulePolicy
 from nlu.context import is_wish, with_wishes
 from nlu.lexicon import is_genre_word
 from nlu.linking import EntityLinker

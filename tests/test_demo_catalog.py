@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.catalog import DEFAULT_CATALOG, Catalog, load_catalog
-from assistant.demo_catalog import CSV_COLUMNS, DEFAULT_SEED, render_csv, write_catalog
+from assistant.music.catalog import DEFAULT_CATALOG, Catalog, load_catalog
+from assistant.music.demo_catalog import CSV_COLUMNS, DEFAULT_SEED, render_csv, write_catalog
 from tests.conftest import ROOT, SHARED_DATA, SPOTIFY_HEADER
 
 SPEC: dict[str, set[str]] = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.actions import Action
+from assistant.dialogue.actions import Action
+from assistant.dialogue.manager import Reply
+from assistant.dialogue.phrasing import PROMPTS
+from assistant.dialogue.policy import DONT_KNOW_LIMIT, available_actions, greedy
+from assistant.dialogue.state import DialogueState, Status
 from assistant.events import ConversationEnded, Decision, Playback, ReplyEvent
-from assistant.manager import Reply
-from assistant.phrasing import PROMPTS
-from assistant.policy import DONT_KNOW_LIMIT, available_actions, greedy
-from assistant.state import DialogueState, Status
 from tests.conftest import AlwaysSamples
 
 
@@ -411,8 +411,8 @@ class _SameDraw:
 
 
 def test_a_question_asked_again_is_worded_differently_with_the_same_draws():
-    from assistant.closeness import Empathy
-    from assistant.phrasing import Phraser
+    from assistant.dialogue.closeness import Empathy
+    from assistant.dialogue.phrasing import Phraser
 
     rng = _SameDraw()
     phraser = Phraser(rng)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.history import (
+from assistant.taste.history import (
     PARTIAL_WEIGHT,
     SKIP_WEIGHT,
     THROUGH_WEIGHT,
@@ -130,8 +130,8 @@ def test_a_huge_file_is_streamed_in_bounded_memory(tiny_catalog, tmp_path):
     path = write_csv(tmp_path / "huge.csv", plays_of(tiny_catalog, 200_000))
     script = (
         "import json, resource, sys\n"
-        "from assistant.catalog import Catalog\n"
-        "from assistant.history import HistoryStore\n"
+        "from assistant.music.catalog import Catalog\n"
+        "from assistant.taste.history import HistoryStore\n"
         "from tests.conftest import _tiny_tracks\n"
         "catalog = Catalog.from_tracks(_tiny_tracks())\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"

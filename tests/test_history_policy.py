@@ -10,20 +10,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.actions import Action
-from assistant.affinity import ContentAffinity, load_affinity_model
-from assistant.catalog import Catalog
-from assistant.learned_policy import LearnedPolicy, load_learned_policy, save_policy
-from assistant.manager import DialogueManager
-from assistant.offline.learner import greedy, make_model, put_forward
-from assistant.offline.listening import draw_history, history_rng
-from assistant.offline.population import load_population, population_from_dict
-from assistant.offline.simulator import World, draw_listener
-from assistant.offline.training import ACTION_COLUMNS
-from assistant.policy import PolicyOutput
-from assistant.policy_store import load_policy
-from assistant.rule_policy import RulePolicy
-from assistant.state import ACTION_AFFINITY_FEATURES, FEATURE_NAMES, DialogueState, HistorySummary
+from assistant.dialogue.actions import Action
+from assistant.dialogue.manager import DialogueManager
+from assistant.dialogue.policy import PolicyOutput
+from assistant.dialogue.state import ACTION_AFFINITY_FEATURES, FEATURE_NAMES, DialogueState
+from assistant.learning.learner import greedy, make_model, put_forward
+from assistant.learning.listening import draw_history, history_rng
+from assistant.learning.population import load_population, population_from_dict
+from assistant.learning.simulator import World, draw_listener
+from assistant.learning.training import ACTION_COLUMNS
+from assistant.music.catalog import Catalog
+from assistant.policies.learned import LearnedPolicy, load_learned_policy, save_policy
+from assistant.policies.rules import RulePolicy
+from assistant.policies.store import load_policy
+from assistant.taste.affinity import ContentAffinity, load_affinity_model
+from assistant.taste.summary import HistorySummary
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
 
@@ -90,7 +91,7 @@ def test_without_history_share_every_listener_is_a_cold_start(
 def test_histories_leave_the_listeners_themselves_unchanged(demo_catalog: Catalog) -> None:
     """History comes from its own random stream: the same seed meets the same listeners with or without
     it, so arms that read histories and arms that do not stay paired."""
-    from assistant.offline.batch import simulate
+    from assistant.learning.batch import simulate
 
     population = load_population("default")
     runs = [
@@ -207,7 +208,7 @@ def _policy_file(tmp_path: Path, name: str, meta_name: str) -> Path:
 
 @pytest.fixture
 def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    import assistant.policy_store as store
+    import assistant.policies.store as store
 
     learned = _policy_file(tmp_path, "learned.npz", "learned")
     history = _policy_file(tmp_path, "learned_history.npz", "learned+history")
@@ -246,8 +247,8 @@ def test_a_corrupt_learned_history_file_falls_back_to_learned_with_a_warning(
 def test_a_session_picks_the_policy_per_conversation_by_history(
     shipped: dict[str, Path], tiny_catalog: Catalog, tmp_path: Path
 ) -> None:
-    from assistant.affinity import Personalizer
-    from assistant.history import HistoryStore
+    from assistant.taste.affinity import Personalizer
+    from assistant.taste.history import HistoryStore
     from cli.common import Session
 
     store = HistoryStore(tmp_path / "history.db")
@@ -280,8 +281,8 @@ def test_a_log_written_before_the_affinity_features_reads_them_as_a_cold_start(
 ) -> None:
     import pyarrow.parquet as pq
 
-    from assistant.offline.batch import simulate
-    from assistant.offline.dataset import read_log, write_log
+    from assistant.learning.batch import simulate
+    from assistant.logs.dataset import read_log, write_log
 
     run = simulate(8, tiny_catalog, load_population("default"), RulePolicy, seed=2, workers=1)
     assert run.table is not None
@@ -299,9 +300,9 @@ def test_a_log_written_before_the_affinity_features_reads_them_as_a_cold_start(
 def test_rounds_count_the_decisions_still_to_come_for_the_turn_discount_experiment(
     tiny_catalog: Catalog,
 ) -> None:
-    from assistant.offline.batch import simulate
-    from assistant.offline.logging_policy import ExplorationPolicy
-    from assistant.offline.training import rounds_from_log
+    from assistant.learning.batch import simulate
+    from assistant.learning.logging_policy import ExplorationPolicy
+    from assistant.learning.training import rounds_from_log
 
     run = simulate(12, tiny_catalog, load_population("default"), ExplorationPolicy, seed=4, workers=1)
     assert run.table is not None

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from assistant.events import fan_out
-from assistant.logstore import LogStore, export_parquet
+from assistant.logs.store import LogStore, export_parquet
 from tests.conftest import ROOT
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.catalog import Catalog
-from assistant.constraints import Constraints, describe, join_names, join_slot
+from assistant.music.catalog import Catalog
+from assistant.music.constraints import Constraints, describe, join_names, join_slot
 from nlu.linking import EntityLinker
 from nlu.meaning import Slot
 from nlu.model import ModelUnderstanding

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.catalog import Catalog
-from assistant.constraints import Constraints, avoid_slot
+from assistant.music.catalog import Catalog
+from assistant.music.constraints import Constraints, avoid_slot
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.negation import negated_before, with_negation

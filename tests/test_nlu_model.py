@@ -37,7 +37,7 @@ pytestmark = pytest.mark.model
 @pytest.fixture(scope="module")
 def demo_model() -> ModelUnderstanding:
     """The model linking to the demo catalogue, which has none of the real artists named in these tests."""
-    from assistant.catalog import load_catalog
+    from assistant.music.catalog import load_catalog
 
     understander = ModelUnderstanding(EntityLinker.for_catalog(load_catalog()))
     assert understander.load(), understander.load_error

@@ -15,8 +15,8 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import pytest
 
-from assistant.offline.logged_data import LoggedBanditData, LoggedDataError, load_npz
-from assistant.offline.ope import (
+from assistant.learning.logged_data import LoggedBanditData, LoggedDataError, load_npz
+from assistant.learning.ope import (
     DirectMethod,
     DoublyRobust,
     Estimator,

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.catalog import load_catalog
-from assistant.learned_policy import load_learned_policy
-from assistant.offline.ab import compare, run_arm, wilson
-from assistant.offline.population import load_population
-from assistant.policy_store import HISTORY_POLICY, SHIPPED_POLICY, load_policy
-from assistant.rule_policy import RulePolicy
+from assistant.learning.ab import compare, run_arm, wilson
+from assistant.learning.population import load_population
+from assistant.music.catalog import load_catalog
+from assistant.policies.learned import load_learned_policy
+from assistant.policies.rules import RulePolicy
+from assistant.policies.store import HISTORY_POLICY, SHIPPED_POLICY, load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 

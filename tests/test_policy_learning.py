@@ -5,22 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.actions import Action
-from assistant.catalog import Catalog
-from assistant.learned_policy import load_learned_policy, save_policy
-from assistant.offline.batch import simulate
-from assistant.offline.dataset import LogFormatError, LogTable, read_log, write_log
-from assistant.offline.learner import greedy, make_model, softmax
-from assistant.offline.logging_policy import ExplorationPolicy, exploration_probabilities
-from assistant.offline.population import load_population
-from assistant.offline.training import (
+from assistant.dialogue.actions import Action
+from assistant.dialogue.state import FEATURE_NAMES
+from assistant.learning.batch import simulate
+from assistant.learning.learner import greedy, make_model, softmax
+from assistant.learning.logging_policy import ExplorationPolicy, exploration_probabilities
+from assistant.learning.population import load_population
+from assistant.learning.training import (
     paired_comparison,
     rounds_from_log,
     rules_distribution,
     train_and_select,
 )
-from assistant.rule_policy import RulePolicy
-from assistant.state import FEATURE_NAMES
+from assistant.logs.dataset import LogFormatError, LogTable, read_log, write_log
+from assistant.music.catalog import Catalog
+from assistant.policies.learned import load_learned_policy, save_policy
+from assistant.policies.rules import RulePolicy
 
 ACTIONS = list(Action)
 
@@ -84,7 +84,7 @@ def test_logs_round_trip_through_sqlite_and_parquet(logged: LogTable, tmp_path, 
 
 
 def test_the_app_log_exporter_reads_a_simulated_table(logged: LogTable, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from assistant.logstore import export_parquet
+    from assistant.logs.store import export_parquet
 
     paths = export_parquet(logged.as_store(), tmp_path / "exported")  # type: ignore[arg-type]
     back = read_log(tmp_path / "exported")

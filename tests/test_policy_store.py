@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.learned_policy import LearnedPolicy, PolicyFileError, load_learned_policy, save_policy
-from assistant.offline.learner import make_model
-from assistant.policy_store import SHIPPED_POLICY, load_policy
-from assistant.rule_policy import RulePolicy
-from assistant.state import FEATURE_NAMES, DialogueState
+from assistant.dialogue.state import FEATURE_NAMES, DialogueState
+from assistant.learning.learner import make_model
+from assistant.policies.learned import LearnedPolicy, PolicyFileError, load_learned_policy, save_policy
+from assistant.policies.rules import RulePolicy
+from assistant.policies.store import SHIPPED_POLICY, load_policy
 
 
 def _valid(tmp_path: Path) -> Path:
@@ -89,7 +89,7 @@ def test_auto_loads_the_shipped_learned_policy_quickly_and_it_is_small() -> None
     assert SHIPPED_POLICY.stat().st_size < 5_000_000
     state = DialogueState()
     features = {name: 0.0 for name in FEATURE_NAMES}
-    from assistant.actions import Action
+    from assistant.dialogue.actions import Action
 
     output = policy.decide(state, [Action.OPEN_QUESTION, Action.MOOD_QUESTION, Action.PLAY_SAMPLE], features)
     assert sum(output.probabilities.values()) == 1.0 and set(output.scores) == set(output.probabilities)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.actions import Action
-from assistant.catalog import Catalog
-from assistant.phrasing import PROMPTS, listed_options
+from assistant.dialogue.actions import Action
+from assistant.dialogue.phrasing import PROMPTS, listed_options
+from assistant.music.catalog import Catalog
 from nlu.lexicon import ACTIVITY_PROFILE, ERA_RELATIVE, MOOD_PROFILE
 from nlu.references import both_options, option_reference
 from tests.conftest import ManagerFactory

@@ -10,17 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.actions import Action
-from assistant.catalog import Catalog
+from assistant.dialogue.actions import Action
+from assistant.dialogue.manager import DialogueManager
+from assistant.dialogue.phrasing import listed_options
+from assistant.dialogue.policy import PolicyOutput, greedy
+from assistant.dialogue.state import DialogueState
 from assistant.events import NluResult, ReplyEvent, Resolved, fan_out
-from assistant.logstore import LogStore, export_parquet
-from assistant.manager import DialogueManager
-from assistant.offline.dataset import LogTable, TableRecorder, read_log, write_log
-from assistant.offline.reward import prompt_usefulness
-from assistant.phrasing import listed_options
-from assistant.policy import PolicyOutput, greedy
-from assistant.rule_policy import RulePolicy
-from assistant.state import DialogueState
+from assistant.learning.reward import prompt_usefulness
+from assistant.logs.dataset import LogTable, TableRecorder, read_log, write_log
+from assistant.logs.store import LogStore, export_parquet
+from assistant.music.catalog import Catalog
+from assistant.policies.rules import RulePolicy
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
 from tests.conftest import AlwaysSamples, ManagerFactory

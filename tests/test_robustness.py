@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from assistant import replay
-from assistant.actions import Action
+from assistant.dialogue import replay
+from assistant.dialogue.actions import Action
 from tests.conftest import ROOT
 
 VALID_ACTIONS = {a.value for a in Action} | {"repeat", "confirm", "close", "ended"}

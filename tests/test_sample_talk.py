@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.actions import Action
-from assistant.catalog import Catalog
-from assistant.manager import DialogueManager
+from assistant.dialogue.actions import Action
+from assistant.dialogue.manager import DialogueManager
+from assistant.music.catalog import Catalog
 from nlu.language import other_language, without_foreign_names
 from nlu.meaning import Act, Slot, Understanding
 from nlu.sample_talk import asks_for_previous_sample, asks_what_is_playing

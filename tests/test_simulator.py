@@ -9,18 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.catalog import Catalog
-from assistant.manager import DialogueManager
-from assistant.offline.batch import simulate
-from assistant.offline.population import (
+from assistant.dialogue.manager import DialogueManager
+from assistant.learning.batch import simulate
+from assistant.learning.population import (
     POPULATIONS,
     Population,
     PopulationError,
     load_population,
     population_from_dict,
 )
-from assistant.offline.simulator import SimulatedUser, World, run_conversation
-from assistant.rule_policy import RulePolicy
+from assistant.learning.simulator import SimulatedUser, World, run_conversation
+from assistant.music.catalog import Catalog
+from assistant.policies.rules import RulePolicy
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
 

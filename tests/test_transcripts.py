@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant import replay
+from assistant.dialogue import replay
 from cli.common import Session, add_common_options, build_session
 from tests.conftest import ROOT
 

@@ -12,13 +12,10 @@ import numpy as np
 import pytest
 from textual.widgets import Input
 
-from assistant.actions import Action
-from assistant.catalog import CatalogError
-from assistant.phrasing import WELCOME
-from assistant.policy import PolicyOutput
-from assistant.tui.help import HelpScreen
-from assistant.tui.playback import AudioSetup, DeviceClipPlayer
-from assistant.tui.why import ACTION_LABELS
+from assistant.dialogue.actions import Action
+from assistant.dialogue.phrasing import WELCOME
+from assistant.dialogue.policy import PolicyOutput
+from assistant.music.catalog import CatalogError
 from audio.player import RecordingPlayer
 from tests.test_tui_support import (
     CLIP_SECONDS,
@@ -33,6 +30,9 @@ from tests.test_tui_support import (
     type_line,
     until_sample,
 )
+from tui.help import HelpScreen
+from tui.playback import AudioSetup, DeviceClipPlayer
+from tui.why import ACTION_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -375,7 +375,7 @@ def test_a_missing_catalogue_is_reported_before_the_window_opens(tmp_path):
 async def test_the_status_line_names_the_policy_each_conversation_really_uses(tiny_catalog):
     """A profile with a listening history gets learned+history for its conversations (Session.policy_for),
     while the session was loaded with another policy: the status line follows the conversation."""
-    from assistant.rule_policy import RulePolicy
+    from assistant.policies.rules import RulePolicy
 
     class HistoryRules(RulePolicy):
         name = "learned+history"

@@ -9,11 +9,15 @@ import time
 import numpy as np
 import pytest
 
-from assistant.actions import Action
-from assistant.catalog import Track
-from assistant.constraints import Constraints
-from assistant.state import DialogueState
-from assistant.tui.playback import (
+from assistant.dialogue.actions import Action
+from assistant.dialogue.state import DialogueState
+from assistant.music.catalog import Track
+from assistant.music.constraints import Constraints
+from audio.errors import PlaybackError
+from audio.player import RecordingPlayer
+from tests.pulse import MISSING_REASON, start_pulse
+from tests.test_tui_support import FakeClock
+from tui.playback import (
     PREVIEW_SECONDS,
     AudioSetup,
     Clip,
@@ -24,11 +28,7 @@ from assistant.tui.playback import (
     detect_audio,
     silent_clip,
 )
-from assistant.tui.why import Decided, explain
-from audio.errors import PlaybackError
-from audio.player import RecordingPlayer
-from tests.pulse import MISSING_REASON, start_pulse
-from tests.test_tui_support import FakeClock
+from tui.why import Decided, explain
 
 
 def _deck(clock: FakeClock, track) -> Deck:

@@ -17,14 +17,14 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
-from assistant.catalog import Catalog, Track
-from assistant.logstore import LogStore
-from assistant.rule_policy import RulePolicy
-from assistant.tui.app import TuneTalkApp
-from assistant.tui.playback import AudioSetup, SilentPlayer
+from assistant.logs.store import LogStore
+from assistant.music.catalog import Catalog, Track
+from assistant.policies.rules import RulePolicy
 from cli.common import Session
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
+from tui.app import TuneTalkApp
+from tui.playback import AudioSetup, SilentPlayer
 
 CLIP_SECONDS = 10
 OPENING = ("help me find music", "something upbeat", "rock")

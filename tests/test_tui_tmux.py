@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import DEFAULT_CATALOG
+from assistant.music.catalog import DEFAULT_CATALOG
 
 ROOT = Path(__file__).resolve().parents[1]
 TMUX = shutil.which("tmux")

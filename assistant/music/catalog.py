@@ -1,0 +1,343 @@
+"""The music catalogue: tracks with audio features, loaded from a CSV in the Spotify audio-features layout."""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "DEFAULT_CATALOG",
+    "REQUIRED_COLUMNS",
+    "Catalog",
+    "CatalogError",
+    "Track",
+    "load_catalog",
+]
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+DEFAULT_CATALOG = ASSETS / "catalog.csv"
+
+# The columns of ../shared/data/catalog/spotify_songs.csv that tunetalk needs. The embedded demo
+# catalogue is written in the same layout so one loader serves both.
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "track_id",
+    "track_name",
+    "track_artist",
+    "track_album_release_date",
+    "playlist_genre",
+    "playlist_subgenre",
+    "energy",
+    "valence",
+    "tempo",
+)
+OPTIONAL_NUMERIC: dict[str, float] = {
+    "danceability": 0.5,
+    "acousticness": 0.3,
+    "track_popularity": 50.0,
+    "duration_ms": 200_000.0,
+}
+# A free-form column pointing at a real audio file for the track (local music folders); absent in Spotify.
+PREVIEW_COLUMN = "preview_path"
+
+
+class CatalogError(ValueError):
+    """A catalogue file that cannot be used; the message names the file, the line and the problem."""
+
+
+@dataclass(frozen=True)
+class Track:
+    """One piece of music and the features the assistant reasons with."""
+
+    id: str
+    title: str
+    artist: str
+    genre: str
+    subgenre: str
+    year: int
+    energy: float
+    """0..1, Spotify's perceptual intensity."""
+    valence: float
+    """0..1, musical positiveness (happy vs sad)."""
+    tempo: float
+    """Beats per minute; 0 when unknown."""
+    danceability: float = 0.5
+    acousticness: float = 0.3
+    popularity: float = 50.0
+    """0..100."""
+    album: str = ""
+    duration_ms: int = 200_000
+    genres: tuple[str, ...] = ()
+    """Every genre the track is listed under (a Spotify track can sit in several playlists)."""
+    preview: str | None = None
+    """Path of a real audio preview, when one exists; otherwise a clip is synthesized from features."""
+
+    @property
+    def decade(self) -> str:
+        return f"{self.year // 10 * 10}s"
+
+    @property
+    def mood(self) -> str:
+        """A short human description of how it feels, for display and phrasing."""
+        energy = "upbeat" if self.energy >= 0.66 else "laid back" if self.energy <= 0.4 else "mid-tempo"
+        feel = "bright" if self.valence >= 0.6 else "moody" if self.valence <= 0.35 else ""
+        return f"{feel} {energy}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["genres"] = list(self.genres)
+        return data
+
+    def summary(self) -> dict[str, Any]:
+        """The fields a transcript reports for an offered or accepted track."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "artist": self.artist,
+            "genre": self.genre,
+            "subgenre": self.subgenre,
+            "year": self.year,
+            "energy": round(self.energy, 3),
+            "valence": round(self.valence, 3),
+            "tempo": round(self.tempo, 1),
+        }
+
+
+@dataclass
+class Catalog:
+    """An immutable set of tracks with column arrays for fast vectorized scoring."""
+
+    tracks: tuple[Track, ...]
+    name: str = "catalog"
+    index: dict[str, int] = field(init=False, repr=False)
+    energy: np.ndarray = field(init=False, repr=False)
+    valence: np.ndarray = field(init=False, repr=False)
+    tempo: np.ndarray = field(init=False, repr=False)
+    year: np.ndarray = field(init=False, repr=False)
+    popularity: np.ndarray = field(init=False, repr=False)
+    danceability: np.ndarray = field(init=False, repr=False)
+    acousticness: np.ndarray = field(init=False, repr=False)
+    genre_ids: np.ndarray = field(init=False, repr=False)
+    subgenre_ids: np.ndarray = field(init=False, repr=False)
+    artist_ids: np.ndarray = field(init=False, repr=False)
+    genre_names: tuple[str, ...] = field(init=False, repr=False)
+    subgenre_names: tuple[str, ...] = field(init=False, repr=False)
+    artist_names: tuple[str, ...] = field(init=False, repr=False)
+    multi_genre: np.ndarray = field(init=False, repr=False)
+    """(n_tracks, n_genres) bool: the track is listed under that genre."""
+    song_ids: np.ndarray = field(init=False, repr=False)
+    """Tracks that are the same song share an id: one artist, one title up to case and a version note
+    ("Du hast" and "Du Hast - Remastered"), as Spotify lists a song once per album it is on."""
+
+    def __post_init__(self) -> None:
+        if not self.tracks:
+            raise CatalogError(f"{self.name}: the catalogue holds no tracks")
+        self.index = {t.id: i for i, t in enumerate(self.tracks)}
+        col = lambda attr: np.array([getattr(t, attr) for t in self.tracks], dtype=np.float64)  # noqa: E731
+        self.energy = col("energy")
+        self.valence = col("valence")
+        self.tempo = col("tempo")
+        self.year = col("year")
+        self.popularity = col("popularity")
+        self.danceability = col("danceability")
+        self.acousticness = col("acousticness")
+        self.genre_names = tuple(sorted({g for t in self.tracks for g in (t.genre, *t.genres)}))
+        self.subgenre_names = tuple(sorted({t.subgenre for t in self.tracks}))
+        self.artist_names = tuple(sorted({t.artist for t in self.tracks}))
+        g_index = {g: i for i, g in enumerate(self.genre_names)}
+        s_index = {s: i for i, s in enumerate(self.subgenre_names)}
+        a_index = {a: i for i, a in enumerate(self.artist_names)}
+        self.genre_ids = np.array([g_index[t.genre] for t in self.tracks], dtype=np.int32)
+        self.subgenre_ids = np.array([s_index[t.subgenre] for t in self.tracks], dtype=np.int32)
+        self.artist_ids = np.array([a_index[t.artist] for t in self.tracks], dtype=np.int32)
+        songs: dict[tuple[str, str], int] = {}
+        self.song_ids = np.array(
+            [songs.setdefault((t.artist, song_title(t.title)), len(songs)) for t in self.tracks],
+            dtype=np.int32,
+        )
+        self.multi_genre = np.zeros((len(self.tracks), len(self.genre_names)), dtype=bool)
+        for i, t in enumerate(self.tracks):
+            for g in (t.genre, *t.genres):
+                self.multi_genre[i, g_index[g]] = True
+
+    def __len__(self) -> int:
+        return len(self.tracks)
+
+    def __getitem__(self, track_id: str) -> Track:
+        return self.tracks[self.index[track_id]]
+
+    def get(self, track_id: str) -> Track | None:
+        i = self.index.get(track_id)
+        return None if i is None else self.tracks[i]
+
+    def by_artist(self, artist: str) -> list[Track]:
+        return [t for t in self.tracks if t.artist == artist]
+
+    def genre_of_subgenre(self, subgenre: str) -> str | None:
+        for t in self.tracks:
+            if t.subgenre == subgenre:
+                return t.genre
+        return None
+
+    def subgenres_of(self, genre: str) -> list[str]:
+        return sorted({t.subgenre for t in self.tracks if t.genre == genre})
+
+    @classmethod
+    def from_tracks(cls, tracks: Iterable[Track], name: str = "catalog") -> Catalog:
+        return cls(tracks=tuple(tracks), name=name)
+
+
+_VERSION_NOTE = re.compile(r"\s*(?:\s-\s.*|\([^)]*\)|\[[^\]]*\])\s*$")
+
+
+def song_title(title: str) -> str:
+    """A title without its version note, lower case: "Du Hast - 2011 Remaster" -> "du hast"."""
+    core = title
+    while True:
+        stripped = _VERSION_NOTE.sub("", core)
+        if stripped == core or not stripped:
+            return core.strip().lower()
+        core = stripped
+
+
+def _parse_year(raw: str) -> int:
+    """Release dates come as YYYY-MM-DD, YYYY-MM or YYYY."""
+    head = raw.strip()[:4]
+    if len(head) != 4 or not head.isdigit():
+        raise ValueError(f"release date {raw!r} does not start with a four-digit year")
+    return int(head)
+
+
+def _number(raw: str | None, column: str) -> float:
+    """A finite number, or a ValueError that names the column and the value."""
+    try:
+        value = float(raw if raw is not None else "")
+    except ValueError:
+        raise ValueError(f"{column}={raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{column}={raw!r} is not a finite number")
+    return value
+
+
+def _parse_unit(raw: str, column: str, low: float = 0.0, high: float = 1.0) -> float:
+    value = _number(raw, column)
+    if not low <= value <= high:
+        raise ValueError(f"{column}={raw!r} is outside {low}..{high}")
+    return value
+
+
+def _track_from_row(row: dict[str, str]) -> Track:
+    for key in ("track_id", "track_name", "track_artist"):
+        value = (row.get(key) or "").strip()
+        if not value or value == "NA":
+            raise ValueError(f"{key} is empty or NA")
+    tempo = _number(row["tempo"], "tempo")
+    if tempo < 0 or tempo > 300:
+        raise ValueError(f"tempo={row['tempo']!r} is outside 0..300")
+    extras = {}
+    for column, default in OPTIONAL_NUMERIC.items():
+        raw = (row.get(column) or "").strip()
+        extras[column] = _number(raw, column) if raw and raw != "NA" else default
+    genre = (row.get("playlist_genre") or "").strip().lower()
+    subgenre = (row.get("playlist_subgenre") or "").strip().lower() or genre
+    if not genre:
+        raise ValueError("playlist_genre is empty")
+    preview = (row.get(PREVIEW_COLUMN) or "").strip() or None
+    return Track(
+        id=row["track_id"].strip(),
+        title=row["track_name"].strip(),
+        artist=row["track_artist"].strip(),
+        album=(row.get("track_album_name") or "").strip(),
+        genre=genre,
+        subgenre=subgenre,
+        year=_parse_year(row["track_album_release_date"]),
+        energy=_parse_unit(row["energy"], "energy"),
+        valence=_parse_unit(row["valence"], "valence"),
+        tempo=tempo,
+        danceability=min(max(extras["danceability"], 0.0), 1.0),
+        acousticness=min(max(extras["acousticness"], 0.0), 1.0),
+        popularity=min(max(extras["track_popularity"], 0.0), 100.0),
+        duration_ms=int(extras["duration_ms"]),
+        preview=preview,
+    )
+
+
+def load_catalog(path: str | Path | None = None, *, max_bad_rows: float = 0.05) -> Catalog:
+    """Load a catalogue CSV in the Spotify audio-features layout.
+
+    Rows repeated under several playlists are merged by track_id (their genres are kept). Rows with a
+    missing name/artist (the dataset's literal "NA") are skipped. If more than `max_bad_rows` of the rows
+    are unusable the file is rejected, naming the first bad line, because a mostly broken file is more
+    likely the wrong file than a few bad rows.
+    """
+    path = Path(path) if path is not None else DEFAULT_CATALOG
+    if not path.exists():
+        raise CatalogError(f"{path}: no such catalogue file")
+    try:
+        with path.open("rb") as raw:
+            head = raw.read(4096)
+        # utf-8-sig: a spreadsheet's byte-order mark must not hide the first column name.
+        handle = path.open(newline="", encoding="utf-8-sig", errors="replace")
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot open: {exc.strerror}") from exc
+    if not head.strip():
+        handle.close()
+        raise CatalogError(
+            f"{path}, line 1: the file is empty (missing column(s) {', '.join(REQUIRED_COLUMNS)}); "
+            "expected a CSV in the Spotify audio-features layout whose first line names the columns"
+        )
+    if b"\x00" in head or head.decode("utf-8", errors="replace").count("\ufffd") > len(head) // 10:
+        handle.close()
+        raise CatalogError(
+            f"{path}, line 1: binary data, not a CSV text file; expected the Spotify audio-features layout"
+        )
+    merged: dict[str, Track] = {}
+    extra_genres: dict[str, set[str]] = {}
+    bad: list[tuple[int, str]] = []
+    rows = 0
+    with handle:
+        reader = csv.DictReader(handle)
+        header: Sequence[str] = reader.fieldnames or ()
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise CatalogError(
+                f"{path}, line 1: missing column(s) {', '.join(missing)}; "
+                f"expected the Spotify audio-features layout ({', '.join(REQUIRED_COLUMNS)}, ...)"
+            )
+        try:
+            for row in reader:
+                rows += 1
+                line = reader.line_num
+                if None in row:
+                    extra = len(row[None])
+                    bad.append((line, f"{extra + len(header)} fields where the header has {len(header)}"))
+                    continue
+                try:
+                    track = _track_from_row(row)
+                except (ValueError, KeyError, TypeError) as exc:
+                    bad.append((line, str(exc)))
+                    continue
+                if track.id in merged:
+                    extra_genres.setdefault(track.id, set()).add(track.genre)
+                else:
+                    merged[track.id] = track
+        except csv.Error as exc:
+            raise CatalogError(f"{path}, line {reader.line_num}: malformed CSV: {exc}") from exc
+    if rows == 0:
+        raise CatalogError(f"{path}: the file has a header but no tracks")
+    if not merged or len(bad) > max_bad_rows * rows:
+        line, problem = bad[0]
+        raise CatalogError(
+            f"{path}, line {line}: {problem} ({len(bad)} of {rows} rows unusable; is this a catalogue file?)"
+        )
+    tracks = []
+    for track_id, track in merged.items():
+        others = tuple(sorted(extra_genres.get(track_id, set()) - {track.genre}))
+        tracks.append(Track(**{**asdict(track), "genres": others}) if others else track)
+    return Catalog.from_tracks(tracks, name=path.stem)

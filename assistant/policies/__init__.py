@@ -1,0 +1,1 @@
+"""Run-time dialogue policies: the rules, the learned policy (numpy arrays), and where shipped ones live."""
