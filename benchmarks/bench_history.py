@@ -43,8 +43,8 @@ from assistant.music.retrieval import Retriever
 from assistant.policies.rules import RulePolicy
 from assistant.policies.store import load_policy
 from assistant.taste.affinity import Personalizer, load_affinity_model, user_affinity
-from assistant.taste.affinity_data import synthetic_histories
 from assistant.taste.history import HistoryStore
+from assistant.taste.synthetic import synthetic_histories
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
 

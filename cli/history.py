@@ -62,7 +62,8 @@ def _day(ts: int | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from assistant.music.catalog import CatalogError, load_catalog
-    from assistant.taste.history import HistoryError, HistoryStore
+    from assistant.taste.exports import HistoryError
+    from assistant.taste.history import HistoryStore
 
     command = getattr(args, "history_command", None)
     if command is None:
@@ -148,7 +149,7 @@ def _show(args: argparse.Namespace, store: object, catalog: object) -> int:
 
 
 def _evaluate(args: argparse.Namespace, catalog: object) -> int:
-    from assistant.taste.affinity_data import evaluate_shipped, machine_line, run_experiment
+    from assistant.taste.evaluation import evaluate_shipped, machine_line, run_experiment
 
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731
     if args.retrain:

@@ -4,7 +4,7 @@ Reproducible from the seed: the synthetic populations, the ALS initialization an
 seeded, so the same seed and catalogue give the same files. Prints the test table (the figures quoted in
 docs/history.md) and the size of every file written.
 
-Method: `assistant.taste.affinity_data.run_experiment` - train every candidate on a synthetic population of
+Method: `assistant.taste.synthetic.run_experiment` - train every candidate on a synthetic population of
 listening histories, pick each family's configuration and the default model by NDCG@10 on a validation
 population, report recall@10/20 and NDCG@10 on a third population of listeners no model saw.
 
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.music.catalog import load_catalog
 from assistant.taste.affinity import MODEL_DIR, save_models
-from assistant.taste.affinity_data import machine_line, run_experiment
+from assistant.taste.evaluation import machine_line, run_experiment
 
 MAX_BYTES = 5 * 1024 * 1024
 

@@ -13,24 +13,28 @@ from assistant.music.catalog import Catalog
 from assistant.music.constraints import Constraints
 from assistant.music.retrieval import Retriever
 from assistant.taste.affinity import (
-    BlendAffinity,
-    ContentAffinity,
-    ImplicitALS,
-    ItemCF,
     Personalizer,
-    PopularityAffinity,
     action_affinity,
     history_genre_pair,
     history_summary,
     load_affinity_model,
     ranking_metrics,
     save_models,
-    signals_matrix,
     user_affinity,
 )
-from assistant.taste.affinity_data import Taste, evaluate, held_out, synthetic_histories, taste_utility
-from assistant.taste.history import REJECT_WEIGHT, HistoryStore, ListeningSignals
+from assistant.taste.evaluation import evaluate, held_out
+from assistant.taste.history import HistoryStore
+from assistant.taste.models import (
+    BlendAffinity,
+    ContentAffinity,
+    ImplicitALS,
+    ItemCF,
+    PopularityAffinity,
+    signals_matrix,
+)
+from assistant.taste.signals import REJECT_WEIGHT, ListeningSignals
 from assistant.taste.summary import HistorySummary
+from assistant.taste.synthetic import Taste, synthetic_histories, taste_utility
 
 
 @pytest.fixture(scope="session")

@@ -92,7 +92,7 @@ def test_two_decades_in_a_turn_make_one_period() -> None:
 
 
 def test_an_activity_is_said_as_people_say_it_and_simulated_listeners_still_hear_it() -> None:
-    from assistant.learning import simulator
+    from assistant.learning import phrases
     from assistant.music.constraints import ACTIVITY_SAID, describe
     from nlu.lexicon import ACTIVITY_PROFILE
 
@@ -101,5 +101,5 @@ def test_an_activity_is_said_as_people_say_it_and_simulated_listeners_still_hear
     assert set(ACTIVITY_SAID) == set(ACTIVITY_PROFILE)  # every activity has its words
     for activity in ACTIVITY_PROFILE:
         said = f"shall i start a station of {describe(Constraints(activity=activity))}?"
-        found = simulator._ACTIVITY_SAID_RE.search(said)
-        assert found is not None and simulator._ACTIVITY_OF_SAID[found.group(1)] == activity
+        found = phrases.ACTIVITY_SAID_RE.search(said)
+        assert found is not None and phrases.ACTIVITY_OF_SAID[found.group(1)] == activity

@@ -12,16 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.taste.history import (
-    PARTIAL_WEIGHT,
-    SKIP_WEIGHT,
-    THROUGH_WEIGHT,
-    FeedbackRecorder,
-    HistoryError,
-    HistoryStore,
-    parse_timestamp,
-    play_weights,
-)
+from assistant.taste.exports import HistoryError, parse_timestamp
+from assistant.taste.history import FeedbackRecorder, HistoryStore
+from assistant.taste.signals import PARTIAL_WEIGHT, SKIP_WEIGHT, THROUGH_WEIGHT, play_weights
 from tests.conftest import ROOT
 
 HEADER = ["ts", "artistName", "trackName", "msPlayed"]

@@ -15,15 +15,16 @@ from assistant.dialogue.manager import DialogueManager
 from assistant.dialogue.policy import PolicyOutput
 from assistant.dialogue.state import ACTION_AFFINITY_FEATURES, FEATURE_NAMES, DialogueState
 from assistant.learning.learner import greedy, make_model, put_forward
+from assistant.learning.listeners import World, draw_listener
 from assistant.learning.listening import draw_history, history_rng
 from assistant.learning.population import load_population, population_from_dict
-from assistant.learning.simulator import World, draw_listener
 from assistant.learning.training import ACTION_COLUMNS
 from assistant.music.catalog import Catalog
 from assistant.policies.learned import LearnedPolicy, load_learned_policy, save_policy
 from assistant.policies.rules import RulePolicy
 from assistant.policies.store import load_policy
-from assistant.taste.affinity import ContentAffinity, load_affinity_model
+from assistant.taste.affinity import load_affinity_model
+from assistant.taste.models import ContentAffinity
 from assistant.taste.summary import HistorySummary
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding

@@ -11,6 +11,7 @@ import pytest
 
 from assistant.dialogue.manager import DialogueManager
 from assistant.learning.batch import simulate
+from assistant.learning.listeners import World
 from assistant.learning.population import (
     POPULATIONS,
     Population,
@@ -18,7 +19,7 @@ from assistant.learning.population import (
     load_population,
     population_from_dict,
 )
-from assistant.learning.simulator import SimulatedUser, World, run_conversation
+from assistant.learning.simulator import SimulatedUser, run_conversation
 from assistant.music.catalog import Catalog
 from assistant.policies.rules import RulePolicy
 from nlu.linking import EntityLinker

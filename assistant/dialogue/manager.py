@@ -220,6 +220,8 @@ class DialogueManager:
         confidence = u.confidence * (1.0 if asr_confidence is None else max(0.0, min(1.0, asr_confidence)))
         sentiment = self._with_prosody(u.sentiment, loudness, pitch)
         u = replace(u, sentiment=sentiment)
+        if state.turn == 1 and any(not s.negated for s in u.slots):
+            state.opened_with_request = True
         state.last_act = u.act
         state.confidences.append(confidence)
         if u.act in _REACTIONS:
@@ -397,7 +399,23 @@ class DialogueManager:
             acks.append(self._ack("dont_know"))
         if u.slots:
             acks.extend(self._apply_slots(u.slots, sample))
+        self._count_reply(last, u, declined or steering)
         return self._decide(u, acks)
+
+    def _count_reply(self, last: Action | None, u: Understanding, turned_down: bool) -> None:
+        """What the reply to the last prompt revealed: an answer, no answer, or a direction away from a
+        sample. These feed the policy's view of how the conversation is going for this person."""
+        state = self.state
+        gave = any(not s.negated for s in u.slots)
+        if last is Action.PLAY_SAMPLE:
+            if turned_down and gave:
+                state.directions += 1
+        elif last is not None and last is not Action.OFFER_STATION:
+            if gave:
+                state.answered += 1
+                state.unanswered_in_a_row = 0
+            else:
+                state.unanswered_in_a_row += 1
 
     def _decline_suggestion(self, last: Action | None) -> None:
         state = self.state
@@ -508,6 +526,15 @@ class DialogueManager:
                 self.retriever, c, self.affinity, offered=state.offered, rejected=state.rejected,
                 pair=pair, artist=artist,
             )  # fmt: skip
+        if pair is not None:
+            stats = replace(
+                stats, pair_coverage=self.retriever.pair_coverage(c, pair, state.rejected, self.affinity)
+            )
+            state.candidates = stats
+        state.proposals = {
+            Action.GENRE_PAIR: tuple(pair or ()),
+            Action.ARTIST_SUGGESTION: (artist,) if artist else (),
+        }
         can_sample = len(state.offered) < len(self.catalog)
         available = available_actions(
             state, can_pair=pair is not None, can_suggest_artist=artist is not None, can_sample=can_sample
@@ -567,6 +594,11 @@ class DialogueManager:
         elif action is Action.OFFER_STATION:
             slots = {"desc": self._station_description()}
         state.current_sample = track.id if track else None
+        if track is not None:
+            state.questions_in_a_row = 0
+            state.last_sample_turn = state.turn
+        else:
+            state.questions_in_a_row += 1
         state.asked[action] += 1
         state.last_action = action
         self._last_prompt = (action, slots)
@@ -689,6 +721,7 @@ class DialogueManager:
         """Not understood, or asked for help: say so and ask the pending question again, rather than
         move on as if an answer had been given. `lead` replaces what is said before the question."""
         state = self.state
+        state.repairs += 1
         if self._last_prompt is None:
             lead = lead or (
                 HELP_TEXT if help_text else self._ack("unclear" if u.confidence > 0 else "silent")
@@ -722,6 +755,7 @@ class DialogueManager:
     def _confirm(self, u: Understanding) -> Reply:
         state = self.state
         state.held = u
+        state.repairs += 1
         # Nothing of this turn is applied until the person confirms it: a misheard value they decline
         # must not be credited to the question, so the log says this turn gave nothing (yet).
         self._resolved((), "held")

@@ -16,6 +16,7 @@ __all__ = [
     "ACTION_AFFINITY_FEATURES",
     "FEATURE_NAMES",
     "OPTIONAL_FEATURES",
+    "PROGRESS_FEATURES",
     "DialogueState",
     "Status",
 ]
@@ -69,15 +70,35 @@ FEATURE_NAMES: tuple[str, ...] = (
     "history_affinity_top",
     "history_affinity_mean_top10",
     *(f"affinity_{a}" for a in ("play_sample", "offer_station", "genre_pair", "artist_suggestion")),
+    # How the conversation is going for this person: what their replies so far reveal, and how much
+    # patience it has cost them (repairs, questions they could not answer, samples they turned down).
+    "opened_with_request",
+    "answered",
+    "unanswered_in_a_row",
+    "questions_in_a_row",
+    "directions",
+    "repairs",
+    "unclear_in_a_row",
+    "turns_since_sample",
+    # The retriever's view beyond size and spread: whether one candidate stands out, and how much of the
+    # best-ranked music the genre pair on offer covers (how likely one of the two is right).
+    "match_margin",
+    "pair_coverage",
 )
 ACTION_AFFINITY_FEATURES: dict[str, str] = {
     a: f"affinity_{a}" for a in ("play_sample", "offer_station", "genre_pair", "artist_suggestion")
 }
 """Prompt type -> the feature holding the affinity of what that prompt would put forward
 (assistant.taste.affinity.action_affinity): the per-action history features a learned policy may use."""
-OPTIONAL_FEATURES: dict[str, float] = dict.fromkeys(ACTION_AFFINITY_FEATURES.values(), 0.0)
-"""Features added after logs were first written, and the value an older log's decision had (a cold start
-logged no affinity): readers fill them in rather than reject the log."""
+PROGRESS_FEATURES: tuple[str, ...] = FEATURE_NAMES[FEATURE_NAMES.index("opened_with_request") :]
+OPTIONAL_FEATURES: dict[str, float] = {
+    **dict.fromkeys(ACTION_AFFINITY_FEATURES.values(), 0.0),
+    **dict.fromkeys(PROGRESS_FEATURES, 0.0),
+}
+"""Features added after logs were first written, and the value an older log's decision is read with (a
+cold start logged no affinity; the progress and retriever features were not logged at all, so an older
+log reads as if nothing had happened yet): readers fill them in rather than reject the log. Policies
+trained on such logs see less than the features promise; re-simulate rather than train on them."""
 
 
 @dataclass
@@ -107,8 +128,25 @@ class DialogueState:
     history: HistorySummary = field(default_factory=HistorySummary)
     action_affinity: dict[str, float] = field(default_factory=dict)
     """Affinity of what each prompt would put forward now (empty for a cold start)."""
+    proposals: dict[Action, tuple[str, ...]] = field(default_factory=dict)
+    """What the suggesting prompts would put forward now (the genre pair, the artist), set before the
+    policy decides."""
     status: str = Status.ACTIVE
     accepted_track: str | None = None
+    opened_with_request: bool = False
+    """The first thing the person said already asked for something."""
+    answered: int = 0
+    """Prompts whose reply gave a value the assistant applied."""
+    unanswered_in_a_row: int = 0
+    """Questions in a row the person could not or would not answer ("I don't know", "no")."""
+    questions_in_a_row: int = 0
+    """Prompts since the last sample, this one not counted."""
+    directions: int = 0
+    """Samples turned down with a direction ("older", "more upbeat", "no, jazz")."""
+    repairs: int = 0
+    """Times the assistant had to ask again or confirm what it heard."""
+    last_sample_turn: int = 0
+    """The user turn at which the last sample was played (0: none yet)."""
 
     @property
     def sentiment_mean(self) -> float:
@@ -156,5 +194,15 @@ class DialogueState:
         f["history_affinity_mean_top10"] = h.affinity_mean_top10
         for prompt, name in ACTION_AFFINITY_FEATURES.items():
             f[name] = self.action_affinity.get(prompt, 0.0)
+        f["opened_with_request"] = float(self.opened_with_request)
+        f["answered"] = float(self.answered)
+        f["unanswered_in_a_row"] = float(self.unanswered_in_a_row)
+        f["questions_in_a_row"] = float(self.questions_in_a_row)
+        f["directions"] = float(self.directions)
+        f["repairs"] = float(self.repairs)
+        f["unclear_in_a_row"] = float(self.unclear_in_a_row)
+        f["turns_since_sample"] = float(self.turn - self.last_sample_turn)
+        f["match_margin"] = stats.match_margin if stats else 0.0
+        f["pair_coverage"] = stats.pair_coverage if stats else 0.0
         assert tuple(f) == FEATURE_NAMES, "features() and FEATURE_NAMES disagree"
         return f

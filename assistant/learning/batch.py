@@ -19,15 +19,9 @@ import numpy as np
 
 from assistant.dialogue.manager import DialogueManager
 from assistant.dialogue.policy import Policy
+from assistant.learning.listeners import CachedUnderstander, World, draw_listener
 from assistant.learning.population import Population
-from assistant.learning.simulator import (
-    CachedUnderstander,
-    ConversationResult,
-    SimulatedUser,
-    World,
-    draw_listener,
-    run_conversation,
-)
+from assistant.learning.simulator import ConversationResult, SimulatedUser, run_conversation
 from assistant.logs.dataset import LogTable, TableRecorder
 from assistant.music.catalog import Catalog
 from assistant.music.retrieval import Retriever
@@ -130,6 +124,10 @@ def _run_chunk_inner(indices: tuple[int, int]) -> tuple[LogTable | None, list[Co
             history=summary,
             seed=job.seed,
         )
+        meet = getattr(_STATE["policy"], "meet", None)
+        if callable(meet):
+            # Evaluation-only policies (the oracle) peek at who they are talking to; others never can.
+            meet(user, affinity)
         results.append(run_conversation(manager, user))
     return (recorder.table() if recorder else None), results
 

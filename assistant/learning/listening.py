@@ -3,7 +3,7 @@
 A simulated listener (assistant.learning.simulator) has a long-term taste (favourite genre families with
 weights) and a taste of the moment that follows it only partly (the wanted genre comes from the
 favourites 70 % of the time in the default population). Their history is generated from the long-term
-taste alone, with assistant.taste.affinity_data's generator: sessions leaning to a favourite genre,
+taste alone, with assistant.taste.synthetic's generator: sessions leaning to a favourite genre,
 a preferred energy and era, favourite artists among those they know, early skips of what does not
 fit. So a history says what someone usually plays, not what they want tonight, as with a real
 streaming export.
@@ -22,11 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.learning.listeners import Listener, World
 from assistant.learning.population import Population
-from assistant.learning.simulator import Listener, World
-from assistant.taste.affinity import AffinityModel, profile_from_signals
-from assistant.taste.affinity_data import SyntheticHistory, Taste, synthetic_histories, taste_around
+from assistant.taste.affinity import profile_from_signals
+from assistant.taste.models import AffinityModel
 from assistant.taste.summary import HistorySummary
+from assistant.taste.synthetic import SyntheticHistory, Taste, synthetic_histories, taste_around
 
 __all__ = ["ListenerHistory", "draw_history", "history_rng", "long_term_taste"]
 

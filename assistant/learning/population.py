@@ -118,7 +118,7 @@ class Noise:
 @dataclass(frozen=True)
 class History:
     """Listening history the assistant can read (with the listener's consent, as with `--user`), drawn
-    from the listener's long-term taste by assistant.taste.affinity_data's generator."""
+    from the listener's long-term taste by assistant.taste.synthetic's generator."""
 
     share: float = 0.8
     """Chance a listener has a listening history; the published system's users were mostly long-time

@@ -9,7 +9,6 @@ conversations; the reward model that DM/DR use there is cross-fitted on the held
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,15 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from assistant.dialogue.actions import Action
 from assistant.dialogue.policy import Policy
-from assistant.dialogue.state import ACTION_AFFINITY_FEATURES, FEATURE_NAMES, DialogueState
+from assistant.dialogue.state import ACTION_AFFINITY_FEATURES, FEATURE_NAMES
 from assistant.learning.learner import UsefulnessModel, greedy, make_model
+from assistant.learning.replayed_policies import distribution_from_features
 from assistant.learning.reward import prompt_usefulness
 from assistant.logs.dataset import ACTION_NAMES, LogFormatError, LogTable
 from assistant.music.catalog import Catalog
-from assistant.music.constraints import Constraints
-from assistant.music.retrieval import CandidateStats
 from assistant.policies.rules import RulePolicy
 
 __all__ = [
@@ -172,46 +169,14 @@ def _check_rounds(
 
 
 # -- what a policy would have done in each logged round -------------------------------------------
-def _state_from_features(f: np.ndarray) -> DialogueState:
-    """A dialogue state with what the rule policy looks at, rebuilt from the logged features."""
-    c = Constraints(
-        genres=("logged",) if f[_F["known_genre"]] else (),
-        energy=0.5 if f[_F["known_mood"]] else None,
-        era=(2000, 2009) if f[_F["known_era"]] else None,
-        activity="logged" if f[_F["known_activity"]] else None,
-        artist="logged" if f[_F["known_artist"]] else None,
-    )
-    state = DialogueState(constraints=c)
-    state.candidates = CandidateStats(round(math.expm1(f[_F["log_candidates"]])), 0, 0, 0, 0, 0, 0)
-    state.offered = ["logged"] * int(f[_F["n_offered"]])
-    state.last_action = Action.PLAY_SAMPLE if f[_F["last_action_sample"]] else None
-    state.rejects_in_a_row = int(f[_F["rejects_in_a_row"]])
-    return state
-
-
-def rules_distribution(rounds: Rounds) -> np.ndarray:
+def rules_distribution(rounds: Rounds, policy: RulePolicy | None = None) -> np.ndarray:
     """The rule policy's choice in every logged round, rebuilt from the features (it uses nothing else)."""
-    policy = RulePolicy()
-    out = np.zeros((len(rounds), len(ACTION_NAMES)))
-    actions = list(Action)
-    for i in range(len(rounds)):
-        available = [actions[j] for j in np.flatnonzero(rounds.available[i])]
-        output = policy.decide(_state_from_features(rounds.features[i]), available, {})
-        for a, p in output.probabilities.items():
-            out[i, actions.index(a)] = p
-    return out
+    return distribution_from_features(policy or RulePolicy(), rounds.features, rounds.available)
 
 
 def policy_distribution(policy: Policy, rounds: Rounds) -> np.ndarray:
     """pi_e over the logged rounds for a policy that decides from features (learned) or the rules."""
-    if isinstance(policy, RulePolicy):
-        return rules_distribution(rounds)
-    predict = getattr(policy, "predict", None)
-    if predict is None:
-        raise TypeError(f"cannot evaluate policy {policy.name!r} offline: it does not decide from features")
-    n, k = len(rounds), len(ACTION_NAMES)
-    q = predict(np.repeat(rounds.features, k, axis=0), np.tile(np.arange(k), n)).reshape(n, k)
-    return greedy(q, rounds.available)
+    return distribution_from_features(policy, rounds.features, rounds.available)
 
 
 # -- training and selection -----------------------------------------------------------------------

@@ -49,6 +49,11 @@ class CandidateStats:
     """Standard deviation of the candidates' energy: high means the mood question would help."""
     year_spread: float
     n_genres: int
+    match_margin: float = 0.0
+    """How far the best fit stands above the second: a clear favourite is worth playing."""
+    pair_coverage: float = 0.0
+    """Share of the best-ranked music that the genre pair on offer covers (set by the dialogue manager
+    once it knows the pair): how likely it is that one of the two is what the person wants."""
 
 
 class Retriever:
@@ -254,6 +259,7 @@ class Retriever:
             n_candidates=n,
             top_match=float(top[-1]),
             mean_match_top10=float(top.mean()),
+            match_margin=float(top[-1] - top[-2]) if len(top) > 1 else 0.0,
             genre_entropy=entropy,
             energy_spread=energy_spread,
             year_spread=year_spread,
@@ -284,6 +290,29 @@ class Retriever:
             totals[label] = totals.get(label, 0.0) + max(0.0, float(score[i]))
         ranked = sorted(totals, key=lambda g: -totals[g])
         return (ranked[0], ranked[1]) if len(ranked) >= 2 else None
+
+    def pair_coverage(
+        self,
+        c: Constraints,
+        pair: Sequence[str],
+        rejected: Sequence[str] = (),
+        affinity: np.ndarray | None = None,
+    ) -> float:
+        """Share of the ranking weight of the best-ranked tracks that lies in the genres (or subgenres)
+        of `pair`: the chance, as the retriever sees it, that one of the two is right."""
+        if not pair:
+            return 0.0
+        cat = self.catalog
+        score = self.rank(c, rejected, affinity)
+        top = _top(score, 150)
+        weight = np.maximum(score[top], 0.0)
+        total = float(weight.sum())
+        if total <= 0:
+            return 0.0
+        genres = [cat.genre_names.index(g) for g in pair if g in cat.genre_names]
+        subgenres = [cat.subgenre_names.index(g) for g in pair if g in cat.subgenre_names]
+        inside = np.isin(cat.genre_ids[top], genres) | np.isin(cat.subgenre_ids[top], subgenres)
+        return float(weight[inside].sum() / total)
 
     def suggest_artist(
         self,

@@ -25,6 +25,18 @@ FORMAT = "tunetalk-policy"
 VERSION = 1
 _REQUIRED = {
     "trees": ("baseline", "roots", "feature", "threshold", "missing_left", "left", "right", "leaf", "value"),
+    # Fitted-Q trees: the same node table, predicting the return still to come (no link function).
+    "q-trees": (
+        "baseline",
+        "roots",
+        "feature",
+        "threshold",
+        "missing_left",
+        "left",
+        "right",
+        "leaf",
+        "value",
+    ),
     "linear": ("mean", "scale", "coef", "intercept"),
     "mlp": ("mean", "scale", "w0", "b0"),
 }
@@ -50,7 +62,7 @@ class _Scorer:
         self.action_columns = action_columns
         """Per prompt, the column (in the policy's own feature order) holding the affinity of what the
         prompt puts forward, -1 for none; None when the model was trained without that input."""
-        if kind == "trees":
+        if kind in ("trees", "q-trees"):
             self.depth = self._max_depth()
 
     def _max_depth(self) -> int:
@@ -93,8 +105,8 @@ class _Scorer:
             value = x[rows, a["feature"][node]]
             go_left = np.where(np.isnan(value), a["missing_left"][node], value <= a["threshold"][node])
             node = np.where(go_left, a["left"][node], a["right"][node])
-        logits = a["baseline"][0] + a["value"][node].sum(axis=1)
-        return 1.0 / (1.0 + np.exp(-logits))
+        raw = a["baseline"][0] + a["value"][node].sum(axis=1)
+        return raw if self.kind == "q-trees" else 1.0 / (1.0 + np.exp(-raw))
 
 
 class LearnedPolicy:

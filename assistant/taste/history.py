@@ -8,49 +8,33 @@ nothing behind; re-importing a file adds nothing (plays are unique per user, tim
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import itertools
-import json
 import secrets
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from assistant.events import ConversationEnded, Event, NluResult, ReplyEvent
 from assistant.music.catalog import Catalog
-from nlu.linking import name_key
+from assistant.taste.exports import MAX_REPORTED, NOT_MUSIC, PROBE_ROWS, HistoryError, read_history_file
+from assistant.taste.signals import (
+    SKIP_MS,
+    THROUGH_MS_UNKNOWN,
+    CatalogKeys,
+    ListeningSignals,
+    PlayRow,
+    catalog_keys,
+    genre_shares,
+    memo_name_key,
+    signals_from_rows,
+)
 
-__all__ = [
-    "LIKE_WEIGHT",
-    "PARTIAL_WEIGHT",
-    "REJECT_WEIGHT",
-    "SKIP_MS",
-    "SKIP_WEIGHT",
-    "THROUGH_SHARE",
-    "THROUGH_WEIGHT",
-    "FeedbackRecorder",
-    "HistoryError",
-    "HistoryStore",
-    "ImportReport",
-    "ListeningSignals",
-    "PlayRow",
-    "UserOverview",
-    "genre_shares",
-    "parse_timestamp",
-    "play_weights",
-    "read_history_file",
-    "signals_from_rows",
-]
+__all__ = ["FeedbackRecorder", "HistoryStore", "ImportReport", "UserOverview"]
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -97,481 +81,6 @@ CREATE TABLE IF NOT EXISTS imports (
     bad INTEGER NOT NULL DEFAULT 0
 );
 """
-
-# -- implicit feedback ----------------------------------------------------------------------------
-SKIP_MS = 30_000
-"""A play shorter than this was skipped early: the person heard enough to say no."""
-THROUGH_SHARE = 0.6
-"""A play of at least this share of the track's length counts as played through."""
-THROUGH_MS_UNKNOWN = 120_000
-"""Played through, for a track whose length the catalogue does not know."""
-SKIP_WEIGHT = -0.3
-"""Weak negative: early skips are noisy (a wrong mood, not necessarily a wrong track)."""
-PARTIAL_WEIGHT = 0.3
-THROUGH_WEIGHT = 1.0
-LIKE_WEIGHT = 3.0
-"""Accepted in a conversation: the strongest evidence the app ever gets."""
-REJECT_WEIGHT = -2.0
-MAX_MS_PLAYED = 24 * 3600 * 1000
-
-
-@lru_cache(maxsize=1 << 16)
-def _key(name: str) -> str:
-    """name_key, memoized: a history repeats the same artists and titles many times over."""
-    return name_key(name)
-
-
-def play_weights(ms_played: np.ndarray, duration_ms: np.ndarray | None = None) -> np.ndarray:
-    """Implicit-feedback weight of each play: skipped early < 0 < partly played < played through.
-
-    `duration_ms` is the track's length where known (0 or NaN for unknown): "through" is then at least
-    THROUGH_SHARE of it, otherwise at least THROUGH_MS_UNKNOWN.
-    """
-    ms = np.asarray(ms_played, dtype=np.float64)
-    if duration_ms is None:
-        through_at = np.full(ms.shape, float(THROUGH_MS_UNKNOWN))
-    else:
-        duration = np.nan_to_num(np.asarray(duration_ms, dtype=np.float64), nan=0.0)
-        through_at = np.where(duration > 0, THROUGH_SHARE * duration, float(THROUGH_MS_UNKNOWN))
-    return np.where(ms < SKIP_MS, SKIP_WEIGHT, np.where(ms >= through_at, THROUGH_WEIGHT, PARTIAL_WEIGHT))
-
-
-@dataclass(frozen=True)
-class PlayRow:
-    """One listening event as an export describes it."""
-
-    timestamp: int
-    """Seconds since 1970-01-01 UTC."""
-    artist: str
-    title: str
-    ms_played: int
-    track_id: str | None = None
-    """A catalogue track id, when the export names one (Spotify's spotify_track_uri)."""
-
-
-@dataclass(frozen=True)
-class ListeningSignals:
-    """A user's history reduced to implicit-feedback weights over one catalogue."""
-
-    track_weight: np.ndarray
-    """(n_tracks,) summed weights of plays, likes and rejections of each catalogue track."""
-    artist_weight: np.ndarray
-    """(n_artists,) summed weights of plays of tracks the catalogue lacks, by artists it holds."""
-    n_plays: int
-    """All plays, matched or not."""
-    n_skips: int
-    n_through: int
-    n_likes: int = 0
-    n_rejects: int = 0
-    n_matched: int = 0
-    """Plays of tracks the catalogue holds."""
-    n_artist_only: int = 0
-    """Plays of other tracks by artists the catalogue holds."""
-
-    @property
-    def empty(self) -> bool:
-        return not (np.any(self.track_weight) or np.any(self.artist_weight))
-
-    @classmethod
-    def none(cls, catalog: Catalog) -> ListeningSignals:
-        return cls(np.zeros(len(catalog)), np.zeros(len(catalog.artist_names)), 0, 0, 0)
-
-
-@dataclass
-class _CatalogKeys:
-    """Name keys of a catalogue, for matching exported (artist, title) pairs to its tracks."""
-
-    tracks: dict[tuple[str, str], int]
-    artists: dict[str, int]
-    ids: dict[str, int]
-
-    @classmethod
-    def of(cls, catalog: Catalog) -> _CatalogKeys:
-        tracks: dict[tuple[str, str], int] = {}
-        for i, t in enumerate(catalog.tracks):
-            tracks.setdefault((name_key(t.artist), name_key(t.title)), i)
-        artists: dict[str, int] = {}
-        for a, name in enumerate(catalog.artist_names):
-            artists.setdefault(name_key(name), a)
-        return cls(tracks, artists, dict(catalog.index))
-
-
-_KEYS_CACHE: dict[int, tuple[Catalog, _CatalogKeys]] = {}
-
-
-def _keys_for(catalog: Catalog) -> _CatalogKeys:
-    cached = _KEYS_CACHE.get(id(catalog))
-    if cached is None or cached[0] is not catalog:
-        if len(_KEYS_CACHE) > 8:
-            _KEYS_CACHE.clear()
-        cached = (catalog, _CatalogKeys.of(catalog))
-        _KEYS_CACHE[id(catalog)] = cached
-    return cached[1]
-
-
-def signals_from_rows(
-    rows: Iterable[tuple[str | None, str, str, int, int]],
-    catalog: Catalog,
-    feedback: Iterable[tuple[str, str]] = (),
-) -> ListeningSignals:
-    """Aggregate plays into signals. Each row: (track_id or None, artist_key, title_key, ms_played, count).
-
-    A play is matched by track id, else by (artist, title) keys; a play of a track the catalogue lacks
-    by an artist it holds counts for the artist. `feedback` holds (track_id, "like" | "reject").
-    """
-    keys = _keys_for(catalog)
-    track_idx: list[int] = []
-    artist_idx: list[int] = []
-    ms: list[float] = []
-    counts: list[float] = []
-    n_plays = 0
-    for track_id, artist_key, title_key, ms_played, count in rows:
-        n_plays += count
-        i = keys.ids.get(track_id, -1) if track_id else -1
-        if i < 0:
-            i = keys.tracks.get((artist_key, title_key), -1)
-        track_idx.append(i)
-        artist_idx.append(-1 if i >= 0 else keys.artists.get(artist_key, -1))
-        ms.append(ms_played)
-        counts.append(count)
-    t_idx = np.asarray(track_idx, dtype=np.int64)
-    a_idx = np.asarray(artist_idx, dtype=np.int64)
-    ms_arr = np.asarray(ms, dtype=np.float64)
-    n = np.asarray(counts, dtype=np.float64)
-    durations = np.zeros(len(t_idx))
-    matched = t_idx >= 0
-    if matched.any():
-        durations[matched] = [catalog.tracks[i].duration_ms for i in t_idx[matched]]
-    base = play_weights(ms_arr, durations)
-    w = base * n
-    track_weight = np.bincount(t_idx[matched], weights=w[matched], minlength=len(catalog)).astype(np.float64)
-    by_artist = a_idx >= 0
-    artist_weight = np.bincount(
-        a_idx[by_artist], weights=w[by_artist], minlength=len(catalog.artist_names)
-    ).astype(np.float64)
-    n_likes = n_rejects = 0
-    for track_id, kind in feedback:
-        found = keys.ids.get(track_id)
-        if found is None:
-            continue
-        i = found
-        if kind == "like":
-            track_weight[i] += LIKE_WEIGHT
-            n_likes += 1
-        elif kind == "reject":
-            track_weight[i] += REJECT_WEIGHT
-            n_rejects += 1
-    through = base == THROUGH_WEIGHT
-    return ListeningSignals(
-        track_weight,
-        artist_weight,
-        n_plays,
-        n_skips=int(n[ms_arr < SKIP_MS].sum()),
-        n_through=int(n[through].sum()),
-        n_likes=n_likes,
-        n_rejects=n_rejects,
-        n_matched=int(n[matched].sum()),
-        n_artist_only=int(n[by_artist].sum()),
-    )
-
-
-# -- import parsing -------------------------------------------------------------------------------
-class HistoryError(ValueError):
-    """A history file or database that cannot be used; the message names it and says what to do."""
-
-
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "timestamp": ("timestamp", "ts", "endtime", "end_time", "played_at", "time", "date", "datetime"),
-    "artist": (
-        "artist",
-        "artistname",
-        "artist_name",
-        "master_metadata_album_artist_name",
-        "track_artist",
-    ),
-    "title": ("track", "trackname", "track_name", "title", "master_metadata_track_name", "song"),
-    "ms_played": ("ms_played", "msplayed", "ms", "duration_played_ms", "play_duration_ms"),
-    "track_uri": ("spotify_track_uri", "track_uri", "uri", "track_id"),
-}
-REQUIRED = ("timestamp", "artist", "title", "ms_played")
-MAX_FIELD = 10_000
-"""Longer fields are junk (a binary file, an unclosed quote swallowing lines); such rows are skipped."""
-MAX_LINE_CHARS = 100_000
-"""A longer physical line is not read into memory whole: it is skipped in chunks and reported."""
-MAX_REPORTED = 20
-PROBE_ROWS = 500
-"""Rows read before the first write: enough to tell a listening history from the wrong file."""
-
-
-def _columns(header: list[str]) -> dict[str, int]:
-    normalized = [h.strip().lstrip("\ufeff").strip().lower() for h in header]
-    found: dict[str, int] = {}
-    for column, aliases in COLUMN_ALIASES.items():
-        for alias in aliases:
-            if alias in normalized:
-                found[column] = normalized.index(alias)
-                break
-    return found
-
-
-def parse_timestamp(raw: object) -> int:
-    """Seconds since the epoch (UTC) from ISO 8601 ("2023-01-05T12:34:56Z", "2023-01-05 12:34") or a
-    number of seconds or milliseconds since the epoch."""
-    if isinstance(raw, bool) or raw is None:
-        raise ValueError("timestamp is empty")
-    if isinstance(raw, int | float):
-        value = float(raw)
-    else:
-        text = str(raw).strip()
-        if not text:
-            raise ValueError("timestamp is empty")
-        try:
-            value = float(text)
-        except ValueError:
-            try:
-                moment = datetime.fromisoformat(text.replace(" UTC", "").replace("/", "-"))
-            except ValueError:
-                raise ValueError(f"timestamp {text[:40]!r} is not a date and time") from None
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            value = moment.timestamp()
-    if value > 1e11:  # milliseconds
-        value /= 1000.0
-    if not 631_152_000 <= value <= 4_102_444_800:  # 1990 .. 2100
-        raise ValueError(f"timestamp {raw!r} is outside 1990..2100")
-    return int(value)
-
-
-def _parse_ms(raw: object) -> int:
-    if isinstance(raw, bool) or raw is None or raw == "":
-        raise ValueError("ms_played is empty")
-    try:
-        value = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"ms_played {str(raw)[:40]!r} is not a number") from None
-    if not 0 <= value <= MAX_MS_PLAYED:
-        raise ValueError(f"ms_played {raw!r} is outside 0..{MAX_MS_PLAYED} (one day)")
-    return int(value)
-
-
-def _clean(raw: object, column: str) -> str:
-    text = "" if raw is None else str(raw).strip()
-    if not text:
-        raise ValueError(f"{column} is empty")
-    if len(text) > 500:
-        raise ValueError(f"{column} is {len(text)} characters long")
-    return text
-
-
-def _row(timestamp: object, artist: object, title: object, ms: object, uri: object = None) -> PlayRow:
-    track_id = None
-    if isinstance(uri, str) and uri.strip():
-        track_id = uri.strip().rsplit(":", 1)[-1]
-    return PlayRow(
-        parse_timestamp(timestamp), _clean(artist, "artist"), _clean(title, "track"), _parse_ms(ms), track_id
-    )
-
-
-# One parsed record: (line number, the play or None, the problem or None, not music).
-Record = tuple[int, PlayRow | None, str | None]
-NOT_MUSIC = "not music (a podcast episode or audiobook)"
-
-
-def _bounded_lines(handle: io.TextIOBase, overlong: set[int]) -> Iterator[str]:
-    """Physical lines, each read with a length bound; an overlong line is drained in chunks and stands
-    in as an empty line whose number is noted, so line numbers stay right."""
-    number = 0
-    while True:
-        line = handle.readline(MAX_LINE_CHARS)
-        if not line:
-            return
-        number += 1
-        if len(line) >= MAX_LINE_CHARS and not line.endswith("\n"):
-            while True:
-                rest = handle.readline(MAX_LINE_CHARS)
-                if not rest or rest.endswith("\n"):
-                    break
-            overlong.add(number)
-            yield "\n"
-            continue
-        yield line
-
-
-def _csv_records(path: Path, handle: io.TextIOBase) -> Iterator[Record]:
-    overlong: set[int] = set()
-    lines = _bounded_lines(handle, overlong)
-    reader = csv.reader(lines)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise HistoryError(f"{path}: the file is empty") from None
-    except csv.Error as exc:
-        raise HistoryError(f"{path}, line 1: not a CSV header: {exc}") from exc
-    columns = _columns(header)
-    missing = [c for c in REQUIRED if c not in columns]
-    if missing:
-        shown = ", ".join(h[:30] for h in header[:8]) or "nothing"
-        raise HistoryError(
-            f"{path}, line 1: no {', '.join(missing)} column (found: {shown}); expected a streaming-service "
-            "export with columns like timestamp, artist, track, ms_played"
-        )
-    width = len(header)
-    errors_in_a_row = 0
-    while True:
-        try:
-            fields = next(reader)
-            errors_in_a_row = 0
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            errors_in_a_row += 1
-            if errors_in_a_row > 1000:
-                raise HistoryError(f"{path}, line {reader.line_num}: unreadable as CSV ({exc})") from exc
-            yield reader.line_num, None, f"malformed CSV: {exc}"
-            continue
-        line = reader.line_num
-        if line in overlong:
-            yield line, None, f"line longer than {MAX_LINE_CHARS} characters"
-            continue
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue
-        if len(fields) != width:
-            yield line, None, f"{len(fields)} fields where the header has {width}"
-            continue
-        if any(len(f) > MAX_FIELD for f in fields):
-            yield line, None, f"a field longer than {MAX_FIELD} characters"
-            continue
-        try:
-            play = _row(
-                fields[columns["timestamp"]],
-                fields[columns["artist"]],
-                fields[columns["title"]],
-                fields[columns["ms_played"]],
-                fields[columns["track_uri"]] if "track_uri" in columns else None,
-            )
-        except ValueError as exc:
-            yield line, None, str(exc)
-            continue
-        yield line, play, None
-
-
-def _json_record(line: int, obj: object) -> Record:
-    if not isinstance(obj, dict):
-        return line, None, f"expected an object, found {type(obj).__name__}"
-    keys = {k.lower(): k for k in obj if isinstance(k, str)}
-
-    def get(column: str) -> object:
-        for alias in COLUMN_ALIASES[column]:
-            if alias in keys:
-                return obj[keys[alias]]
-        return None
-
-    artist, title = get("artist"), get("title")
-    if not artist and not title and (obj.get("episode_name") or obj.get("audiobook_title")):
-        return line, None, NOT_MUSIC
-    try:
-        return line, _row(get("timestamp"), artist, title, get("ms_played"), get("track_uri")), None
-    except ValueError as exc:
-        return line, None, str(exc)
-
-
-def _json_lines_records(handle: io.TextIOBase) -> Iterator[Record]:
-    """JSON Lines: one object per line."""
-    overlong: set[int] = set()
-    for number, text in enumerate(_bounded_lines(handle, overlong), start=1):
-        if number in overlong:
-            yield number, None, f"line longer than {MAX_LINE_CHARS} characters"
-            continue
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield number, None, f"malformed JSON: {exc.msg}"
-            continue
-        yield _json_record(number, obj)
-
-
-def _json_array_records(handle: io.TextIOBase) -> Iterator[Record]:
-    """Objects of a top-level JSON array (Spotify's export layouts), decoded one at a time from a
-    sliding buffer so that a large file never sits in memory whole."""
-    decoder = json.JSONDecoder()
-    buffer = ""
-    pos = 0
-    line = 1  # the line number at `pos`
-    eof = False
-
-    def fill() -> bool:
-        nonlocal buffer, pos, eof
-        if pos > 0:  # drop what was decoded: keep the buffer small
-            buffer, pos = buffer[pos:], 0
-        chunk = handle.read(1 << 16)
-        if not chunk:
-            eof = True
-            return False
-        buffer += chunk
-        return True
-
-    def skip(chars: str) -> None:
-        nonlocal pos, line
-        while True:
-            while pos < len(buffer) and buffer[pos] in chars:
-                line += buffer[pos] == "\n"
-                pos += 1
-            if pos < len(buffer) or not fill():
-                return
-
-    skip(" \t\r\n")
-    pos += 1  # the opening bracket, checked by the caller
-    while True:
-        skip(" \t\r\n,")
-        if pos >= len(buffer):
-            yield line, None, "the JSON array is not closed (a truncated file?)"
-            return
-        if buffer[pos] == "]":
-            return
-        while True:
-            try:
-                obj, end = decoder.raw_decode(buffer, pos)
-                break
-            except json.JSONDecodeError as exc:
-                if eof or len(buffer) - pos > MAX_LINE_CHARS:
-                    # Nothing after a syntax error can be trusted to line up: stop reading here.
-                    where = line + buffer.count("\n", pos, exc.pos)
-                    yield where, None, f"malformed JSON ({exc.msg}); the rest of the file was not read"
-                    return
-                fill()
-        yield _json_record(line, obj)
-        line += buffer.count("\n", pos, end)
-        pos = end
-
-
-def read_history_file(path: str | Path) -> Iterator[Record]:
-    """Stream (line, play, problem) records from a CSV or JSON export. Raises HistoryError when the file
-    as a whole cannot be a listening history (missing, unreadable, no usable header)."""
-    path = Path(path)
-    if not path.is_file():
-        raise HistoryError(f"{path}: no such file")
-    try:
-        handle = path.open(encoding="utf-8-sig", errors="replace", newline="")
-    except OSError as exc:
-        raise HistoryError(f"{path}: cannot open: {exc.strerror}") from exc
-    with handle:
-        head = handle.read(4096)
-        handle.seek(0)
-        if "\x00" in head:
-            raise HistoryError(f"{path}: a binary file, not a listening-history export")
-        first = head.lstrip()[:1]
-        if first == "[":
-            yield from _json_array_records(handle)
-        elif first == "{":
-            yield from _json_lines_records(handle)
-        elif path.suffix.lower() in (".json", ".jsonl", ".ndjson"):
-            raise HistoryError(
-                f"{path}: not a JSON array or JSON Lines of plays; expected a streaming-service export"
-            )
-        else:
-            yield from _csv_records(path, handle)
 
 
 @dataclass
@@ -722,7 +231,7 @@ class HistoryStore:
         records = itertools.chain([first], records)
         db = self.connect()
         uid = self._user_id(user, create=True)
-        keys = _keys_for(catalog) if catalog is not None else None
+        keys = catalog_keys(catalog) if catalog is not None else None
         cursor = db.execute(
             "INSERT INTO imports (user, started_at, status) VALUES (?, ?, 'running')", (uid, time.time())
         )
@@ -804,11 +313,11 @@ class HistoryStore:
     def _play_row(
         uid: int | None,
         play: PlayRow,
-        keys: _CatalogKeys | None,
+        keys: CatalogKeys | None,
         catalog: Catalog | None,
         import_id: int | None,
     ) -> tuple[Any, ...]:
-        a_key, t_key = _key(play.artist), _key(play.title)
+        a_key, t_key = memo_name_key(play.artist), memo_name_key(play.title)
         track_id = None
         if keys is not None and catalog is not None:
             i = keys.ids.get(play.track_id, -1) if play.track_id else -1
@@ -827,7 +336,7 @@ class HistoryStore:
             import_id,
         )
 
-    def _count_matches(self, report: ImportReport, import_id: int | None, keys: _CatalogKeys | None) -> None:
+    def _count_matches(self, report: ImportReport, import_id: int | None, keys: CatalogKeys | None) -> None:
         if keys is None:
             return
         db = self.connect()
@@ -846,7 +355,7 @@ class HistoryStore:
         db = self.connect()
         uid = self._user_id(user, create=True)
         rows = [
-            (uid, p.timestamp, p.artist, p.title, _key(p.artist), _key(p.title), p.track_id,
+            (uid, p.timestamp, p.artist, p.title, memo_name_key(p.artist), memo_name_key(p.title), p.track_id,
              p.ms_played, source)
             for p in plays
         ]  # fmt: skip
@@ -960,23 +469,6 @@ class HistoryStore:
             genres,
             matched_share,
         )
-
-
-def genre_shares(signals: ListeningSignals, catalog: Catalog) -> list[tuple[str, float]]:
-    """Genres by share of positive listening (tracks, and artists' usual genres)."""
-    positive = np.clip(signals.track_weight, 0, None)
-    per_genre = np.bincount(catalog.genre_ids, weights=positive, minlength=len(catalog.genre_names))
-    artist_pos = np.clip(signals.artist_weight, 0, None)
-    if artist_pos.any():
-        # An artist's plays count for the genres of that artist's catalogue tracks, in proportion.
-        per_artist = np.bincount(catalog.artist_ids, minlength=len(catalog.artist_names)).astype(float)
-        share = artist_pos[catalog.artist_ids] / np.maximum(per_artist[catalog.artist_ids], 1)
-        per_genre += np.bincount(catalog.genre_ids, weights=share, minlength=len(catalog.genre_names))
-    total = per_genre.sum()
-    if total <= 0:
-        return []
-    order = np.argsort(-per_genre, kind="stable")
-    return [(catalog.genre_names[g], float(per_genre[g] / total)) for g in order if per_genre[g] > 0]
 
 
 # -- conversations into history -------------------------------------------------------------------

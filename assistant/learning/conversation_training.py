@@ -1,0 +1,252 @@
+"""From logged conversations to a promoted policy: fitted-Q candidates, trajectory OPE, the promotion gate.
+
+1. The conversations are split, whole, into training (75 %) and held-out (25 %) sets.
+2. Each tree library fits fitted-Q on the training conversations (assistant.learning.fitted_q).
+3. Every candidate's greedy policy, and the current policy, are evaluated on the held-out conversations
+   by trajectory-level off-policy evaluation (assistant.learning.sequential_ope): importance sampling per
+   decision, doubly robust with a fitted-Q-evaluation critic cross-fitted on the held-out conversations,
+   and their weighted forms, for G, success and turns, with intervals from a bootstrap over
+   conversations. The candidate with the highest estimate of G by the gate's estimator is chosen.
+4. The gate: the chosen candidate replaces the current policy only when the lower end of the 95 %
+   interval of G(candidate) - G(current), estimated on the same held-out conversations, is above zero,
+   and its estimated success is not more than one point lower. The report says which way it went and why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from assistant.dialogue.actions import ACTIONS
+from assistant.dialogue.policy import Policy
+from assistant.learning.episodes import Episodes
+from assistant.learning.fitted_q import FittedQ, greedy_available
+from assistant.learning.replayed_policies import distribution_on_steps
+
+__all__ = [
+    "GATE_ESTIMATOR",
+    "SUCCESS_MARGIN",
+    "Candidate",
+    "GateDecision",
+    "TrainingResult",
+    "evaluate_on_episodes",
+    "gate",
+    "train_fitted_q",
+]
+
+GATE_ESTIMATOR = "wdr"
+"""The estimator whose paired interval gates promotion: weighted doubly robust, chosen from the
+ground-truth table (docs/policy.md, "Which estimator to trust"), where it had the smallest RMSE among the
+estimators whose intervals covered the simulated on-policy value."""
+SUCCESS_MARGIN = 0.01
+"""A candidate may cost at most this much estimated success (one point) to be promoted."""
+
+
+@dataclass
+class Candidate:
+    backend: str
+    model: FittedQ
+    fit_seconds: float
+    report: Any
+    """The TrajectoryOPEReport on the held-out conversations."""
+    action_share: dict[str, float]
+    """How often its greedy policy picks each prompt on the held-out decisions."""
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    promoted: bool
+    reason: str
+    estimator: str
+    difference: dict[str, tuple[float, float, float]]
+    """Per objective (G, success, turns): candidate minus current, (value, ci_lo, ci_hi), paired on the
+    same held-out conversations."""
+
+
+@dataclass
+class TrainingResult:
+    n_conversations: int
+    n_steps: int
+    n_train: int
+    n_test: int
+    candidates: list[Candidate]
+    chosen: Candidate
+    current_name: str
+    current_report: Any
+    gate: GateDecision
+    logged_value: dict[str, float]
+    """The logging policy's own mean G, success and turns on the held-out conversations."""
+    timings: dict[str, float] = field(default_factory=dict)
+    test: Episodes | None = None
+    pi_e: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def evaluate_on_episodes(
+    episodes: Episodes,
+    pi_e: np.ndarray,
+    *,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    fqe_iterations: int = 10,
+) -> Any:
+    """Trajectory OPE of one policy (its distribution on the logged steps) for G, success and turns."""
+    from assistant.learning.sequential_ope import FittedQEvaluation, evaluate_trajectories
+
+    data = _trajectories(episodes, pi_e)
+    q_hat = {}
+    for objective in ("G", "success", "turns"):
+        fqe = FittedQEvaluation(n_iterations=fqe_iterations, folds=2, random_state=seed)
+        q_hat[objective] = fqe.fit(data, objective).q_hat_
+    data = _trajectories(episodes, pi_e, q_hat)
+    return evaluate_trajectories(data, n_bootstrap=n_bootstrap, random_state=seed)
+
+
+def _trajectories(episodes: Episodes, pi_e: np.ndarray, q_hat: dict[str, np.ndarray] | None = None) -> Any:
+    from assistant.learning.trajectories import LoggedTrajectories
+
+    return LoggedTrajectories(
+        episode=episodes.episode,
+        action=episodes.action,
+        pscore=episodes.pscore,
+        available=episodes.available,
+        rewards=episodes.rewards(),
+        pi_e=pi_e,
+        pi_b=episodes.pi_b,
+        features=episodes.features,
+        q_hat=q_hat,
+    )
+
+
+def gate(
+    episodes: Episodes,
+    pi_candidate: np.ndarray,
+    pi_current: np.ndarray,
+    *,
+    estimator: str = GATE_ESTIMATOR,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    fqe_iterations: int = 10,
+) -> GateDecision:
+    """Promote only if G(candidate) - G(current) is above zero at the lower end of its paired interval
+    and success is not estimated lower by more than SUCCESS_MARGIN."""
+    from assistant.learning.sequential_ope import FittedQEvaluation, paired_difference
+
+    difference: dict[str, tuple[float, float, float]] = {}
+    for objective in ("G", "success", "turns"):
+        datasets = []
+        for pi_e in (pi_candidate, pi_current):
+            data = _trajectories(episodes, pi_e)
+            fqe = FittedQEvaluation(n_iterations=fqe_iterations, folds=2, random_state=seed)
+            q = fqe.fit(data, objective).q_hat_
+            datasets.append(_trajectories(episodes, pi_e, {objective: q}))
+        value, (lo, hi) = paired_difference(
+            datasets[0], datasets[1], estimator, objective, n_bootstrap=n_bootstrap, random_state=seed
+        )
+        difference[objective] = (float(value), float(lo), float(hi))
+    g, s = difference["G"], difference["success"]
+    better = g[1] > 0.0
+    keeps_success = s[0] >= -SUCCESS_MARGIN
+    promoted = better and keeps_success
+    if promoted:
+        reason = (
+            f"promoted: G gains {g[0]:+.4f} [{g[1]:+.4f}, {g[2]:+.4f}] over the current policy (lower bound "
+            f"above zero), success {s[0]:+.4f}"
+        )
+    elif not better:
+        reason = (
+            f"not promoted: the lower bound of the G gain {g[0]:+.4f} [{g[1]:+.4f}, {g[2]:+.4f}] "
+            "is not above zero"
+        )
+    else:
+        reason = f"not promoted: estimated success {s[0]:+.4f} is more than {SUCCESS_MARGIN:.2f} lower"
+    return GateDecision(promoted, reason, estimator, difference)
+
+
+def _prefixed(say: Callable[[str], None], prefix: str) -> Callable[[str], None]:
+    return lambda message: say(f"{prefix}: {message}")
+
+
+def _share(pi: np.ndarray) -> dict[str, float]:
+    return {a.value: float(v) for a, v in zip(ACTIONS, pi.mean(axis=0), strict=True) if v > 0}
+
+
+def train_fitted_q(
+    episodes: Episodes,
+    *,
+    current: Policy,
+    backends: Sequence[str] = ("sklearn", "lightgbm", "xgboost"),
+    test_fraction: float = 0.25,
+    seed: int = 0,
+    n_iterations: int = 10,
+    n_bootstrap: int = 1000,
+    estimator: str = GATE_ESTIMATOR,
+    action_columns: np.ndarray | None = None,
+    model_options: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TrainingResult:
+    """Fit a fitted-Q candidate per tree library, choose by OPE on held-out conversations, gate it."""
+    say = progress or (lambda _message: None)
+    timings: dict[str, float] = {}
+    rng = np.random.default_rng([seed, 5])
+    held_out = rng.random(episodes.n_episodes) < test_fraction
+    train, test = episodes.subset(~held_out), episodes.subset(held_out)
+    say(
+        f"{episodes.n_episodes:,} conversations, {len(episodes):,} decisions; "
+        f"{test.n_episodes:,} conversations held out"
+    )
+    candidates: list[Candidate] = []
+    pi: dict[str, np.ndarray] = {}
+    for backend in backends:
+        t = time.perf_counter()
+        model = FittedQ(
+            len(ACTIONS),
+            backend=backend,
+            n_iterations=n_iterations,
+            random_state=seed,
+            action_columns=action_columns,
+            **(model_options or {}),
+        )
+        model.fit(train, progress=_prefixed(say, backend))
+        fit_seconds = time.perf_counter() - t
+        pi[backend] = greedy_available(model.q_all(test.features), test.available)
+        t = time.perf_counter()
+        report = evaluate_on_episodes(test, pi[backend], n_bootstrap=n_bootstrap, seed=seed)
+        timings[f"fit_{backend}"] = fit_seconds
+        timings[f"ope_{backend}"] = time.perf_counter() - t
+        candidates.append(Candidate(backend, model, fit_seconds, report, _share(pi[backend])))
+        value = report.estimates["G"][estimator][0]
+        say(f"{backend}: G by {estimator} {value:.4f} (fitted in {fit_seconds:.0f} s)")
+    pi["current"] = distribution_on_steps(current, test)
+    current_report = evaluate_on_episodes(test, pi["current"], n_bootstrap=n_bootstrap, seed=seed)
+    chosen = max(candidates, key=lambda c: c.report.estimates["G"][estimator][0])
+    t = time.perf_counter()
+    decision = gate(
+        test, pi[chosen.backend], pi["current"], estimator=estimator, n_bootstrap=n_bootstrap, seed=seed
+    )
+    timings["gate"] = time.perf_counter() - t
+    say(decision.reason)
+    returns = test.returns()
+    logged = {
+        "G": float(returns.mean()),
+        "success": float(test.accepted.mean()),
+        "turns": float(test.total_turns.mean()),
+    }
+    return TrainingResult(
+        episodes.n_episodes,
+        len(episodes),
+        len(train),
+        len(test),
+        candidates,
+        chosen,
+        current.name,
+        current_report,
+        decision,
+        logged,
+        timings,
+        test,
+        pi,
+    )

@@ -1,0 +1,30 @@
+"""The oracle peeks at the simulated listener's hidden state: it bounds what any policy could do."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.dialogue.actions import Action
+from assistant.dialogue.state import DialogueState
+from assistant.learning.ab import run_arm
+from assistant.learning.oracle import OraclePolicy
+from assistant.learning.population import load_population
+from assistant.music.catalog import Catalog
+from assistant.policies.rules import RulePolicy
+
+
+def test_it_refuses_to_decide_without_meeting_the_listener(tiny_catalog: Catalog) -> None:
+    with pytest.raises(RuntimeError, match="evaluation only"):
+        OraclePolicy(tiny_catalog).decide(DialogueState(), [Action.PLAY_SAMPLE], {})
+
+
+def test_knowing_the_listener_beats_the_rules_on_the_same_listeners(tiny_catalog: Catalog) -> None:
+    population = load_population("default")
+    arms = {
+        name: run_arm(name, make, 300, tiny_catalog, population, seed=21, workers=1)
+        for name, make in (("rules", RulePolicy), ("oracle", lambda: OraclePolicy(tiny_catalog)))
+    }
+    g = {name: float(np.mean(arm.success - 0.05 * arm.turns)) for name, arm in arms.items()}
+    assert g["oracle"] > g["rules"] + 0.05
+    assert arms["oracle"].turns.mean() < arms["rules"].turns.mean()
