@@ -1,4 +1,4 @@
-"""Fitted-Q iteration: a tiny world with a known best policy, and exports that predict what the libraries do."""
+"""Fitted-Q iteration: a tiny world with a known best policy; exports predict what the libraries do."""
 
 from __future__ import annotations
 

@@ -31,14 +31,16 @@ def test_settings_round_trip_and_bad_files_are_named(tmp_path: Path) -> None:
     path.write_text(json.dumps({"settings": custom.to_dict()}))
     assert load_rule_settings(path) == custom
     path.write_text(json.dumps({"settings": {"open_first": False, "ask_forever": True}}))
-    with pytest.raises(ValueError, match="rules.json: unknown rule setting.*ask_forever"):
+    with pytest.raises(ValueError, match=r"rules\.json: unknown rule setting.*ask_forever"):
         load_rule_settings(path)
     path.write_text("not json")
-    with pytest.raises(ValueError, match="rules.json: not a rule settings file"):
+    with pytest.raises(ValueError, match=r"rules\.json: not a rule settings file"):
         load_rule_settings(path)
 
 
-def test_tuning_picks_the_best_mean_return_and_writes_its_table(tiny_catalog: Catalog, tmp_path: Path) -> None:
+def test_tuning_picks_the_best_mean_return_and_writes_its_table(
+    tiny_catalog: Catalog, tmp_path: Path
+) -> None:
     candidates = [DEFAULT_RULES, RuleSettings(open_first=False, questions_before_sample=1)]
     populations = [load_population("default"), load_population("impatient")]
     result = tune_rules(tiny_catalog, populations, n=60, seed=5, settings=candidates, workers=1)
