@@ -234,6 +234,7 @@ def _title(data: DemoData, palette: str, rng: random.Random, energy: float) -> s
     if palette not in CLASSICAL:
         return expand(data, _weighted(rng, data.titles[palette]), rng)
     words = data.words
+    # A calm track is a slow movement, a driving one a fast movement; in between, a coin decides.
     slow = energy < 0.4 or (energy < 0.55 and rng.random() < 0.5)
     key = f"{rng.choice(words['keys'])} {rng.choice(['major', 'minor'])}"
     opus = f"Op. {rng.randint(1, 140)}"
