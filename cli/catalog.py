@@ -1,4 +1,4 @@
-"""`catalog build|show|clip`: regenerate the demo catalogue, summarize a catalogue, render a track's clip."""
+"""`catalog show|clip`: summarize a catalogue, render a track's clip (scripts/build_catalog.py builds one)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ import sys
 from pathlib import Path
 
 NAME = "catalog"
-HELP = "build the demo catalogue, show what a catalogue holds, or write a track's preview clip to a WAV"
+HELP = "show what a catalogue holds, or write a track's preview clip to a WAV"
 ORDER = 60
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
-    build = sub.add_parser("build", help="regenerate the embedded demo catalogue from its seed")
-    build.add_argument("--seed", type=int, default=None, help="random seed (default: the committed one)")
-    build.add_argument("--out", type=Path, default=None, help="where to write (default: assets/catalog.csv)")
     show = sub.add_parser("show", help="counts per genre, artists, years and energy spread of a catalogue")
     show.add_argument("--catalog", type=Path, default=None, help="catalogue CSV (default: the demo one)")
     show.add_argument("--tracks", action="store_true", help="also list every track (id, artist, title, mood)")
@@ -32,32 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    action = {"build": _build, "show": _show, "clip": _clip}[args.catalog_command]
+    action = {"show": _show, "clip": _clip}[args.catalog_command]
     return action(args)
 
 
 def _fail(message: str) -> int:
     print(f"tunetalk: {message}", file=sys.stderr)
     return 2
-
-
-def _build(args: argparse.Namespace) -> int:
-    from assistant.music.catalog import DEFAULT_CATALOG, load_catalog
-    from assistant.music.demo_catalog import DEFAULT_SEED, write_catalog
-
-    seed = DEFAULT_SEED if args.seed is None else args.seed
-    out = args.out or DEFAULT_CATALOG
-    try:
-        write_catalog(out, seed)
-    except OSError as exc:
-        return _fail(f"cannot write {out}: {exc.strerror or exc}")
-    catalog = load_catalog(out)
-    size = out.stat().st_size
-    print(
-        f"wrote {out}: {len(catalog)} tracks by {len(catalog.artist_names)} artists in "
-        f"{len(catalog.genre_names)} genres, {size / 1024:.0f} KiB (seed {seed})"
-    )
-    return 0
 
 
 def _show(args: argparse.Namespace) -> int:

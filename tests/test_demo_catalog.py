@@ -4,18 +4,36 @@ names never sound like commands, and reproducible byte for byte from its seed.""
 from __future__ import annotations
 
 import csv
+import importlib.util
+import random
 import re
+import shutil
 import subprocess
 import sys
+import tomllib
 from collections import defaultdict
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
 
 from assistant.music.catalog import DEFAULT_CATALOG, Catalog, load_catalog
-from assistant.music.demo_catalog import CSV_COLUMNS, DEFAULT_SEED, render_csv, write_catalog
 from tests.conftest import ROOT, SHARED_DATA, SPOTIFY_HEADER
+
+
+def _load_script() -> ModuleType:
+    """scripts/build_catalog.py, the generator: a script, not part of the app, so loaded by path."""
+    spec = importlib.util.spec_from_file_location("build_catalog", ROOT / "scripts" / "build_catalog.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_script()
+DATA = ROOT / "assets" / "demo_catalog"
 
 SPEC: dict[str, set[str]] = {
     "rock": {"alternative rock", "indie rock", "classic rock", "hard rock"},
@@ -59,7 +77,7 @@ def test_the_demo_catalogue_is_committed_small_and_in_the_spotify_layout(rows: l
     assert DEFAULT_CATALOG.stat().st_size < 1_000_000
     with DEFAULT_CATALOG.open(encoding="utf-8") as handle:
         header = handle.readline().strip().split(",")
-    assert header == list(CSV_COLUMNS) == SPOTIFY_HEADER
+    assert header == list(build.CSV_COLUMNS) == SPOTIFY_HEADER
     assert len(rows) >= 600
 
 
@@ -264,20 +282,20 @@ def test_no_demo_artist_is_a_real_artist_of_the_spotify_catalogue(demo: Catalog)
 
 
 def test_regenerating_from_the_seed_gives_the_committed_file_byte_for_byte(tmp_path: Path) -> None:
-    fresh = write_catalog(tmp_path / "catalog.csv", DEFAULT_SEED)
+    fresh = build.write_catalog(tmp_path / "catalog.csv", build.DEFAULT_SEED)
     assert fresh.read_bytes() == DEFAULT_CATALOG.read_bytes(), (
         "assets/catalog.csv is stale: run `.venv/bin/python scripts/build_catalog.py`"
     )
 
 
 def test_another_seed_gives_another_catalogue_of_the_same_shape(tmp_path: Path) -> None:
-    other = write_catalog(tmp_path / "other.csv", DEFAULT_SEED + 1)
-    assert other.read_text(encoding="utf-8") != render_csv(DEFAULT_SEED)
+    other = build.write_catalog(tmp_path / "other.csv", build.DEFAULT_SEED + 1)
+    assert other.read_text(encoding="utf-8") != build.render_csv(build.DEFAULT_SEED)
     catalog = load_catalog(other)
     assert len(catalog) >= 600 and len(catalog.artist_names) >= 150 and len(catalog.genre_names) == 15
 
 
-def test_the_build_script_and_the_cli_write_the_same_file(tmp_path: Path) -> None:
+def test_the_build_script_writes_the_committed_file_and_checks_it(tmp_path: Path) -> None:
     script = subprocess.run(
         [sys.executable, "scripts/build_catalog.py", "--out", str(tmp_path / "a.csv")],
         cwd=ROOT,
@@ -286,22 +304,76 @@ def test_the_build_script_and_the_cli_write_the_same_file(tmp_path: Path) -> Non
         timeout=120,
     )
     assert script.returncode == 0, script.stderr
-    cli = subprocess.run(
-        [sys.executable, "main.py", "catalog", "build", "--out", str(tmp_path / "b.csv")],
+    assert "916 tracks by 226 artists in 15 genres" in script.stdout
+    assert (tmp_path / "a.csv").read_bytes() == DEFAULT_CATALOG.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]  # no partial file left behind
+    check = subprocess.run(
+        [sys.executable, "scripts/build_catalog.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stderr
+    (tmp_path / "a.csv").write_bytes(DEFAULT_CATALOG.read_bytes().replace(b"tt0001", b"tt9999", 1))
+    stale = subprocess.run(
+        [sys.executable, "scripts/build_catalog.py", "--check", "--out", str(tmp_path / "a.csv")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert stale.returncode == 1 and "is stale" in stale.stderr
+
+
+def test_the_catalogue_is_data_in_small_documented_toml_files() -> None:
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    files = sorted(DATA.glob("*.toml"))
+    assert [f.name for f in files] == ["avoid.toml", "patterns.toml", "styles.toml", "words.toml"]
+    for path in files:
+        assert path.stat().st_size < 5 * 1024 * 1024
+        with path.open("rb") as handle:
+            assert tomllib.load(handle)
+        assert f"`{path.name}`" in readme
+    styles = build.load_data().styles
+    assert {s.genre for s in styles.values()} == set(SPEC)
+    assert sum(s.artists for s in styles.values()) == len(load_catalog().artist_names)
+
+
+def test_templates_fill_every_kind_of_slot() -> None:
+    data = build.load_data()
+    rng = random.Random(0)
+    for _ in range(50):
+        text = build.expand(data, "{Trio|Quartet} {2-99} {invented:lower} {places+plural} {noun}", rng)
+        group, number, invented, place_or_band, noun = text.split(" ")
+        assert group in ("Trio", "Quartet") and 2 <= int(number) <= 99
+        assert invented.islower() and len(invented) >= 5 and invented not in data.lookalikes
+        assert place_or_band in data.words["places"] + data.words["plural"] and noun in data.words["noun"]
+
+
+@pytest.mark.parametrize(
+    ("file", "edit", "message"),
+    [
+        ("patterns.toml", ('"{adj} {noun}"', '"{adj} {nouns}"'), "no list 'nouns' in words.toml"),
+        ("styles.toml", ('names = "rock"', 'names = "grunge"'), "no patterns for palette 'grunge'"),
+        ("words.toml", ("keys = ", "scales = "), "no list 'keys'"),
+        ("styles.toml", ("valence = 0.42", "valence 0.42"), "styles.toml"),
+    ],
+)
+def test_a_broken_data_file_is_named_in_one_line_and_nothing_is_written(
+    tmp_path: Path, file: str, edit: tuple[str, str], message: str
+) -> None:
+    data = shutil.copytree(DATA, tmp_path / "data")
+    text = (data / file).read_text(encoding="utf-8")
+    assert edit[0] in text
+    (data / file).write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    out = tmp_path / "catalog.csv"
+    out.write_text("keep me", encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "scripts/build_catalog.py", "--data", str(data), "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert cli.returncode == 0, cli.stderr
-    assert "tracks by" in cli.stdout
-    assert (
-        (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes() == DEFAULT_CATALOG.read_bytes()
-    )
-    check = subprocess.run(
-        [sys.executable, "scripts/build_catalog.py", "--check"], cwd=ROOT, capture_output=True, text=True
-    )
-    assert check.returncode == 0, check.stderr
+    assert run.returncode == 2
+    assert message in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert out.read_text(encoding="utf-8") == "keep me"
 
 
 def test_catalog_show_prints_a_line_per_genre(capsys: pytest.CaptureFixture[str]) -> None:
