@@ -8,7 +8,7 @@ import pytest
 from assistant.dialogue.actions import Action
 from assistant.dialogue.state import DialogueState
 from assistant.learning.ab import run_arm
-from assistant.learning.oracle import OraclePolicy
+from assistant.learning.oracle import OraclePolicy, PlanningOracle
 from assistant.learning.population import load_population
 from assistant.music.catalog import Catalog
 from assistant.policies.rules import RulePolicy
@@ -28,3 +28,18 @@ def test_knowing_the_listener_beats_the_rules_on_the_same_listeners(tiny_catalog
     g = {name: float(np.mean(arm.success - 0.05 * arm.turns)) for name, arm in arms.items()}
     assert g["oracle"] > g["rules"] + 0.05
     assert arms["oracle"].turns.mean() < arms["rules"].turns.mean()
+
+
+def test_the_planning_oracle_tries_prompts_on_copies_that_leave_no_trace(tiny_catalog: Catalog) -> None:
+    """Only the real turns are logged, and planning beats both the rules and the heuristic oracle."""
+    population = load_population("default")
+    planned = run_arm(
+        "planning", lambda: PlanningOracle(tiny_catalog, rollouts=2), 80, tiny_catalog, population,
+        seed=21, workers=1, record=True,
+    )  # fmt: skip
+    assert planned.table is not None
+    assert len(planned.table) == int(planned.turns.sum())
+    assert len(planned.table.conversations) == 80
+    rules = run_arm("rules", RulePolicy, 80, tiny_catalog, population, seed=21, workers=1)
+    g = {arm.name: float(np.mean(arm.success - 0.05 * arm.turns)) for arm in (planned, rules)}
+    assert g["planning"] > g["rules"] + 0.05

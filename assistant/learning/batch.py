@@ -124,11 +124,14 @@ def _run_chunk_inner(indices: tuple[int, int]) -> tuple[LogTable | None, list[Co
             history=summary,
             seed=job.seed,
         )
-        meet = getattr(_STATE["policy"], "meet", None)
+        policy = _STATE["policy"]
+        meet = getattr(policy, "meet", None)
         if callable(meet):
             # Evaluation-only policies (the oracle) peek at who they are talking to; others never can.
             meet(user, affinity)
-        results.append(run_conversation(manager, user))
+        own_run = getattr(policy, "run", None)
+        # The planning oracle holds the conversation itself (it tries prompts on copies first).
+        results.append(own_run(manager, user) if callable(own_run) else run_conversation(manager, user))
     return (recorder.table() if recorder else None), results
 
 

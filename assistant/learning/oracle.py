@@ -17,12 +17,13 @@ cleverly could do better still.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.dialogue.actions import Action
+from assistant.dialogue.actions import ACTIONS, Action
 from assistant.dialogue.policy import PolicyOutput, greedy
 from assistant.dialogue.state import DialogueState
 from assistant.music.catalog import Catalog
@@ -31,7 +32,9 @@ from assistant.music.retrieval import Retriever
 if TYPE_CHECKING:
     from assistant.learning.simulator import SimulatedUser
 
-__all__ = ["OraclePolicy"]
+__all__ = ["OraclePolicy", "PlanningOracle"]
+
+ACTIONS_INDEX = {a: i for i, a in enumerate(ACTIONS)}
 
 PLAY_AT = 0.5
 """Play when the listener would accept the next sample with at least this chance."""
@@ -44,8 +47,9 @@ class OraclePolicy:
 
     name = "oracle"
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, play_at: float = PLAY_AT) -> None:
         self.catalog = catalog
+        self.play_at = play_at
         self.retriever = Retriever(catalog)
         self._user: SimulatedUser | None = None
         self._affinity: np.ndarray | None = None
@@ -72,7 +76,7 @@ class OraclePolicy:
             track = self.retriever.next_sample(
                 state.constraints, state.offered, state.rejected, self._affinity
             )
-            if track is not None and user.chance_to_accept(track) >= PLAY_AT:
+            if track is not None and user.chance_to_accept(track) >= self.play_at:
                 return Action.PLAY_SAMPLE
         if not known["genre"]:
             pair = state.proposals.get(Action.GENRE_PAIR, ())
@@ -100,3 +104,119 @@ class OraclePolicy:
         if play:
             return Action.PLAY_SAMPLE
         return available[0]
+
+
+class _Steered:
+    """A policy seam for copies of a conversation: the first decision is the given prompt, the rest are
+    the heuristic oracle's; `seen` records what was available at the first decision."""
+
+    name = "oracle"
+
+    def __init__(self, base: OraclePolicy, first: Action | None) -> None:
+        self.base = base
+        self.first = first
+        self.seen: list[Action] | None = None
+
+    def decide(
+        self, state: DialogueState, available: Sequence[Action], features: dict[str, float]
+    ) -> PolicyOutput:
+        if self.seen is None:
+            self.seen = list(available)
+            if self.first is not None and self.first in available:
+                return greedy({a: float(a is self.first) for a in available}, available)
+        return self.base.decide(state, available, features)
+
+
+def _quiet(_event: object) -> None:
+    return None
+
+
+class PlanningOracle(OraclePolicy):
+    """The stronger bound: at every turn it tries each prompt the assistant could make on copies of the
+    conversation and of the listener, plays each copy to its end with the heuristic oracle, and makes
+    the prompt whose copies ended with the highest mean return G. The copies' listener draws their words
+    afresh (a new random stream per copy), so the plan uses what the listener is, not the dice they are
+    about to throw. Costly (every turn simulates the rest of the conversation `rollouts` times per
+    prompt), so it is run on fewer listeners than the other arms."""
+
+    name = "oracle"
+
+    def __init__(self, catalog: Catalog, rollouts: int = 4, turn_cost: float = 0.05, seed: int = 0) -> None:
+        super().__init__(catalog)
+        self.rollouts = rollouts
+        self.turn_cost = turn_cost
+        self.seed = seed
+        self._count = 0
+
+    def run(self, manager: Any, user: SimulatedUser) -> Any:
+        """Hold one conversation (replaces assistant.learning.simulator.run_conversation)."""
+        from assistant.learning.simulator import ConversationResult
+
+        self._count += 1
+        self.meet(user, manager.affinity)
+        real = _Steered(self, None)
+        manager.policy = real
+        actions: list[str] = []
+        text = user.opening()
+        turns = 0
+        while True:
+            turns += 1
+            choice = self._plan(manager, user, text, turns)
+            real.seen, real.first = None, choice
+            reply = manager.step(text, asr_confidence=user.asr_confidence)
+            if reply.action in {a.value for a in Action}:
+                actions.append(reply.action)
+            if reply.done:
+                break
+            text = user.respond(reply)
+        track = reply.sample
+        satisfied = None
+        if track is not None and reply.status == "accepted":
+            satisfied = float(user.reveal().utility[manager.catalog.index[track.id]])
+        return ConversationResult(reply.status, turns, track.id if track else None, tuple(actions), satisfied)
+
+    def _plan(self, manager: Any, user: SimulatedUser, text: str, turn: int) -> Action | None:
+        probe = self._copy(manager, user, None, None)
+        probe[0].step(text, asr_confidence=user.asr_confidence)
+        available = probe[0].policy.seen
+        if not available or len(available) == 1:
+            return available[0] if available else None
+        values = {}
+        for action in available:
+            total = 0.0
+            for r in range(self.rollouts):
+                rng = np.random.default_rng([self.seed, self._count, turn, ACTIONS_INDEX[action], r])
+                copy_manager, copy_user = self._copy(manager, user, action, rng)
+                total += self._finish(copy_manager, copy_user, text)
+            values[action] = total / self.rollouts
+        return max(available, key=lambda a: (values[a], -ACTIONS_INDEX[a]))
+
+    def _copy(
+        self, manager: Any, user: SimulatedUser, first: Action | None, rng: np.random.Generator | None
+    ) -> tuple[Any, SimulatedUser]:
+        shared = [
+            manager.catalog, manager.understander, manager.retriever, manager.emit, manager.policy,
+            manager.affinity, user._world, user._population, user._me, self,
+        ]  # fmt: skip
+        memo = {id(x): x for x in shared if x is not None}
+        copy_manager, copy_user = copy.deepcopy((manager, user), memo)
+        copy_manager.emit = _quiet
+        copy_manager.policy = _Steered(self, first)
+        if rng is not None:
+            copy_user._rng = rng
+        return copy_manager, copy_user
+
+    def _finish(self, manager: Any, user: SimulatedUser, text: str) -> float:
+        """Play a copy to its end; the return from this turn on (accepted, minus the turns it took)."""
+        turns = 0
+        saved = self._user
+        self.meet(user, manager.affinity)
+        try:
+            while True:
+                turns += 1
+                reply = manager.step(text, asr_confidence=user.asr_confidence)
+                if reply.done:
+                    return float(reply.status == "accepted") - self.turn_cost * turns
+                text = user.respond(reply)
+        finally:
+            self._user = saved
