@@ -16,12 +16,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build = sub.add_parser("build", help="regenerate the embedded demo catalogue from its seed")
     build.add_argument("--seed", type=int, default=None, help="random seed (default: the committed one)")
     build.add_argument("--out", type=Path, default=None, help="where to write (default: assets/catalog.csv)")
+    build.add_argument("--force", action="store_true", help="replace an existing --out file")
     show = sub.add_parser("show", help="counts per genre, artists, years and energy spread of a catalogue")
     show.add_argument("--catalog", type=Path, default=None, help="catalogue CSV (default: the demo one)")
     show.add_argument("--tracks", action="store_true", help="also list every track (id, artist, title, mood)")
     clip = sub.add_parser("clip", help="write the preview clip of one track to a WAV file")
     clip.add_argument("track_id", metavar="TRACK_ID", help="track id (as `catalog show --tracks` lists)")
     clip.add_argument("--out", type=Path, required=True, help="WAV file to write")
+    clip.add_argument("--force", action="store_true", help="replace an existing --out file")
     clip.add_argument("--catalog", type=Path, default=None, help="catalogue CSV (default: the demo one)")
     clip.add_argument(
         "--seconds",
@@ -32,6 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cli.validate import at_least, output_file, text_file
+
+    if getattr(args, "catalog", None) is not None:
+        text_file(args.catalog, "catalogue CSV")
+    if args.catalog_command == "build" and args.out is not None:
+        # The default, assets/catalog.csv, is the project's own file and is regenerated in place.
+        output_file(args.out, "catalogue CSV", force=args.force)
+    if args.catalog_command == "clip":
+        output_file(args.out, "clip (WAV)", force=args.force)
+        if args.seconds is not None:
+            at_least(args.seconds, 1, "--seconds", 30)
     action = {"build": _build, "show": _show, "clip": _clip}[args.catalog_command]
     return action(args)
 
@@ -109,8 +122,11 @@ def _clip(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     track = catalog.get(args.track_id)
     if track is None:
+        from cli.validate import did_you_mean
+
         return _fail(
-            f"no track {args.track_id!r} in {catalog.name}; `python main.py catalog show --tracks` lists them"
+            f"no track {args.track_id!r} in {catalog.name}{did_you_mean(args.track_id, catalog.index)}; "
+            "`python main.py catalog show --tracks` lists them"
         )
     try:
         if args.seconds is None:
