@@ -16,7 +16,7 @@ def database_problem(path: Path, what: str, tables: set[str], schema_version: in
     is empty (nothing to lose), is an SQLite database without tables, or has the `meta` table with a
     schema version this code reads and `tables`. Otherwise one sentence naming the file and the problem.
 
-    Read-only: the file is opened with `mode=ro`, so nothing is written, even to a file that is ours."""
+    Read-only: nothing is written or created, even beside a file that is ours."""
     if not path.exists():
         return None
     if path.is_dir():
@@ -30,8 +30,11 @@ def database_problem(path: Path, what: str, tables: set[str], schema_version: in
         return None
     if header != SQLITE_HEADER:
         return f"{path} is not a tunetalk {what} (not an SQLite database); it was left as it is"
+    # Without a -wal file beside it everything is in the file itself, and immutable=1 reads it without
+    # creating the -wal and -shm files a WAL-mode database otherwise gets even when opened read-only.
+    wal = Path(f"{path}-wal").exists()
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{'' if wal else '&immutable=1'}", uri=True)
     except sqlite3.Error as exc:
         return f"cannot open {path}: {exc}"
     try:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from assistant.catalog import Catalog
+from assistant.dbfile import database_problem
 from assistant.events import ConversationEnded, Event, NluResult, ReplyEvent
 from nlu.linking import name_key
 
@@ -623,6 +624,11 @@ class UserOverview:
 
 
 # -- the store ------------------------------------------------------------------------------------
+def history_db_problem(path: Path) -> str | None:
+    """None when `path` may be opened as the listening-history database, else why not. Reads only."""
+    return database_problem(path, "listening-history database", {"users", "plays"}, SCHEMA_VERSION)
+
+
 class HistoryStore:
     """Listening history for every profile on this machine. Opens the database on first use."""
 
@@ -633,6 +639,9 @@ class HistoryStore:
 
     def connect(self) -> sqlite3.Connection:
         if self._db is None:
+            problem = history_db_problem(self.path)
+            if problem is not None:  # someone else's file: left as it is
+                raise HistoryError(problem)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)

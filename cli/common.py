@@ -101,7 +101,7 @@ def check_policy(choice: str, names: tuple[str, ...] = POLICY_NAMES, option: str
         path = Path(choice)
         if not path.exists():
             raise UsageError(
-                f"{option} {choice!r} is neither a policy name ({', '.join(names)}) nor a policy file"
+                f"{option} {choice!r}: no such policy file, nor a policy name ({', '.join(names)})"
                 f"{did_you_mean(choice, names)}"
             )
         input_file(path, "policy file")
