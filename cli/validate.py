@@ -58,7 +58,7 @@ def at_least(value: int | float, minimum: int | float, option: str, maximum: int
 def input_file(path: Path, what: str, *, allow_empty: bool = False) -> Path:
     """An existing, readable regular file (not a folder); empty only when `allow_empty`."""
     if not path.exists():
-        raise UsageError(f"{path}: no such {what}")
+        raise UsageError(f"cannot read {what} {path}: no such file")
     if path.is_dir():
         raise UsageError(f"{path} is a folder; expected a {what} file")
     try:

@@ -44,7 +44,7 @@ def case(id: str, says: str, *args: str) -> Case:
 
 CASES = [
     # replay and the options every conversation shares
-    case("replay-missing", "no such transcript", "replay", "{d}/nope.txt"),
+    case("replay-missing", "cannot read transcript", "replay", "{d}/nope.txt"),
     case("replay-binary", "is not a text transcript", "replay", "{d}/binary.bin"),
     case("replay-empty", "is empty", "replay", "{d}/empty.txt"),
     case("replay-folder", "is a folder", "replay", "{d}/folder"),
@@ -79,7 +79,7 @@ CASES = [
     case("tui-theme-typo", "did you mean 'dark'", "tui", "--theme", "drak"),
     case("bare-options-policy-typo", "did you mean 'rules'", "--policy", "rulez"),
     # history
-    case("history-import-missing", "no such listening-history export", "history", "import", "{d}/nope.csv",
+    case("history-import-missing", "cannot read listening-history export", "history", "import", "{d}/nope.csv",
          "--user", "ann"),
     case("history-import-binary", "not a text listening-history export", "history", "import",
          "{d}/binary.bin", "--user", "ann"),
@@ -108,7 +108,7 @@ CASES = [
     case("logs-export-exists", "--force", "logs", "--log", "{d}/log.db", "export", "--parquet", "{d}/export"),
     # nlu
     case("nlu-file-binary", "not a text file of utterances", "nlu", "--file", "{d}/binary.bin"),
-    case("nlu-file-missing", "no such file of utterances", "nlu", "--file", "{d}/nope.txt"),
+    case("nlu-file-missing", "cannot read file of utterances", "nlu", "--file", "{d}/nope.txt"),
     case("nlu-catalog-corrupt", "missing column", "nlu", "--catalog", "{d}/bad.csv", "jazz"),
     case("nlu-nothing", "give an utterance", "nlu"),
     # simulate, train, evaluate
@@ -130,7 +130,7 @@ CASES = [
     # ope
     case("ope-corrupt", "not an .npz archive", "ope", "{d}/bad.npz"),
     case("ope-pickle", "Python objects", "ope", "{d}/pickle.npz"),
-    case("ope-missing", "no such logged data", "ope", "{d}/nope.npz"),
+    case("ope-missing", "cannot read logged data (.npz)", "ope", "{d}/nope.npz"),
     case("ope-empty", "is empty", "ope", "{d}/empty.npz"),
     case("ope-policy-non-english", "no evaluation policy 'égreedy'", "ope", "{d}/bandit.npz", "--policy", "égreedy"),
     case("ope-bootstrap-negative", "must be 0 or more", "ope", "{d}/bandit.npz", "--bootstrap", "-1"),
