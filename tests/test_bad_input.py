@@ -130,6 +130,7 @@ CASES = [
     # ope
     case("ope-corrupt", "not an .npz archive", "ope", "{d}/bad.npz"),
     case("ope-pickle", "Python objects", "ope", "{d}/pickle.npz"),
+    case("ope-no-reward-model", "needs q_hat", "ope", "{d}/bandit.npz", "--policy", "egreedy"),
     case("ope-missing", "cannot read logged data (.npz)", "ope", "{d}/nope.npz"),
     case("ope-empty", "is empty", "ope", "{d}/empty.npz"),
     case("ope-policy-non-english", "no evaluation policy 'égreedy'", "ope", "{d}/bandit.npz", "--policy", "égreedy"),
