@@ -51,7 +51,9 @@ def database_problem(path: Path, what: str, tables: set[str], schema_version: in
         db.close()
     if version is None or not tables <= found:
         listed = ", ".join(sorted(found)[:5]) + (" ..." if len(found) > 5 else "")
-        return f"{path} is an SQLite database but not a tunetalk {what} (tables: {listed}); it was left as it is"
+        return (
+            f"{path} is an SQLite database but not a tunetalk {what} (tables: {listed}); it was left as it is"
+        )
     if not str(version).isdigit() or int(version) > schema_version:
         return f"{path} was written by a newer tunetalk (schema {version}); it was left as it is"
     return None

@@ -8,6 +8,7 @@ once and the conversation goes on: losing the log must not lose the music.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import secrets
 import sqlite3
@@ -333,7 +334,7 @@ def interleaved_conversations(
         start, recorded = started.get(cid), length.get(cid)
         if start is not None and first_logged and first_logged < start:
             found[cid] = "turns logged before the conversation started (two starts)"
-        elif any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
+        elif any(b <= a for a, b in itertools.pairwise(numbers)):
             found[cid] = "turn numbers restart"
         elif recorded and max(numbers) > recorded:
             found[cid] = f"turns past its recorded length ({max(numbers)} > {recorded})"

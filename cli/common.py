@@ -17,9 +17,9 @@ from assistant.manager import DialogueManager
 from assistant.policy import Policy
 from assistant.policy_store import load_policy
 from assistant.retrieval import Retriever
+from cli.validate import UsageError, did_you_mean, input_file, text_file
 from nlu.linking import EntityLinker
 from nlu.loader import make_understander
-from cli.validate import UsageError, did_you_mean, input_file, text_file
 from nlu.meaning import Understander
 
 if TYPE_CHECKING:
@@ -123,7 +123,9 @@ def check_log(path: Path | None) -> None:
     if path is not None and not path.exists():
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():
-            raise UsageError(f"cannot write the log {path}: folder {parent} does not exist (it is not created)")
+            raise UsageError(
+                f"cannot write the log {path}: folder {parent} does not exist (it is not created)"
+            )
 
 
 def check_common_options(args: argparse.Namespace) -> None:

@@ -47,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: --conversations; 0 skips)",
     )
     parser.add_argument("--report", type=Path, default=None, help="write a report folder (Markdown + plots)")
-    parser.add_argument("--force", action="store_true", help="replace the files of an existing --report folder")
+    parser.add_argument(
+        "--force", action="store_true", help="replace the files of an existing --report folder"
+    )
     parser.add_argument("--workers", type=int, default=2)
     add_nlu_option(parser)
     parser.add_argument("--catalog", type=Path, default=None)

@@ -74,7 +74,9 @@ def _check(args: argparse.Namespace, command: str) -> None:
     if problem is not None:
         raise UsageError(f"{problem}: choose another --db file")
     if args.db is not None and not args.db.exists() and not args.db.parent.is_dir():
-        raise UsageError(f"cannot write {args.db}: folder {args.db.parent} does not exist (it is not created)")
+        raise UsageError(
+            f"cannot write {args.db}: folder {args.db.parent} does not exist (it is not created)"
+        )
 
 
 def _day(ts: int | None) -> str:

@@ -27,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with the same seed the same id, so their logs can mix several conversations under one id. This "
         "lists each such conversation and what shows it; `train --log` leaves them out.",
     )
-    check.add_argument("file", type=Path, nargs="?", metavar="LOG", help="the log (default: --log, or the app's)")
+    check.add_argument(
+        "file", type=Path, nargs="?", metavar="LOG", help="the log (default: --log, or the app's)"
+    )
     export = sub.add_parser("export", help="export conversations and turns")
     export.add_argument(
         "--parquet", type=Path, required=True, metavar="DIR", help="folder for the Parquet files"

@@ -68,7 +68,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.offline.logged_data import LoggedDataError, load_npz
     from assistant.offline.ope import default_estimators, evaluate
-
     from cli.validate import input_file
 
     input_file(args.file, "logged data (.npz)")
@@ -78,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     clip = args.clip if args.clip is not None else math.inf
     try:
-        report = evaluate(data, default_estimators(clip=clip), n_bootstrap=args.bootstrap, random_state=args.seed)
+        report = evaluate(
+            data, default_estimators(clip=clip), n_bootstrap=args.bootstrap, random_state=args.seed
+        )
     except LoggedDataError as exc:  # e.g. no q_hat for the model-based estimators
         return _fail(f"{args.file}: {exc}")
     if args.json:

@@ -148,9 +148,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.offline.batch import simulate
     from assistant.offline.dataset import write_log
     from assistant.offline.population import PopulationError, load_population
-    from cli.common import fail
-
-    from cli.common import check_policy
+    from cli.common import check_policy, fail
     from cli.validate import at_least
 
     check_simulation(args, conversations=args.conversations)

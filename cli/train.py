@@ -187,7 +187,9 @@ def _check(args: argparse.Namespace) -> None:
     check_simulation(args)
     for path in args.log:
         if not path.exists():
-            raise UsageError(f"{path}: no such log (a .db file from `simulate --log` or the app, or a Parquet folder)")
+            raise UsageError(
+                f"{path}: no such log (a .db file from `simulate --log` or the app, or a Parquet folder)"
+            )
     at_least(args.simulate, 0, "--simulate", MAX_CONVERSATIONS)
     at_least(args.bootstrap, 0, "--bootstrap", 1_000_000)
     if not 0.0 < args.turn_discount <= 1.0:
@@ -202,7 +204,9 @@ def _check(args: argparse.Namespace) -> None:
         output_file(args.output, "policy file", force=args.overwrite, flag="--overwrite")
     report = args.report or DEFAULT_REPORT
     if args.report is not None:
-        output_folder(report, "training report", writes=REPORT_FILES, force=args.overwrite, flag="--overwrite")
+        output_folder(
+            report, "training report", writes=REPORT_FILES, force=args.overwrite, flag="--overwrite"
+        )
     # Into a report folder not made yet (as scripts/train_policy.sh asks): nothing there to replace.
     into_new_report = args.export_npz is not None and args.export_npz.parent == report and not report.exists()
     if args.export_npz is not None and not into_new_report:

@@ -48,9 +48,11 @@ def choose(value: str, valid: Sequence[str], what: str) -> str:
     raise UsageError(f"no {what} {value!r}: choose one of {', '.join(valid)}{did_you_mean(value, valid)}")
 
 
-def at_least(value: int | float, minimum: int | float, option: str, maximum: int | float | None = None) -> None:
+def at_least(
+    value: int | float, minimum: int | float, option: str, maximum: int | float | None = None
+) -> None:
     """`option` must lie in [minimum, maximum]."""
-    if value != value or value < minimum or (maximum is not None and value > maximum):  # noqa: PLR0124 nan
+    if value != value or value < minimum or (maximum is not None and value > maximum):  # value != value: nan
         bound = f"from {minimum:,} to {maximum:,}" if maximum is not None else f"at least {minimum:,}"
         raise UsageError(f"{option} must be {bound}, got {value}")
 
@@ -106,7 +108,9 @@ def output_file(path: Path, what: str, *, force: bool = False, flag: str = "--fo
         raise UsageError(f"{path} is a folder; give a file name for the {what}")
     if path.exists() or path.is_symlink():
         if not force:
-            raise UsageError(f"{path} already exists; pass {flag} to replace it, or choose another {what} file")
+            raise UsageError(
+                f"{path} already exists; pass {flag} to replace it, or choose another {what} file"
+            )
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write {what} {path}: the file is not writable")
     _writable_parent(path, what)

@@ -51,10 +51,23 @@ def _ids(log: Path) -> list[str]:
 def test_two_replays_with_the_same_seed_are_two_conversations_in_one_log(tmp_path: Path) -> None:
     log = tmp_path / "log.db"
     runs = [
-        _main("replay", "-", "--json", "--seed", "7", "--nlu", "rules", "--policy", "rules", "--log", str(log),
-              stdin=TURNS, home=tmp_path)
+        _main(
+            "replay",
+            "-",
+            "--json",
+            "--seed",
+            "7",
+            "--nlu",
+            "rules",
+            "--policy",
+            "rules",
+            "--log",
+            str(log),
+            stdin=TURNS,
+            home=tmp_path,
+        )
         for _ in range(2)
-    ]  # fmt: skip
+    ]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     first, second = (json.loads(r.stdout) for r in runs)
     assert first["turns"] == second["turns"], "the seed still decides what is said"
@@ -70,8 +83,9 @@ def test_two_voice_runs_with_the_same_seed_are_two_conversations(tmp_path: Path)
     # No microphone here: voice says so and talks in text, through the same session and log.
     log = tmp_path / "log.db"
     for _ in range(2):
-        done = _main("voice", "--input-device", "99", "--nlu", "rules", "--log", str(log), stdin=TURNS,
-                     home=tmp_path)  # fmt: skip
+        done = _main(
+            "voice", "--input-device", "99", "--nlu", "rules", "--log", str(log), stdin=TURNS, home=tmp_path
+        )
         assert done.returncode == 0, done.stderr
     assert len(set(_ids(log))) == 2
     assert LogStore(log).interleaved() == {}
@@ -130,8 +144,9 @@ def _collided_log(catalog: Catalog, path: Path) -> set[str]:
     return {"28c3faf3f670a097", "a1", "b2"}
 
 
-def test_logs_check_finds_every_collided_conversation(tiny_catalog: Catalog, tiny_catalog_csv: Path,
-                                                      tmp_path: Path) -> None:  # fmt: skip
+def test_logs_check_finds_every_collided_conversation(
+    tiny_catalog: Catalog, tiny_catalog_csv: Path, tmp_path: Path
+) -> None:
     log = tmp_path / "old.db"
     collided = _collided_log(tiny_catalog, log)
     before = log.read_bytes()
@@ -154,18 +169,34 @@ def test_learning_skips_collided_conversations_with_a_count(tiny_catalog: Catalo
     assert set(table.columns["conversation_id"]) == {c["id"] for c in table.conversations}
     assert len(table.features) == len(table) == len(table.probabilities)
     # The same from its Parquet export.
-    exported = _main("logs", "--log", str(log), "export", "--parquet", str(tmp_path / "export"), home=tmp_path)
+    exported = _main(
+        "logs", "--log", str(log), "export", "--parquet", str(tmp_path / "export"), home=tmp_path
+    )
     assert exported.returncode == 0, exported.stderr
     assert set(read_log(tmp_path / "export").skipped) == collided
 
 
-def test_train_says_how_many_conversations_it_left_out(tiny_catalog: Catalog, tiny_catalog_csv: Path,
-                                                       tmp_path: Path) -> None:  # fmt: skip
+def test_train_says_how_many_conversations_it_left_out(
+    tiny_catalog: Catalog, tiny_catalog_csv: Path, tmp_path: Path
+) -> None:
     log = tmp_path / "old.db"
     collided = _collided_log(tiny_catalog, log)
-    done = _main("train", "--log", str(log), "--catalog", str(tiny_catalog_csv), "--models", "linear",
-                 "--bootstrap", "10", "--output", str(tmp_path / "p.npz"), "--report", str(tmp_path / "r"),
-                 home=tmp_path)  # fmt: skip
+    done = _main(
+        "train",
+        "--log",
+        str(log),
+        "--catalog",
+        str(tiny_catalog_csv),
+        "--models",
+        "linear",
+        "--bootstrap",
+        "10",
+        "--output",
+        str(tmp_path / "p.npz"),
+        "--report",
+        str(tmp_path / "r"),
+        home=tmp_path,
+    )
     said = [line for line in done.stderr.splitlines() if "left out" in line]
     assert said == [
         f"train: left out {len(collided)} conversation(s) of {log} whose turns interleave (ids reused by an "
@@ -173,7 +204,9 @@ def test_train_says_how_many_conversations_it_left_out(tiny_catalog: Catalog, ti
     ], done.stderr
 
 
-def test_simulated_logs_written_twice_under_the_same_ids_are_found(tiny_catalog: Catalog, tmp_path: Path) -> None:
+def test_simulated_logs_written_twice_under_the_same_ids_are_found(
+    tiny_catalog: Catalog, tmp_path: Path
+) -> None:
     # `sim-SEED-I` ids: a second run with the same seed and another policy, appended to the same file.
     path = tmp_path / "sim.db"
     for turns in (LONG, SHORT):
@@ -189,6 +222,8 @@ def test_a_clean_in_memory_table_has_nothing_interleaved(tiny_catalog: Catalog) 
     for i in range(3):
         _conversation(tiny_catalog, recorder, f"sim-1-{i:07d}", LONG, seed=i)
     table = recorder.table()
-    rows = [{"conversation_id": c, "turn": t} for c, t in zip(table.columns["conversation_id"],
-            table.columns["turn"], strict=True)]  # fmt: skip
+    rows = [
+        {"conversation_id": c, "turn": t}
+        for c, t in zip(table.columns["conversation_id"], table.columns["turn"], strict=True)
+    ]
     assert interleaved_conversations(table.conversations, rows) == {}

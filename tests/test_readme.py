@@ -79,7 +79,9 @@ def _named_commands() -> list[list[str]]:
 
 def _fill_for_parsing(argv: list[str]) -> list[str]:
     """Placeholders become values of the right type; `a|b|c` alternatives are checked one by one below."""
-    return ["1" if PLACEHOLDER.match(a) and a in ("N",) else ("x" if PLACEHOLDER.match(a) else a) for a in argv]
+    return [
+        "1" if PLACEHOLDER.match(a) and a in ("N",) else ("x" if PLACEHOLDER.match(a) else a) for a in argv
+    ]
 
 
 def test_every_command_the_readme_names_parses() -> None:
@@ -119,7 +121,9 @@ def test_bare_main_py_opens_the_terminal_ui_and_run_sh_passes_its_arguments_on()
 def test_the_shared_options_exist_with_the_values_listed() -> None:
     from cli.common import check_policy
 
-    paragraph = _flat(README.split("Options shared by the conversational commands:", 1)[1].split("\n\n", 1)[0])
+    paragraph = _flat(
+        README.split("Options shared by the conversational commands:", 1)[1].split("\n\n", 1)[0]
+    )
     options = re.findall(r"`(--[\w-]+)(?: ([^`]+))?`", paragraph)
     assert {o for o, _ in options} >= {"--catalog", "--seed", "--policy", "--nlu", "--log", "--no-log"}
     for command in ("replay", "voice", "tui"):
@@ -146,7 +150,9 @@ def _examples() -> list[tuple[str, list[str]]]:
     ]
 
 
-def _run(argv: list[str], home: Path, stdin: str = "", timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def _run(
+    argv: list[str], home: Path, stdin: str = "", timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "main.py", *argv],
         cwd=ROOT,
@@ -212,14 +218,21 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         writer = csv.writer(handle)
         writer.writerow(["timestamp", "artist", "track", "ms_played"])
         for i, track in enumerate(catalog.tracks[:40]):
-            writer.writerow([f"2024-03-{1 + i % 28:02d}T1{i % 10}:00:00Z", track.artist, track.title, 180000 + i])
+            writer.writerow(
+                [f"2024-03-{1 + i % 28:02d}T1{i % 10}:00:00Z", track.artist, track.title, 180000 + i]
+            )
     (d / "utterances.txt").write_text("something upbeat\njazz from the nineties\n", encoding="utf-8")
     rng = np.random.default_rng(0)
     n = 300
     action = rng.integers(0, 3, n)
-    np.savez(d / "bandit.npz", action=action, reward=(rng.random(n) < 0.3).astype(float),
-             pscore=np.full(n, 1 / 3), pi_e=np.tile([0.6, 0.3, 0.1], (n, 1)),
-             q_hat=np.tile([0.3, 0.3, 0.3], (n, 1)))  # fmt: skip
+    np.savez(
+        d / "bandit.npz",
+        action=action,
+        reward=(rng.random(n) < 0.3).astype(float),
+        pscore=np.full(n, 1 / 3),
+        pi_e=np.tile([0.6, 0.3, 0.1], (n, 1)),
+        q_hat=np.tile([0.3, 0.3, 0.3], (n, 1)),
+    )
     return {"dir": d, "track": Path(catalog.tracks[0].id)}
 
 
@@ -248,11 +261,21 @@ def _check_table_command(argv: list[str], files: dict[str, Path], home: Path) ->
         return
     small = {
         "simulate": ["--conversations", "20"],
-        "train": ["--simulate", "60", "--models", "linear", "--bootstrap", "20", "--output",
-                  str(home / "policy.npz"), "--report", str(home / "report")],
+        "train": [
+            "--simulate",
+            "60",
+            "--models",
+            "linear",
+            "--bootstrap",
+            "20",
+            "--output",
+            str(home / "policy.npz"),
+            "--report",
+            str(home / "report"),
+        ],
         "evaluate": ["--conversations", "20", "--ope-conversations", "0"],
         "ope": ["--bootstrap", "50"],
-    }.get(command, [])  # fmt: skip
+    }.get(command, [])
     if command in ("logs", "history") and argv[1:2] != ["import"]:
         # Something to show: a conversation logged, a history imported.
         seeded = _run(["replay", fill["FILE"], "--user", "ann"], home)
@@ -279,11 +302,16 @@ def _check_table_command(argv: list[str], files: dict[str, Path], home: Path) ->
         for name in names.group(1).split(", "):
             assert estimates[name.lower()]["ci"][0] is not None
     elif command == "logs" and argv[1] == "export":
-        assert (home / "export" / "turns.parquet").exists() and (home / "export" / "conversations.parquet").exists()
+        assert (home / "export" / "turns.parquet").exists() and (
+            home / "export" / "conversations.parquet"
+        ).exists()
     elif command == "logs":
         assert "conversations" in out
     elif command == "catalog" and argv[1] == "clip":
-        assert Path(fill["OUT.wav"] if "--out" not in argv else argv[argv.index("--out") + 1]).stat().st_size > 1000
+        assert (
+            Path(fill["OUT.wav"] if "--out" not in argv else argv[argv.index("--out") + 1]).stat().st_size
+            > 1000
+        )
     elif command == "catalog":
         assert "tracks" in out
     elif command in ("simulate", "evaluate"):
@@ -309,7 +337,9 @@ def _check_voice(argv: list[str], home: Path) -> None:
     from tests.speech import conversation
 
     wav = Path(argv[argv.index("--audio-in") + 1])
-    write_wav(wav, conversation(["help me find music", "something upbeat", "rock", "yes"], home, voice="en-us"))
+    write_wav(
+        wav, conversation(["help me find music", "something upbeat", "rock", "yes"], home, voice="en-us")
+    )
     done = _run([*argv, "--no-log"], home)
     assert done.returncode == 0, done.stderr
     out = Path(argv[argv.index("--audio-out") + 1])
@@ -317,7 +347,9 @@ def _check_voice(argv: list[str], home: Path) -> None:
 
 
 @pytest.mark.parametrize("argv", TABLE, ids=[" ".join(a) or "(bare)" for a in TABLE])
-def test_each_command_of_the_ways_in_table_runs(argv: list[str], files: dict[str, Path], tmp_path: Path) -> None:
+def test_each_command_of_the_ways_in_table_runs(
+    argv: list[str], files: dict[str, Path], tmp_path: Path
+) -> None:
     _check_table_command(argv, files, tmp_path)
 
 
@@ -512,7 +544,9 @@ BULLETS: dict[str, Callable[[str], None]] = {
 
 def test_every_bullet_of_what_you_can_say_has_a_check() -> None:
     for bullet in _bullets():
-        assert any(bullet.startswith(lead) for lead in BULLETS), f"no check for the README bullet: {bullet[:60]}"
+        assert any(bullet.startswith(lead) for lead in BULLETS), (
+            f"no check for the README bullet: {bullet[:60]}"
+        )
 
 
 @pytest.mark.parametrize("lead", list(BULLETS))

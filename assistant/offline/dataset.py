@@ -129,7 +129,10 @@ class LogTable:
         keep = np.array([c not in found for c in self.columns["conversation_id"]], dtype=bool)
         return LogTable(
             [c for c in self.conversations if c["id"] not in found],
-            {name: [v for v, k in zip(values, keep, strict=True) if k] for name, values in self.columns.items()},
+            {
+                name: [v for v, k in zip(values, keep, strict=True) if k]
+                for name, values in self.columns.items()
+            },
             self.features[keep],
             self.probabilities[keep],
             self.feature_names,
