@@ -93,6 +93,8 @@ def check_policy(choice: str, names: tuple[str, ...] = POLICY_NAMES, option: str
     from assistant.learned_policy import PolicyFileError, load_learned_policy
     from assistant.policy_store import policy_path
 
+    if choice == "learned_history" and "learned+history" in names:
+        choice = "learned+history"  # the file's name, which policy_path has always accepted too
     if choice in names:
         if choice not in ("learned", "learned+history"):
             return
