@@ -68,9 +68,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.offline.logged_data import LoggedDataError, load_npz
     from assistant.offline.ope import default_estimators, evaluate
-    from cli.validate import input_file
-
-    input_file(args.file, "logged data (.npz)")
     try:
         data = load_npz(args.file, policy=args.policy)
     except LoggedDataError as exc:

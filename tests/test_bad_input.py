@@ -258,8 +258,8 @@ CASES = [
     case("ope-corrupt", "not an .npz archive", "ope", "{d}/bad.npz"),
     case("ope-pickle", "Python objects", "ope", "{d}/pickle.npz"),
     case("ope-no-reward-model", "needs q_hat", "ope", "{d}/bandit.npz", "--policy", "egreedy"),
-    case("ope-missing", "cannot read logged data (.npz)", "ope", "{d}/nope.npz"),
-    case("ope-empty", "is empty", "ope", "{d}/empty.npz"),
+    case("ope-missing", "nope.npz: no such file", "ope", "{d}/nope.npz"),
+    case("ope-empty", "not an .npz archive", "ope", "{d}/empty.npz"),
     case(
         "ope-policy-non-english",
         "no evaluation policy 'égreedy'",
