@@ -68,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.offline.logged_data import LoggedDataError, load_npz
     from assistant.offline.ope import default_estimators, evaluate
+
     try:
         data = load_npz(args.file, policy=args.policy)
     except LoggedDataError as exc:
