@@ -12,11 +12,26 @@ import os
 import pkgutil
 import sys
 from types import ModuleType
+from typing import NoReturn
 
 import cli
+from cli.validate import UsageError, did_you_mean
 
 DEFAULT_COMMAND = "tui"
 FALLBACK_COMMAND = "replay"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a mistake on the command line reported as one line (what is wrong, a suggestion
+    for a mistyped name, where to read more) instead of the usage block and the message."""
+
+    def error(self, message: str) -> NoReturn:
+        if "invalid choice: " in message:
+            # "argument COMMAND: invalid choice: 'replya' (choose from 'tui', 'voice', ...)"
+            given = message.split("invalid choice: ", 1)[1].split(" (choose from", 1)[0].strip("'")
+            valid = [v.strip("' ") for v in message.split("(choose from", 1)[-1].rstrip(")").split(",")]
+            message += did_you_mean(given, valid)
+        self.exit(2, f"tunetalk: {message} (see: {self.prog} --help)\n")
 
 
 def _commands() -> list[ModuleType]:
@@ -32,7 +47,7 @@ def _commands() -> list[ModuleType]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; each cli/ module adds its own subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python main.py",
         description="tunetalk: find music by talking about it. With no command, opens the terminal UI.",
     )
@@ -54,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
+    except UsageError as exc:
+        print(f"tunetalk: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return 130

@@ -94,7 +94,9 @@ def write_wav(path: str | Path, sound: Sound) -> Path:
     """Write 16-bit mono PCM, the format every tool (and every recognizer) reads."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as handle:
+    # Opened here, not by wave.open(name): when the open fails, wave leaves a half-built writer whose
+    # __del__ prints an AttributeError at exit, after the real error has been reported.
+    with path.open("wb") as raw, wave.open(raw, "wb") as handle:
         handle.setnchannels(1)
         handle.setsampwidth(2)
         handle.setframerate(sound.rate)

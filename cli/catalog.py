@@ -19,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     clip = sub.add_parser("clip", help="write the preview clip of one track to a WAV file")
     clip.add_argument("track_id", metavar="TRACK_ID", help="track id (as `catalog show --tracks` lists)")
     clip.add_argument("--out", type=Path, required=True, help="WAV file to write")
+    clip.add_argument("--force", action="store_true", help="replace an existing --out file")
     clip.add_argument("--catalog", type=Path, default=None, help="catalogue CSV (default: the demo one)")
     clip.add_argument(
         "--seconds",
@@ -29,6 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cli.validate import at_least, output_file, text_file
+
+    if getattr(args, "catalog", None) is not None:
+        text_file(args.catalog, "catalogue CSV")
+    if args.catalog_command == "clip":
+        output_file(args.out, "clip (WAV)", force=args.force)
+        if args.seconds is not None:
+            at_least(args.seconds, 1, "--seconds", 30)
     action = {"show": _show, "clip": _clip}[args.catalog_command]
     return action(args)
 
@@ -87,8 +96,11 @@ def _clip(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     track = catalog.get(args.track_id)
     if track is None:
+        from cli.validate import did_you_mean
+
         return _fail(
-            f"no track {args.track_id!r} in {catalog.name}; `python main.py catalog show --tracks` lists them"
+            f"no track {args.track_id!r} in {catalog.name}{did_you_mean(args.track_id, catalog.index)}; "
+            "`python main.py catalog show --tracks` lists them"
         )
     try:
         if args.seconds is None:

@@ -17,6 +17,7 @@ from assistant.logs.store import LogStore
 from assistant.music.catalog import DEFAULT_CATALOG, Catalog, CatalogError, load_catalog
 from assistant.music.retrieval import Retriever
 from assistant.policies.store import load_policy
+from cli.validate import UsageError, did_you_mean, input_file, text_file
 from nlu.linking import EntityLinker
 from nlu.loader import make_understander
 from nlu.meaning import Understander
@@ -24,7 +25,20 @@ from nlu.meaning import Understander
 if TYPE_CHECKING:
     from assistant.taste.affinity import Personalizer
 
-__all__ = ["Session", "add_common_options", "build_session", "data_home", "fail"]
+__all__ = [
+    "POLICY_NAMES",
+    "Session",
+    "add_common_options",
+    "build_session",
+    "check_common_options",
+    "check_log",
+    "check_policy",
+    "data_home",
+    "fail",
+]
+
+POLICY_NAMES = ("auto", "learned", "learned+history", "rules")
+"""What --policy takes besides a policy file."""
 
 
 def data_home() -> Path:
@@ -71,6 +85,58 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also log what was said word for word (off by default for privacy)",
     )
+
+
+def check_policy(choice: str, names: tuple[str, ...] = POLICY_NAMES, option: str = "--policy") -> None:
+    """A policy named on the command line exists and loads: a typo is an error, never a silent fallback to
+    the rules. "auto" may fall back (it means: the best one there is); a named learned policy may not."""
+    from assistant.policies.learned import PolicyFileError, load_learned_policy
+    from assistant.policies.store import policy_path
+
+    if choice == "learned_history" and "learned+history" in names:
+        choice = "learned+history"  # the file's name, which policy_path has always accepted too
+    if choice in names:
+        if choice not in ("learned", "learned+history"):
+            return
+        path = policy_path(choice)
+    else:
+        path = Path(choice)
+        if not path.exists():
+            raise UsageError(
+                f"{option} {choice!r}: no such policy file, nor a policy name ({', '.join(names)})"
+                f"{did_you_mean(choice, names)}"
+            )
+        input_file(path, "policy file")
+    try:
+        load_learned_policy(path)
+    except PolicyFileError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def check_log(path: Path | None) -> None:
+    """The conversation log can be written: a tunetalk log or a new file in an existing folder. The
+    default log's folder (the data home) is created when needed; a folder named by --log is not."""
+    from assistant.logs.store import log_problem
+
+    target = path or data_home() / "tunetalk.db"
+    problem = log_problem(target)
+    if problem is not None:
+        raise UsageError(f"{problem}: choose another --log file, or --no-log")
+    if path is not None and not path.exists():
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise UsageError(
+                f"cannot write the log {path}: folder {parent} does not exist (it is not created)"
+            )
+
+
+def check_common_options(args: argparse.Namespace) -> None:
+    """Everything the common options name, checked before a conversation starts. Raises UsageError."""
+    if args.catalog is not None:
+        text_file(args.catalog, "catalogue CSV")
+    check_policy(args.policy)
+    if not args.no_log:
+        check_log(args.log)
 
 
 @dataclass

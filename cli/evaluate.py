@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: --conversations; 0 skips)",
     )
     parser.add_argument("--report", type=Path, default=None, help="write a report folder (Markdown + plots)")
+    parser.add_argument(
+        "--force", action="store_true", help="replace the files of an existing --report folder"
+    )
     parser.add_argument("--workers", type=int, default=2)
     add_nlu_option(parser)
     parser.add_argument("--catalog", type=Path, default=None)
@@ -64,8 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from cli.common import fail
     from cli.simulate import progress_bar, understander_factory
 
-    if args.conversations < 1:
-        return fail("--conversations must be at least 1")
+    _check(args)
     try:
         catalog = load_catalog(args.catalog)
         population = load_population(args.population)
@@ -154,6 +156,25 @@ def run(args: argparse.Namespace) -> int:
         if args.report is not None:
             print(f"report: {args.report}/README.md")
     return 0
+
+
+REPORT_FILES = ("README.md", "evaluation.json", "outcomes.png", "prompt_mix.png", "estimators.png")
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Names, numbers and paths, before any listener is simulated. Raises UsageError."""
+    from cli.common import check_policy
+    from cli.simulate import MAX_CONVERSATIONS, check_simulation
+    from cli.validate import at_least, output_folder
+
+    check_simulation(args, conversations=args.conversations)
+    if args.ope_conversations is not None:
+        at_least(args.ope_conversations, 0, "--ope-conversations", MAX_CONVERSATIONS)
+    check_policy(args.policy, ("learned",))
+    if args.history_policy != "none":
+        check_policy(args.history_policy, ("learned+history", "none"), "--history-policy")
+    if args.report is not None:
+        output_folder(args.report, "evaluation report", writes=REPORT_FILES, force=args.force)
 
 
 def _ope_check(

@@ -56,6 +56,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     evaluate.add_argument("--quick", action="store_true", help="smaller populations and grid (a rough look)")
 
 
+def _check(args: argparse.Namespace, command: str) -> None:
+    """Files and names, before the database is opened. Raises UsageError."""
+    from assistant.taste.history import history_db_problem
+    from cli.validate import UsageError, text_file
+
+    if getattr(args, "catalog", None) is not None:
+        text_file(args.catalog, "catalogue CSV")
+    if command == "import":
+        text_file(args.file, "listening-history export")
+    if command == "evaluate":
+        return
+    if not args.user.strip():
+        raise UsageError("--user needs a profile name")
+    db = args.db or data_home() / "history.db"
+    problem = history_db_problem(db)
+    if problem is not None:
+        raise UsageError(f"{problem}: choose another --db file")
+    if args.db is not None and not args.db.exists() and not args.db.parent.is_dir():
+        raise UsageError(
+            f"cannot write {args.db}: folder {args.db.parent} does not exist (it is not created)"
+        )
+
+
 def _day(ts: int | None) -> str:
     return "?" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
 
@@ -68,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
     command = getattr(args, "history_command", None)
     if command is None:
         return fail("say what to do: history import FILE | show | forget | evaluate (see history --help)")
+    _check(args, command)
     try:
         catalog = load_catalog(args.catalog) if command != "forget" else None
     except CatalogError as exc:

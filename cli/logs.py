@@ -1,4 +1,4 @@
-"""`logs`: look at and export the conversation log."""
+"""`logs`: look at, check and export the conversation log."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 
 from cli.common import data_home, fail
+from cli.validate import UsageError, output_folder
 
 NAME = "logs"
-HELP = "summarize the conversation log or export it (logs export --parquet DIR)"
+HELP = "summarize the conversation log, check it for mixed conversations, or export it (export --parquet DIR)"
 ORDER = 60
 
 
@@ -18,18 +19,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     sub = parser.add_subparsers(dest="logs_command", metavar="ACTION")
     sub.add_parser("show", help="counts of conversations by outcome and policy")
+    check = sub.add_parser(
+        "check",
+        help="list conversations whose turns interleave (ids reused by earlier versions); exit status 1 "
+        "if there are any",
+        description="Versions that drew conversation ids from the seeded random generator gave every replay "
+        "with the same seed the same id, so their logs can mix several conversations under one id. This "
+        "lists each such conversation and what shows it; `train --log` leaves them out.",
+    )
+    check.add_argument(
+        "file", type=Path, nargs="?", metavar="LOG", help="the log (default: --log, or the app's)"
+    )
     export = sub.add_parser("export", help="export conversations and turns")
     export.add_argument(
         "--parquet", type=Path, required=True, metavar="DIR", help="folder for the Parquet files"
     )
+    export.add_argument("--force", action="store_true", help="replace Parquet files already in DIR")
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.logs.store import LogStore, export_parquet
+    from assistant.logs.store import LogError, LogStore, export_parquet, log_problem
 
-    path = args.log or data_home() / "tunetalk.db"
+    path = getattr(args, "file", None) or args.log or data_home() / "tunetalk.db"
     if not path.exists():
         return fail(f"no conversation log at {path} yet: have a conversation first (or pass --log FILE)")
+    if path.is_dir() or path.stat().st_size == 0:
+        raise UsageError(f"{path} is not a conversation log ({'a folder' if path.is_dir() else 'empty'})")
+    problem = log_problem(path)
+    if problem is not None:
+        raise UsageError(problem)
+    if args.logs_command == "export":
+        output_folder(
+            args.parquet, "export", writes=("conversations.parquet", "turns.parquet"), force=args.force
+        )
     store = LogStore(path)
     try:
         if args.logs_command == "export":
@@ -37,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
             for kind, p in paths.items():
                 print(f"{kind}: {p}")
             return 0
+        if args.logs_command == "check":
+            return _check(store, path)
         conversations = store.conversations()
         by: dict[tuple[str, str], int] = {}
         for c in conversations:
@@ -44,6 +68,30 @@ def run(args: argparse.Namespace) -> int:
         print(f"{path}: {len(conversations)} conversations")
         for (policy, status), n in sorted(by.items()):
             print(f"  {policy:<16} {status:<11} {n}")
+        mixed = store.interleaved()
+        if mixed:
+            print(
+                f"  {len(mixed)} of them mix the turns of several conversations (ids reused by an earlier "
+                f"version): `python main.py logs check {path}` lists them; learning leaves them out"
+            )
         return 0
+    except LogError as exc:
+        return fail(str(exc))
     finally:
         store.close()
+
+
+def _check(store: object, path: Path) -> int:
+    from assistant.logs.store import LogStore
+
+    assert isinstance(store, LogStore)
+    conversations = {c["id"]: c for c in store.conversations()}
+    mixed = store.interleaved()
+    for cid, why in sorted(mixed.items()):
+        c = conversations.get(cid, {})
+        print(f"{cid}\t{c.get('status', '?')}\t{c.get('policy', '?')}\t{why}")
+    print(
+        f"{path}: {len(conversations)} conversations, {len(mixed)} with interleaved turns"
+        + (" (left out by `train --log`)" if mixed else "")
+    )
+    return 1 if mixed else 0

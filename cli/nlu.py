@@ -46,10 +46,15 @@ def _linker(path: Path | None) -> object:
 def run(args: argparse.Namespace) -> int:
     from assistant.music.catalog import CatalogError
     from cli.common import fail
+    from cli.validate import text_file
     from nlu.loader import make_understander
 
     if args.file is None and not args.text:
         return fail("give an utterance, or --file FILE (one utterance a line)")
+    if args.file is not None and str(args.file) != "-":
+        text_file(args.file, "file of utterances")
+    if args.catalog is not None:
+        text_file(args.catalog, "catalogue CSV")
     if args.file is not None:
         try:
             stream = (

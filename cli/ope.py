@@ -74,7 +74,12 @@ def run(args: argparse.Namespace) -> int:
     except LoggedDataError as exc:
         return _fail(str(exc))
     clip = args.clip if args.clip is not None else math.inf
-    report = evaluate(data, default_estimators(clip=clip), n_bootstrap=args.bootstrap, random_state=args.seed)
+    try:
+        report = evaluate(
+            data, default_estimators(clip=clip), n_bootstrap=args.bootstrap, random_state=args.seed
+        )
+    except LoggedDataError as exc:  # e.g. no q_hat for the model-based estimators
+        return _fail(f"{args.file}: {exc}")
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
         return 0

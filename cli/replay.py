@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from cli.common import add_common_options, fail, session_or_exit
+from cli.common import add_common_options, check_common_options, fail, session_or_exit
+from cli.validate import text_file
 
 NAME = "replay"
 HELP = "replay a transcript (one user turn a line, # comments; - for stdin) and print the conversation"
@@ -22,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.dialogue import replay
 
+    if args.file != "-":
+        text_file(Path(args.file), "transcript")
+    check_common_options(args)
     if args.file == "-":
         stream = sys.stdin
     else:

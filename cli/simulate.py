@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="write the log: FILE.db for SQLite (app schema), else a Parquet folder",
     )
+    parser.add_argument("--force", action="store_true", help="replace an existing --log file or folder")
     parser.add_argument("--seed", type=int, default=0, help="seed: the same seed meets the same listeners")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument(
@@ -60,6 +61,50 @@ def add_nlu_option(parser: argparse.ArgumentParser) -> None:
         default="rules",
         help="understanding of the simulated replies (default rules: fast; replies are cached by text)",
     )
+
+
+MAX_CONVERSATIONS = 10_000_000
+"""Far above any run made here (50,000 for the shipped policies); a larger number is taken as a typo."""
+SIMULATION_POLICIES = ("logging", "uniform", "rules", "learned", "learned+history")
+
+
+def check_population(choice: str) -> None:
+    """A shipped population's name, or a readable population file (JSON)."""
+    from assistant.learning.population import POPULATIONS
+    from cli.validate import UsageError, did_you_mean, text_file
+
+    shipped = sorted(p.stem for p in POPULATIONS.glob("*.json"))
+    if choice in shipped:
+        return
+    path = Path(choice)
+    if not path.exists():
+        raise UsageError(
+            f"--population {choice!r}: no such population file; shipped populations: {', '.join(shipped)}"
+            f"{did_you_mean(choice, shipped)}"
+        )
+    text_file(path, "population file (JSON)")
+
+
+def check_simulation(args: argparse.Namespace, *, conversations: int | None = None) -> None:
+    """What simulate, train and evaluate share: catalogue, population, workers, number of conversations."""
+    from cli.validate import at_least, text_file
+
+    if args.catalog is not None:
+        text_file(args.catalog, "catalogue CSV")
+    check_population(args.population)
+    at_least(args.workers, 1, "--workers", 64)
+    if conversations is not None:
+        at_least(conversations, 1, "--conversations", MAX_CONVERSATIONS)
+
+
+def check_log_output(path: Path, force: bool) -> None:
+    """--log of simulate: a .db file or a Parquet folder, never replacing an existing one without --force."""
+    from cli.validate import output_file, output_folder
+
+    if path.suffix in (".db", ".sqlite", ".sqlite3"):
+        output_file(path, "log", force=force)
+    else:
+        output_folder(path, "log", writes=("turns.parquet", "conversations.parquet"), force=force)
 
 
 def understander_factory(choice: str) -> Callable[[Any], Any] | None:
@@ -103,10 +148,14 @@ def run(args: argparse.Namespace) -> int:
     from assistant.learning.population import PopulationError, load_population
     from assistant.logs.dataset import write_log
     from assistant.music.catalog import CatalogError, load_catalog
-    from cli.common import fail
+    from cli.common import check_policy, fail
+    from cli.validate import at_least
 
-    if args.conversations < 1:
-        return fail("--conversations must be at least 1")
+    check_simulation(args, conversations=args.conversations)
+    check_policy(args.policy, SIMULATION_POLICIES)
+    at_least(args.floor, 0.0, "--floor", 1.0)
+    if args.log is not None:
+        check_log_output(args.log, args.force)
     try:
         catalog = load_catalog(args.catalog)
         population = load_population(args.population)
@@ -136,6 +185,10 @@ def run(args: argparse.Namespace) -> int:
         "prompt_mix": arm.action_mix(),
     }
     if args.log is not None and result.table is not None:
+        if args.log.suffix in (".db", ".sqlite", ".sqlite3") and args.log.is_file():
+            # --force said replace: a SQLite log is otherwise added to, so take the old one away first.
+            for old in (args.log, Path(f"{args.log}-wal"), Path(f"{args.log}-shm")):
+                old.unlink(missing_ok=True)
         path = write_log(result.table, args.log)
         summary["log"] = str(path)
         summary["n_turns_logged"] = len(result.table)

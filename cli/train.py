@@ -11,6 +11,8 @@ from typing import Any
 NAME = "train"
 HELP = "learn the dialogue policy from logs; choose by off-policy evaluation; gate its promotion"
 ORDER = 61
+DEFAULT_REPORT = Path("reports/train")
+REPORT_FILES = ("README.md", "training.json", "estimators.png")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output", type=Path, default=None, help="policy file to write (default: the shipped one)"
     )
     parser.add_argument("--force", action="store_true", help="write the policy even if the gate says no")
-    parser.add_argument("--report", type=Path, default=Path("reports/train"), help="report folder")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --output file, --report folder or --export-npz file (--force is the "
+        "gate's)",
+    )
+    parser.add_argument(
+        "--report", type=Path, default=None, help=f"report folder (default: {DEFAULT_REPORT})"
+    )
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for OPE intervals")
     parser.add_argument(
         "--turn-discount",
@@ -86,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.log and args.simulate <= 0:
         return fail("nothing to learn from: give --log FILE(s) and/or --simulate N")
+    _check(args)
     kinds = [k.strip() for k in args.models.split(",") if k.strip()]
+    report_dir = args.report or DEFAULT_REPORT
     try:
         catalog = load_catalog(args.catalog)
         tables = [read_log(p) for p in args.log]
@@ -108,6 +120,13 @@ def run(args: argparse.Namespace) -> int:
             tables.append(run_.table)
     except (CatalogError, PopulationError, LogFormatError) as exc:
         return fail(str(exc))
+    for t in tables:
+        if t.skipped:
+            print(
+                f"train: left out {len(t.skipped)} conversation(s) of {t.source} whose turns interleave "
+                f"(ids reused by an earlier version; `python main.py logs check {t.source}` lists them)",
+                file=sys.stderr,
+            )
     table = LogTable.concat(tables)
     current = load_policy(args.current, catalog, warn=lambda _m: None)
     try:
@@ -146,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     summary["written"] = str(written) if written else None
     if args.export_npz is not None:
         _export_npz(result, args.export_npz)
-    write_training_report(summary, args.report)
+    write_training_report(summary, report_dir)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -154,8 +173,44 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"policy written to {written}" if written else "policy not written (use --force to write anyway)"
         )
-        print(f"report: {args.report}/README.md")
+        print(f"report: {report_dir}/README.md")
     return 0
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Inputs exist and outputs may be written, before any simulation or fitting. Raises UsageError."""
+    from assistant.learning.learner import MODELS
+    from cli.common import check_policy
+    from cli.simulate import MAX_CONVERSATIONS, check_simulation
+    from cli.validate import UsageError, at_least, choose, output_file, output_folder
+
+    check_simulation(args)
+    for path in args.log:
+        if not path.exists():
+            raise UsageError(
+                f"{path}: no such log (a .db file from `simulate --log` or the app, or a Parquet folder)"
+            )
+    at_least(args.simulate, 0, "--simulate", MAX_CONVERSATIONS)
+    at_least(args.bootstrap, 0, "--bootstrap", 1_000_000)
+    if not 0.0 < args.turn_discount <= 1.0:
+        raise UsageError(f"--turn-discount must be in (0, 1], got {args.turn_discount}")
+    kinds = [k.strip() for k in args.models.split(",") if k.strip()]
+    if not kinds:
+        raise UsageError(f"--models names no model: choose from {', '.join(MODELS)}")
+    for kind in kinds:
+        choose(kind, list(MODELS), "reward model")
+    check_policy(args.current, ("auto", "rules", "learned", "learned+history"), "--current")
+    if args.output is not None:
+        output_file(args.output, "policy file", force=args.overwrite, flag="--overwrite")
+    report = args.report or DEFAULT_REPORT
+    if args.report is not None:
+        output_folder(
+            report, "training report", writes=REPORT_FILES, force=args.overwrite, flag="--overwrite"
+        )
+    # Into a report folder not made yet (as scripts/train_policy.sh asks): nothing there to replace.
+    into_new_report = args.export_npz is not None and args.export_npz.parent == report and not report.exists()
+    if args.export_npz is not None and not into_new_report:
+        output_file(args.export_npz, "held-out rounds (.npz)", force=args.overwrite, flag="--overwrite")
 
 
 def _export_npz(result: Any, path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli.common import add_common_options, fail
+from cli.common import add_common_options, check_common_options, fail
 
 NAME = "tui"
 HELP = "the terminal UI: type to find music, see what is playing and why (the default command)"
@@ -26,9 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # A missing file is cheap to check now; anything else about the catalogue shows up in the window.
+    # Paths and names are cheap to check now; anything else about the catalogue shows up in the window.
     if args.catalog is not None and not args.catalog.exists():
         return fail(f"{args.catalog}: no such catalogue file")
+    check_common_options(args)
 
     from cli.common import build_session
     from tui.app import TuneTalkApp

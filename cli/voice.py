@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli.common import add_common_options, fail, session_or_exit
+from cli.common import add_common_options, check_common_options, fail, session_or_exit
+from cli.validate import UsageError, at_least, output_file
 
 NAME = "voice"
 HELP = "talk to tunetalk: microphone in, speech and clips out (or --audio-in / --audio-out WAV files)"
@@ -31,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE.wav",
         help="record everything that would be played (speech and clips) instead of playing it",
     )
+    io.add_argument("--force", action="store_true", help="replace an existing --audio-out file")
     io.add_argument(
         "--realtime",
         action="store_true",
@@ -169,19 +171,42 @@ def build_clip_loader() -> Any:
 def run(args: argparse.Namespace) -> int:
     from audio.errors import AudioError
 
+    # Everything named on the command line is checked before the (slow) set-up and the conversation: an
+    # output that cannot be written must not be found out after the whole conversation.
+    recording = None
+    if args.audio_in is not None:
+        from audio.errors import ListenError
+        from audio.wav_source import load_input
+
+        try:
+            recording = load_input(args.audio_in)
+        except ListenError as exc:
+            raise UsageError(_one_line(exc)) from None
+    if args.audio_out is not None:
+        output_file(args.audio_out, "recording (WAV)", force=args.force)
+    if args.vosk_model is not None and not args.vosk_model.is_dir():
+        raise UsageError(f"--vosk-model {args.vosk_model}: no such folder (a Vosk model is a folder)")
+    at_least(args.timeout, 0.5, "--timeout", 3600)
+    if args.rate is not None:
+        at_least(args.rate, 50, "--rate", 500)
+    check_common_options(args)
     session = session_or_exit(args)
     if session is None:
         return 2
     try:
-        return _run(args, session)
-    except AudioError as exc:  # an unreadable --audio-in file, or a device lost mid-conversation
-        return fail(exc.explain())
+        return _run(args, session, recording)
+    except AudioError as exc:  # a device lost mid-conversation, an --audio-out that became unwritable
+        return fail(_one_line(exc))
     finally:
         if session.log is not None:
             session.log.close()
 
 
-def _run(args: argparse.Namespace, session: Any) -> int:
+def _one_line(error: Any) -> str:
+    return f"{error.message}; {error.hint}" if error.hint else str(error.message)
+
+
+def _run(args: argparse.Namespace, session: Any, recording: Any) -> int:
     from audio.devices import input_device, output_device
     from audio.errors import AudioError, ListenError
     from audio.listener import SpeechListener
@@ -209,7 +234,7 @@ def _run(args: argparse.Namespace, session: Any) -> int:
             except ListenError as exc:
                 missing.append(exc)
         else:
-            source = WavSource.from_file(args.audio_in, realtime=args.realtime)  # ListenError: no fallback
+            source = WavSource(recording, realtime=args.realtime)  # read and checked before the session
         try:
             synthesizer = make_synthesizer(args.rate or DEFAULT_RATE, args.voice or DEFAULT_VOICE)
         except AudioError as exc:

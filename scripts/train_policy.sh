@@ -16,14 +16,17 @@ N="${2:-50000}"
 WHAT="${3:-all}"
 PY=.venv/bin/python
 [ -x "$PY" ] || PY=python3
+# The commands create a report folder but not its parent, and replace earlier reports only when told to
+# (--overwrite for train, whose --force is the promotion gate's; --force for evaluate).
+mkdir -p reports
 if [ "$WHAT" = all ]; then
     "$PY" main.py train --simulate "$N" --seed "$SEED" --current rules --report reports/train \
-        --export-npz reports/train/heldout.npz
+        --export-npz reports/train/heldout.npz --overwrite
 fi
 # --force: the shipped learned+history policy did not pass the OPE gate against learned (docs/policy.md,
 # "Listening history"); it is written anyway so that history users get the policy trained for them.
 "$PY" main.py train --history --simulate "$N" --seed "$SEED" --current learned --report reports/train-history \
-    --export-npz reports/train-history/heldout.npz --force
+    --export-npz reports/train-history/heldout.npz --force --overwrite
 for population in default impatient knows_little experts; do
-    "$PY" main.py evaluate --population "$population" --conversations 5000 --report "reports/ab-$population"
+    "$PY" main.py evaluate --population "$population" --conversations 5000 --report "reports/ab-$population" --force
 done

@@ -85,7 +85,7 @@ def test_replay_text_ends_with_an_outcome_line(tiny_catalog_csv, tmp_path):
     ("content", "expected"),
     [
         ("name,artist\nx,y\n", "line 1: missing column(s)"),
-        ("", "header but no tracks"),
+        ("", "is empty; expected a catalogue CSV"),
     ],
 )
 def test_a_bad_catalogue_is_named_with_line_and_problem(tmp_path, content, expected):

@@ -400,5 +400,6 @@ def test_catalog_clip_writes_a_wav_and_explains_a_wrong_id(
     out = tmp_path / "clip.wav"
     assert command.run(parser.parse_args(["clip", "tt0001", "--out", str(out)])) == 0
     assert out.stat().st_size > 300_000 and "wrote" in capsys.readouterr().out
-    assert command.run(parser.parse_args(["clip", "nope", "--out", str(out)])) == 2
-    assert "no track 'nope'" in capsys.readouterr().err
+    other = tmp_path / "other.wav"
+    assert command.run(parser.parse_args(["clip", "nope", "--out", str(other)])) == 2
+    assert "no track 'nope'" in capsys.readouterr().err and not other.exists()

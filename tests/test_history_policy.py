@@ -137,7 +137,8 @@ def test_with_history_the_genre_pair_comes_from_what_the_person_plays(tiny_catal
     assert set(loved) <= set(reply.text.lower().replace("?", "").split()) or all(
         g in reply.text for g in loved
     )
-    assert "May I suggest some" in reply.text or "or maybe" in reply.text
+    # Offered as a question; which of the genre-pair wordings is the seed's draw.
+    assert reply.text.endswith("?")
     # The per-prompt affinity features were filled in: the pair put forward is what the person loves.
     # (the pair's value is fit x affinity, and with nothing said yet every track fits 0.5)
     assert policy.features["affinity_genre_pair"] > 0.4 and policy.features["affinity_play_sample"] > 0.9

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS: tuple[str, ...] = (
     "nlu",  # words -> meaning
     "assistant.events",  # the one stream of typed events every stage speaks
+    "assistant.dbfile",  # recognising the SQLite files tunetalk owns, read-only, before touching them
     "assistant.music",  # catalogue, constraints, retrieval
     "assistant.taste",  # listening history and affinity
     "assistant.dialogue",  # one conversation: manager, state, prompts, phrasing
@@ -61,7 +62,7 @@ def _imports(module: str, path: Path) -> list[tuple[int, str]]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            # `from assistant import replay` imports a submodule: judge it by the submodule.
+            # `from assistant.dialogue import replay` imports a submodule: judge it by the submodule.
             names.extend((node.lineno, f"{base}.{alias.name}") for alias in node.names)
             names.append((node.lineno, base))
     return names

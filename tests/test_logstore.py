@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from assistant.events import fan_out
-from assistant.logs.store import LogStore, export_parquet
+from assistant.logs.store import LogError, LogStore, export_parquet
 from tests.conftest import ROOT
 
 
@@ -96,19 +96,59 @@ def test_an_unfinished_conversation_is_marked_so(logged):
     assert store.conversations()[0]["status"] == "unfinished"
 
 
-def test_a_corrupt_log_is_set_aside_with_a_message_and_a_new_one_started(
+def test_a_file_that_is_not_a_log_is_left_byte_for_byte_and_the_conversation_goes_on(
     tmp_path, tiny_catalog, make_manager
 ):
     path = tmp_path / "log.db"
-    path.write_bytes(b"this is not a database at all" * 100)
+    content = b"this is not a database at all" * 100
+    path.write_bytes(content)
+    with pytest.raises(LogError, match="not a tunetalk conversation log"):
+        LogStore(path).connect()
     messages: list[str] = []
     store = LogStore(path, warn=messages.append)
     manager, _ = make_manager(tiny_catalog)
     manager.emit = store
+    reply = converse(manager, ["jazz", "stop"])
+    assert reply is not None and reply.status == "stopped"
+    assert len(messages) == 1 and "continuing without logging" in messages[0]
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.db"]
+
+
+def test_another_programs_database_is_not_touched(tmp_path):
+    path = tmp_path / "accounts.db"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+        db.execute("INSERT INTO invoices VALUES (1, 9.5)")
+    content = path.read_bytes()
+    with pytest.raises(LogError, match="SQLite database but not a tunetalk conversation log"):
+        LogStore(path).connect()
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["accounts.db"]
+
+
+def test_a_damaged_tunetalk_log_is_set_aside_with_a_message_and_a_new_one_started(
+    tmp_path, tiny_catalog, make_manager
+):
+    path = tmp_path / "log.db"
+    store = LogStore(path)
+    manager, _ = make_manager(tiny_catalog)
+    manager.emit = store
+    converse(manager, ["jazz", "stop"])
+    store.close()  # the last connection checkpoints the WAL into the file
+    raw = bytearray(path.read_bytes())
+    # Pages 1-3 hold the schema and the meta table (recognisably ours); the tables after them are damaged.
+    raw[3 * 4096 :] = b"\xff" * (len(raw) - 3 * 4096)
+    path.write_bytes(bytes(raw))
+    messages: list[str] = []
+    store = LogStore(path, warn=messages.append)
+    manager, _ = make_manager(tiny_catalog, seed=1)
+    manager.emit = store
     converse(manager, ["jazz", "stop"])
     assert len(store.conversations()) == 1
     assert messages and "unreadable" in messages[0]
-    assert list(tmp_path.glob("log.db.corrupt-*"))
+    aside = list(tmp_path.glob("log.db.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == bytes(raw)
 
 
 def test_a_failing_log_does_not_stop_the_conversation(tmp_path, tiny_catalog, make_manager):

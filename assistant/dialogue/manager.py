@@ -7,6 +7,7 @@ same manager runs under the terminal UI, the voice loop, transcript replay, the 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -48,7 +49,7 @@ from nlu.meaning import CONFIRM_BELOW, Act, Slot, Understander, Understanding
 from nlu.references import both_options, option_reference
 from nlu.sample_talk import asks_for_previous_sample, asks_what_is_playing
 
-__all__ = ["DialogueManager", "Reply"]
+__all__ = ["DialogueManager", "Reply", "new_conversation_id"]
 
 STATION_SIZE = 10
 UNCLEAR_BEFORE_MOVING_ON = 4
@@ -130,6 +131,13 @@ def _noop(_event: object) -> None:
     return None
 
 
+def new_conversation_id() -> str:
+    """A conversation id unique across runs, machines and seeds. Never drawn from the dialogue's random
+    generator: the seed decides behaviour only, so two runs with the same seed are two conversations in
+    the log, not one."""
+    return uuid.uuid4().hex
+
+
 class DialogueManager:
     """Runs one conversation. Create a new manager per conversation."""
 
@@ -154,7 +162,7 @@ class DialogueManager:
         self.rng = rng
         self.emit: EventSink = emit or _noop
         self.retriever = retriever or Retriever(catalog)
-        self.conversation_id = conversation_id or f"{int(rng.integers(1 << 62)):016x}"
+        self.conversation_id = conversation_id or new_conversation_id()
         self.user = user
         self.affinity = affinity
         self.seed = seed

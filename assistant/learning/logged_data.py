@@ -238,7 +238,8 @@ def _read_arrays(path: Path, handle: BinaryIO, policy: str | None) -> tuple[dict
             try:
                 arrays[key] = archive[key]
             except (ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-                raise LoggedDataError(f"{path}: array {key!r} cannot be read ({exc})") from exc
+                why = "it holds Python objects, which are never loaded" if "allow_pickle" in str(exc) else exc
+                raise LoggedDataError(f"{path}: array {key!r} cannot be read ({why})") from exc
     return arrays, pi_e_key
 
 

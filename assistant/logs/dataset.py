@@ -15,7 +15,7 @@ import math
 import sqlite3
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,14 @@ from assistant.events import (
     Resolved,
     TurnStarted,
 )
-from assistant.logs.store import SCHEMA, SCHEMA_VERSION, LogError, LogStore, understanding_record
+from assistant.logs.store import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    LogError,
+    LogStore,
+    interleaved_conversations,
+    understanding_record,
+)
 
 __all__ = [
     "ACTION_NAMES",
@@ -83,6 +90,9 @@ class LogTable:
     probabilities: np.ndarray
     feature_names: tuple[str, ...] = FEATURE_NAMES
     source: str = "memory"
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Conversations left out when read because their turns interleave (ids that collided in logs of
+    earlier versions): id -> what showed it. Learning from them would mix several people's answers."""
 
     def __len__(self) -> int:
         return len(self.columns["turn"])
@@ -109,6 +119,25 @@ class LogTable:
             np.concatenate([t.probabilities for t in tables]),
             tables[0].feature_names,
             tables[0].source,
+            {k: v for t in tables for k, v in t.skipped.items()},
+        )
+
+    def without(self, found: dict[str, str]) -> LogTable:
+        """This table less the conversations in `found` (id -> why), which are added to `skipped`."""
+        if not found:
+            return self
+        keep = np.array([c not in found for c in self.columns["conversation_id"]], dtype=bool)
+        return LogTable(
+            [c for c in self.conversations if c["id"] not in found],
+            {
+                name: [v for v, k in zip(values, keep, strict=True) if k]
+                for name, values in self.columns.items()
+            },
+            self.features[keep],
+            self.probabilities[keep],
+            self.feature_names,
+            self.source,
+            {**self.skipped, **found},
         )
 
     # -- LogStore-compatible reading (so logstore.export_parquet works on a table too) -------------
@@ -336,7 +365,10 @@ def _write_parquet(table: LogTable, directory: Path) -> None:
 
 # -- reading --------------------------------------------------------------------------------------
 def read_log(path: str | Path) -> LogTable:
-    """Read a SQLite log (app or simulated) or a Parquet folder. Raises LogFormatError naming the problem."""
+    """Read a SQLite log (app or simulated) or a Parquet folder. Raises LogFormatError naming the problem.
+
+    Conversations whose turns interleave (ids that collided in logs of earlier versions) are left out and
+    named in the table's `skipped`: learning from them would mix several people's answers."""
     path = Path(path)
     if not path.exists():
         raise LogFormatError(
@@ -370,7 +402,8 @@ def _read_sqlite(path: Path) -> LogTable:
         raise LogFormatError(f"{path}: unreadable log rows: {exc}") from exc
     finally:
         store.close()
-    return _from_rows(conversations, recorder_rows, str(path))
+    found = interleaved_conversations(conversations, recorder_rows)
+    return _from_rows(conversations, recorder_rows, str(path)).without(found)
 
 
 def _from_rows(conversations: list[dict[str, Any]], rows: list[dict[str, Any]], source: str) -> LogTable:
@@ -466,7 +499,16 @@ def _read_parquet(directory: Path) -> LogTable:
     else:
         # An export without the availability column: a zero probability is read as "not on offer".
         probabilities[probabilities == 0] = np.nan
-    return LogTable(conversations, columns, features, probabilities, FEATURE_NAMES, str(directory))
+    logged_at = turns.column("logged_at").to_pylist() if "logged_at" in names else [None] * n
+    found = interleaved_conversations(
+        conversations,
+        (
+            {"conversation_id": c, "turn": t, "logged_at": at}
+            for c, t, at in zip(columns["conversation_id"], columns["turn"], logged_at, strict=True)
+        ),
+    )
+    table = LogTable(conversations, columns, features, probabilities, FEATURE_NAMES, str(directory))
+    return table.without(found)
 
 
 def conversation_bounds(table: LogTable) -> list[tuple[str, int, int]]:

@@ -8,15 +8,17 @@ once and the conversation goes on: losing the log must not lose the music.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import secrets
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from assistant.dbfile import database_problem
 from assistant.events import (
     ConversationEnded,
     ConversationStarted,
@@ -30,7 +32,15 @@ from assistant.events import (
     TurnStarted,
 )
 
-__all__ = ["SCHEMA_VERSION", "LogError", "LogStore", "export_parquet", "understanding_record"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "LogError",
+    "LogStore",
+    "export_parquet",
+    "interleaved_conversations",
+    "log_problem",
+    "understanding_record",
+]
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -91,6 +101,12 @@ class LogError(RuntimeError):
     """The log cannot be opened or read; the message says what to do."""
 
 
+def log_problem(path: Path) -> str | None:
+    """None when `path` may be opened as a conversation log (absent, empty, or a tunetalk log), else why
+    not, naming the file. Reads only."""
+    return database_problem(path, "conversation log", {"conversations", "turns"}, SCHEMA_VERSION)
+
+
 class LogStore:
     """An event sink that persists conversations. Opens the database on first use."""
 
@@ -105,13 +121,18 @@ class LogStore:
 
     # -- connection -------------------------------------------------------------------------------
     def connect(self) -> sqlite3.Connection:
+        """Open (or create) the log. Raises LogError, leaving the file as it is, when the file is not
+        recognisably a tunetalk log: it may be anything of the user's."""
         if self._db is not None:
             return self._db
+        problem = log_problem(self.path)
+        if problem is not None:
+            raise LogError(problem)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = self._open(self.path)
         except sqlite3.DatabaseError as exc:
-            # A corrupt file is set aside, not deleted: someone may want to recover it.
+            # Ours (its schema says so) but damaged: set aside, not deleted, so it can still be recovered.
             aside = self.path.with_suffix(self.path.suffix + f".corrupt-{int(time.time())}")
             self.path.rename(aside)
             self._warn(
@@ -150,6 +171,9 @@ class LogStore:
             return
         try:
             self._handle(event)
+        except LogError as exc:
+            self._failed = True
+            self._warn(f"{exc}; continuing without logging")
         except (sqlite3.Error, OSError) as exc:
             self._failed = True
             self._warn(f"could not write the conversation log {self.path}: {exc}; continuing without logging")
@@ -240,6 +264,15 @@ class LogStore:
             db.execute("UPDATE conversations SET n_turns=? WHERE id=?", (reply.turn, reply.conversation_id))
 
     # -- reading ----------------------------------------------------------------------------------
+    def interleaved(self) -> dict[str, str]:
+        """Conversations whose turns interleave (see `interleaved_conversations`): id -> what shows it."""
+        db = self.connect()
+        turns = (
+            {"conversation_id": c, "turn": t, "logged_at": at}
+            for c, t, at in db.execute("SELECT conversation_id, turn, logged_at FROM turns")
+        )
+        return interleaved_conversations(self.conversations(), turns)
+
     def conversations(self) -> list[dict[str, Any]]:
         db = self.connect()
         db.row_factory = sqlite3.Row
@@ -264,6 +297,48 @@ class LogStore:
                 if record[key] is not None:
                     record[key] = json.loads(record[key])
             yield record
+
+
+def interleaved_conversations(
+    conversations: Iterable[dict[str, Any]], turns: Iterable[dict[str, Any]]
+) -> dict[str, str]:
+    """Conversations whose turns belong to more than one conversation: id -> what shows it.
+
+    Versions before ids were drawn independently of the seed gave every replay with the same seed (and the
+    first conversation of every UI or voice run) the same id, so a log can hold several conversations
+    under one id, each start replacing the conversation's row and each turn replacing the turn with its
+    number. What is left mixes them, and shows as: a second record of the id; turns logged before the
+    conversation's (last) start; turn numbers that restart in the order they were logged; turns past the
+    conversation's recorded length. `turns` in the order they were stored; `logged_at` is used when
+    present (the app's log), else that order (simulated and exported tables)."""
+    found: dict[str, str] = {}
+    started: dict[str, float | None] = {}
+    length: dict[str, int | None] = {}
+    for c in conversations:
+        cid = str(c["id"])
+        if cid in started:
+            found.setdefault(cid, "two conversation records")
+        started[cid] = c.get("started_at")
+        length[cid] = c.get("n_turns")
+    by_id: dict[str, list[tuple[float, int, int]]] = {}
+    for order, t in enumerate(turns):
+        logged_at = t.get("logged_at")
+        key = float(logged_at) if logged_at is not None else 0.0
+        by_id.setdefault(str(t["conversation_id"]), []).append((key, order, int(t["turn"])))
+    for cid, rows in by_id.items():
+        if cid in found:
+            continue
+        rows.sort()
+        first_logged = rows[0][0]
+        numbers = [turn for _, _, turn in rows]
+        start, recorded = started.get(cid), length.get(cid)
+        if start is not None and first_logged and first_logged < start:
+            found[cid] = "turns logged before the conversation started (two starts)"
+        elif any(b <= a for a, b in itertools.pairwise(numbers)):
+            found[cid] = "turn numbers restart"
+        elif recorded and max(numbers) > recorded:
+            found[cid] = f"turns past its recorded length ({max(numbers)} > {recorded})"
+    return found
 
 
 def export_parquet(store: LogStore, directory: str | Path) -> dict[str, Path]:

@@ -195,11 +195,24 @@ def load_learned_policy(path: str | Path) -> LearnedPolicy:
     path = Path(path)
     try:
         # Our own handle, so a file np.load rejects is still closed.
-        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
-            files = dict(data.items())
+        with path.open("rb") as handle:
+            if handle.read(2) != b"PK":
+                # np.load would take anything else for a pickle and say so in its own terms.
+                raise PolicyFileError(f"{path}: unreadable policy file (not an .npz archive)")
+            handle.seek(0)
+            with np.load(handle, allow_pickle=False) as data:
+                files = dict(data.items())
+    except PolicyFileError:
+        raise
     except FileNotFoundError as exc:
         raise PolicyFileError(f"{path}: no such policy file") from exc
-    except Exception as exc:  # zip errors, truncated files, pickled content
+    except IsADirectoryError as exc:
+        raise PolicyFileError(f"{path}: is a folder, not a policy file") from exc
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise PolicyFileError(f"{path}: unreadable policy file (it holds Python objects)") from exc
+        raise PolicyFileError(f"{path}: unreadable policy file ({exc})") from exc
+    except Exception as exc:  # zip errors, truncated files
         raise PolicyFileError(f"{path}: unreadable policy file ({type(exc).__name__}: {exc})") from exc
     if "meta" not in files:
         raise PolicyFileError(f"{path}: not a tunetalk policy (no meta entry)")

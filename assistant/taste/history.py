@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.dbfile import database_problem
 from assistant.events import ConversationEnded, Event, NluResult, ReplyEvent
 from assistant.music.catalog import Catalog
 from assistant.taste.exports import MAX_REPORTED, NOT_MUSIC, PROBE_ROWS, HistoryError, read_history_file
@@ -132,6 +133,11 @@ class UserOverview:
 
 
 # -- the store ------------------------------------------------------------------------------------
+def history_db_problem(path: Path) -> str | None:
+    """None when `path` may be opened as the listening-history database, else why not. Reads only."""
+    return database_problem(path, "listening-history database", {"users", "plays"}, SCHEMA_VERSION)
+
+
 class HistoryStore:
     """Listening history for every profile on this machine. Opens the database on first use."""
 
@@ -142,6 +148,9 @@ class HistoryStore:
 
     def connect(self) -> sqlite3.Connection:
         if self._db is None:
+            problem = history_db_problem(self.path)
+            if problem is not None:  # someone else's file: left as it is
+                raise HistoryError(problem)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
