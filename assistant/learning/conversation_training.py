@@ -94,7 +94,8 @@ def evaluate_on_episodes(
     fqe_iterations: int = 10,
 ) -> Any:
     """Trajectory OPE of one policy (its distribution on the logged steps) for G, success and turns."""
-    from assistant.learning.sequential_ope import FittedQEvaluation, evaluate_trajectories
+    from assistant.learning.fqe import FittedQEvaluation
+    from assistant.learning.sequential_ope import evaluate_trajectories
 
     data = _trajectories(episodes, pi_e)
     q_hat = {}
@@ -133,7 +134,8 @@ def gate(
 ) -> GateDecision:
     """Promote only if G(candidate) - G(current) is above zero at the lower end of its paired interval
     and success is not estimated lower by more than SUCCESS_MARGIN."""
-    from assistant.learning.sequential_ope import FittedQEvaluation, paired_difference
+    from assistant.learning.fqe import FittedQEvaluation
+    from assistant.learning.sequential_ope import paired_difference
 
     difference: dict[str, tuple[float, float, float]] = {}
     for objective in ("G", "success", "turns"):
@@ -143,10 +145,10 @@ def gate(
             fqe = FittedQEvaluation(n_iterations=fqe_iterations, folds=2, random_state=seed)
             q = fqe.fit(data, objective).q_hat_
             datasets.append(_trajectories(episodes, pi_e, {objective: q}))
-        value, (lo, hi) = paired_difference(
+        paired = paired_difference(
             datasets[0], datasets[1], estimator, objective, n_bootstrap=n_bootstrap, random_state=seed
         )
-        difference[objective] = (float(value), float(lo), float(hi))
+        difference[objective] = (paired.value, paired.ci[0], paired.ci[1])
     g, s = difference["G"], difference["success"]
     better = g[1] > 0.0
     keeps_success = s[0] >= -SUCCESS_MARGIN
@@ -218,11 +220,11 @@ def train_fitted_q(
         timings[f"fit_{backend}"] = fit_seconds
         timings[f"ope_{backend}"] = time.perf_counter() - t
         candidates.append(Candidate(backend, model, fit_seconds, report, _share(pi[backend])))
-        value = report.estimates["G"][estimator][0]
+        value = report.value(estimator, "G")
         say(f"{backend}: G by {estimator} {value:.4f} (fitted in {fit_seconds:.0f} s)")
     pi["current"] = distribution_on_steps(current, test)
     current_report = evaluate_on_episodes(test, pi["current"], n_bootstrap=n_bootstrap, seed=seed)
-    chosen = max(candidates, key=lambda c: c.report.estimates["G"][estimator][0])
+    chosen = max(candidates, key=lambda c: c.report.value(estimator, "G"))
     t = time.perf_counter()
     decision = gate(
         test, pi[chosen.backend], pi["current"], estimator=estimator, n_bootstrap=n_bootstrap, seed=seed

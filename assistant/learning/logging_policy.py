@@ -3,7 +3,12 @@
 A prompt the rules believe to be best with probability b is asked with probability
     p = floor + (1 - n * floor) * b
 over the n available prompts, so every available prompt keeps at least `floor` (the support that
-off-policy evaluation needs). `uniform=True` asks every available prompt equally often instead.
+off-policy evaluation needs). With `mix` > 0 that distribution is blended with the uniform one,
+    p' = (1 - mix) p + mix / n,
+so every available prompt keeps at least (1 - mix) floor + mix / n: whole-conversation learning needs
+logs in which conversations also go ways the rules would not (a sample at once, no open question), or
+off-policy evaluation of such policies rests on a handful of conversations. `uniform=True` asks every
+available prompt equally often.
 The manager draws the action from `probabilities` and logs the chosen one's probability (the propensity).
 """
 
@@ -16,9 +21,15 @@ from assistant.dialogue.policy import PolicyOutput
 from assistant.dialogue.state import DialogueState
 from assistant.policies.rules import RulePolicy
 
-__all__ = ["DEFAULT_FLOOR", "ExplorationPolicy", "exploration_probabilities"]
+__all__ = ["DEFAULT_FLOOR", "DEFAULT_MIX", "TRAINING_MIX", "ExplorationPolicy", "exploration_probabilities"]
 
 DEFAULT_FLOOR = 0.03
+DEFAULT_MIX = 0.0
+"""The rules' exploration as first logged; the training logs for whole-conversation learning use
+TRAINING_MIX."""
+TRAINING_MIX = 0.3
+"""Share of uniform exploration in the logs the shipped policies are trained and gated on: with about
+five prompts available, each keeps at least 6 % (docs/policy.md, "Exploration")."""
 
 
 def exploration_probabilities(
@@ -49,15 +60,25 @@ class ExplorationPolicy:
     """Explores around the rule policy's graded beliefs; the policy that collects training logs."""
 
     def __init__(
-        self, floor: float = DEFAULT_FLOOR, uniform: bool = False, base: RulePolicy | None = None
+        self,
+        floor: float = DEFAULT_FLOOR,
+        uniform: bool = False,
+        base: RulePolicy | None = None,
+        mix: float = DEFAULT_MIX,
     ) -> None:
+        if not 0.0 <= mix <= 1.0:
+            raise ValueError(f"mix must be in 0..1, got {mix}")
         self.floor = floor
         self.uniform = uniform
         self.base = base or RulePolicy()
+        self.mix = mix
         self.name = "uniform" if uniform else "logging"
 
     def decide(
         self, state: DialogueState, available: Sequence[Action], features: dict[str, float]
     ) -> PolicyOutput:
         beliefs = self.base.beliefs(state, available)
-        return PolicyOutput(exploration_probabilities(beliefs, available, self.floor, self.uniform), beliefs)
+        p = exploration_probabilities(beliefs, available, self.floor, self.uniform)
+        if self.mix > 0:
+            p = {a: (1.0 - self.mix) * v + self.mix / len(available) for a, v in p.items()}
+        return PolicyOutput(p, beliefs)
