@@ -244,7 +244,11 @@ def build_graph(source: Path) -> Any:
 def export_onnx(source: Path, target: Path, *, quiet: bool = False) -> Path:
     """Write the encoder graph built from `source` to `target`. Deterministic; atomic write."""
     if not quiet:
-        print(f"nlu: building the MiniLM ONNX graph once (~1 s) into {target}", file=sys.stderr, flush=True)
+        print(
+            f"nlu: building the MiniLM ONNX graph once (a few seconds) into {target}",
+            file=sys.stderr,
+            flush=True,
+        )
     data = build_graph(source).SerializeToString()
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
