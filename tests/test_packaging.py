@@ -116,6 +116,9 @@ def test_the_training_extras_name_the_cpu_build_of_torch() -> None:
     assert [line for line in lines if line.startswith("torch")] == ["torch==2.13.0+cpu"]
 
 
+# The app's packages: every top-level folder with an __init__.py but the tests.
+PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name != "tests")
+
 # Run in a fresh interpreter: every module of the app is imported with torch and the Hub libraries made
 # unimportable, the encoder graph is built into an empty cache, and the trained model understands a request
 # and carries a whole replayed conversation.
@@ -123,9 +126,9 @@ _NO_TORCH = """
 import importlib, json, pkgutil, sys
 for blocked in ("torch", "transformers", "sentence_transformers", "huggingface_hub"):
     sys.modules[blocked] = None
-import assistant, audio, cli, nlu
 imported = []
-for package in (assistant, audio, cli, nlu):
+for name in PACKAGES:
+    package = importlib.import_module(name)
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         importlib.import_module(info.name)
         imported.append(info.name)
@@ -148,11 +151,17 @@ print(json.dumps({"imported": len(imported), "loaded": loaded, "error": model.lo
 def test_the_app_understands_with_the_model_when_torch_cannot_be_imported(tmp_path: Path) -> None:
     env = {**os.environ, "TUNETALK_CACHE": str(tmp_path / "cache"), "TUNETALK_HOME": str(tmp_path / "home")}
     done = subprocess.run(
-        [sys.executable, "-c", _NO_TORCH], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env
+        [sys.executable, "-c", f"PACKAGES = {PACKAGES!r}\n{_NO_TORCH}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     *replay_output, summary_line = done.stdout.strip().splitlines()
     summary = json.loads(summary_line)
+    assert {"assistant", "nlu", "audio", "cli"} <= set(PACKAGES)
     assert summary["imported"] >= 50
     assert summary["loaded"], summary["error"]
     assert (summary["source"], summary["act"]) == ("model", "inform")
