@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from assistant.learning.trajectories import OBJECTIVE, LoggedDataError, LoggedTrajectories
 
@@ -144,21 +145,25 @@ class _Design:
         estimate itself). A carried column adds, at each t, what the episodes already ended hold.
         """
         rows = counts.shape[0]
-        n = self.n_episodes
         out = np.empty((self.horizon, rows, len(self.keys)))
+        held = {j: np.zeros(rows) for j in self.carried}
+        ended = {j: np.empty((rows, self.horizon)) for j in self.carried}
+        before = self.n_episodes
         for t in range(self.horizon):
             a, start = int(self.alive[t]), int(self.offsets[t])
             np.matmul(counts[:, :a], self.values[start : start + a], out=out[t])
+            # Ranks a..before-1 ran exactly t steps: from now on they hold their final value.
+            for j, final in self.carried.items():
+                if a < before:
+                    held[j] += counts[:, a:before] @ final[a:before]
+                ended[j][:, t] = held[j]
+            before = a
         means = {}
         for j, key in enumerate(self.keys):
-            block = out[:, :, j].T / n
-            if j in self.carried:
-                held = counts * self.carried[j]
-                # after[:, k]: what ranks k.. hold; at t the ended episodes are ranks alive[t]..n-1.
-                after = np.zeros((rows, n + 1))
-                after[:, :n] = np.cumsum(held[:, ::-1], axis=1)[:, ::-1]
-                block = block + after[:, self.alive] / n
-            means[key] = block
+            block = out[:, :, j].T
+            if j in ended:
+                block = block + ended[j]
+            means[key] = block / self.n_episodes
         return means
 
     def point(self) -> dict[str, np.ndarray]:
@@ -170,13 +175,15 @@ class _Design:
         n = self.n_episodes
         parts: list[dict[str, np.ndarray]] = []
         rows_per_chunk = max(1, _RESAMPLE_CELLS // n)
-        for start in range(0, n_bootstrap, rows_per_chunk):
-            rows = min(rows_per_chunk, n_bootstrap - start)
-            # Counts of each episode in each resample, via one bincount over offset indices.
-            picks = rng.integers(0, n, size=(rows, n))
-            picks += (np.arange(rows) * n)[:, None]
-            counts = np.bincount(picks.ravel(), minlength=rows * n).reshape(rows, n).astype(np.float64)
-            parts.append(self.means(counts))
+        # The products are skinny (a dozen columns): one BLAS thread is as fast on an idle machine and
+        # twice as fast on a busy one, where extra threads wait for a core.
+        with threadpool_limits(limits=1, user_api="blas"):
+            for start in range(0, n_bootstrap, rows_per_chunk):
+                rows = min(rows_per_chunk, n_bootstrap - start)
+                counts = np.empty((rows, n))
+                for row in range(rows):  # one resample at a time stays in cache: faster than one bincount
+                    counts[row] = np.bincount(rng.integers(0, n, size=n, dtype=np.int32), minlength=n)
+                parts.append(self.means(counts))
         return {key: np.concatenate([p[key] for p in parts]) for key in self.keys}
 
 
