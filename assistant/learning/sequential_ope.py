@@ -441,9 +441,8 @@ def _weight_warnings(d: Mapping[str, float | int]) -> list[str]:
     out = []
     if ess < max(_ESS_MIN_EPISODES, _ESS_MIN_FRACTION * n):
         out.append(
-            f"only {_count(ess)} of {n:,} conversations carry the weight (effective number of conversations "
-            f"{ess / n:.2%} of the log): whole-conversation weights (TIS, and WPDIS/WDR at the last steps) "
-            "are unreliable; the per-decision estimators fare better only where early decisions dominate"
+            f"only {_count(ess)} of {n:,} conversations carry the weight (their effective number): "
+            "IS-based estimates are unreliable, DR and WDR lean on the critic"
         )
     share = float(d["max_weight_share"])
     if share > _MAX_WEIGHT_SHARE:

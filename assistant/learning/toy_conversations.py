@@ -233,19 +233,27 @@ class CellMeanRegressor:
     """
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> CellMeanRegressor:
-        cells, inverse = np.unique(np.asarray(x, dtype=np.float64), axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        x = np.asarray(x, dtype=np.float64)
+        self.levels_ = [np.unique(column) for column in x.T]
+        keys, _ = self._keys(x)
+        cells, inverse = np.unique(keys, return_inverse=True)
         self.cells_ = cells
         self.means_ = np.bincount(inverse, weights=y) / np.bincount(inverse)
         self.fallback_ = float(np.mean(y))
         return self
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        both = np.concatenate([self.cells_, x])
-        _, inverse = np.unique(both, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        lookup = np.full(int(inverse.max()) + 1, np.nan)
-        lookup[inverse[: self.cells_.shape[0]]] = self.means_
-        out = lookup[inverse[self.cells_.shape[0] :]]
-        return np.where(np.isnan(out), self.fallback_, out)
+        keys, known = self._keys(np.asarray(x, dtype=np.float64))
+        at = np.minimum(np.searchsorted(self.cells_, keys), self.cells_.shape[0] - 1)
+        seen = known & (self.cells_[at] == keys)
+        return np.where(seen, self.means_[at], self.fallback_)
+
+    def _keys(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One integer per row (mixed radix over each column's fitted values) and whether all were seen."""
+        keys = np.zeros(x.shape[0], dtype=np.int64)
+        known = np.ones(x.shape[0], dtype=bool)
+        for column, levels in zip(x.T, self.levels_, strict=True):
+            at = np.minimum(np.searchsorted(levels, column), levels.shape[0] - 1)
+            known &= levels[at] == column
+            keys = keys * (levels.shape[0] + 1) + at
+        return keys, known
