@@ -67,16 +67,18 @@ def study(
     out: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     for label, target in targets(env).items():
         truth = {o: env.value(target, o) for o in objectives}
-        values = {o: {n: [] for n in names} for o in objectives}
-        covered = {o: {n: [] for n in names} for o in objectives}
-        widths = {o: {n: [] for n in names} for o in objectives}
+        values: dict[str, dict[str, list[float]]] = {o: {n: [] for n in names} for o in objectives}
+        covered: dict[str, dict[str, list[bool]]] = {o: {n: [] for n in names} for o in objectives}
+        widths: dict[str, dict[str, list[float]]] = {o: {n: [] for n in names} for o in objectives}
         for seed in range(first_seed, first_seed + seeds):
             rng = np.random.default_rng(seed)
             data = env.simulate(logging, episodes, rng, target_policy=target)
             data = with_fitted_critic(
                 data, objectives, n_iterations=env.horizon, folds=2, random_state=seed, make_regressor=make
             )
-            report = evaluate_trajectories(data, objectives=objectives, n_bootstrap=n_bootstrap, random_state=seed)
+            report = evaluate_trajectories(
+                data, objectives=objectives, n_bootstrap=n_bootstrap, random_state=seed
+            )
             for o in objectives:
                 for name, (value, lo, hi) in report.estimates[o].items():
                     values[o][name].append(value)
@@ -138,7 +140,8 @@ def main() -> int:
             print(f"  {'estimator':<9} {'bias':>9} {'rmse':>8} {'coverage':>9} {'ci width':>9}")
             for name, r in rows.items():
                 print(
-                    f"  {name:<9} {r['bias']:>+9.4f} {r['rmse']:>8.4f} {r['coverage']:>9.0%} {r['ci_width']:>9.4f}"
+                    f"  {name:<9} {r['bias']:>+9.4f} {r['rmse']:>8.4f} "
+                    f"{r['coverage']:>9.0%} {r['ci_width']:>9.4f}"
                 )
     return 0
 
