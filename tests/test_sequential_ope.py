@@ -135,7 +135,7 @@ def test_arrays_are_read_only_copies() -> None:
 def test_model_based_estimators_need_the_objectives_critic() -> None:
     with pytest.raises(LoggedDataError, match=r"dr: needs q_hat\['turns'\].*critics for: success"):
         SequentialDoublyRobust().estimate(hand_data(), "turns")
-    with pytest.raises(KeyError, match="objective 'utility' is not in the logged rewards"):
+    with pytest.raises(LoggedDataError, match="objective 'utility' is not in the logged rewards"):
         PerDecisionImportanceSampling().estimate(hand_data(), "utility")
     report = evaluate_trajectories(hand_data(), n_bootstrap=20, random_state=0)
     assert list(report.estimates["success"]) == NAMES
@@ -560,7 +560,7 @@ def test_estimator_names_and_objectives_must_be_distinct() -> None:
         evaluate_trajectories(hand_data(), objectives=["G", "G"])
     with pytest.raises(ValueError, match="objectives is empty"):
         evaluate_trajectories(hand_data(), objectives=[])
-    with pytest.raises(KeyError, match="objective 'utility' is not in the logged rewards"):
+    with pytest.raises(LoggedDataError, match="objective 'utility' is not in the logged rewards"):
         evaluate_trajectories(hand_data(), objectives=["utility"])
     for bad in (-1, 1.5, True):
         with pytest.raises(ValueError, match="n_bootstrap must be a positive integer"):

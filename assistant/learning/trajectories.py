@@ -41,6 +41,10 @@ class LoggedTrajectories:
 
     A step where only one action is available (the person asked for something directly) has
     probability 1 under every policy, so it must have pscore 1 and its importance ratio is 1.
+
+    Rewards follow the app's objective: "success" is 1 at the last step of an accepted conversation
+    and 0 elsewhere; "turns" counts the user turns from this decision up to the next one (step 0 also
+    counts the opening turn(s)); "G" = success - turn_cost x turns, checked when all three are given.
     """
 
     episode: np.ndarray
@@ -216,13 +220,12 @@ class LoggedTrajectories:
         return tuple(self.rewards)
 
     def reward(self, objective: str = OBJECTIVE) -> np.ndarray:
-        """Per-step reward of `objective`, shape (n_steps,); KeyError naming what exists when absent."""
-        try:
-            return self.rewards[objective]
-        except KeyError:
-            raise KeyError(
+        """Per-step reward of `objective`, shape (n_steps,); LoggedDataError naming those there are."""
+        if objective not in self.rewards:
+            raise LoggedDataError(
                 f"objective {objective!r} is not in the logged rewards (have: {', '.join(self.rewards)})"
-            ) from None
+            )
+        return self.rewards[objective]
 
     def returns(self, objective: str = OBJECTIVE) -> np.ndarray:
         """Each episode's observed return (sum of its rewards), shape (n_episodes,)."""
