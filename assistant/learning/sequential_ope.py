@@ -72,12 +72,12 @@ class _Column:
     """Value each episode keeps after its last step (its absorbing state), shape (n_episodes,); None = 0."""
 
 
-def _weight_column(data: LoggedTrajectories, prefix: str = "") -> _Column:
-    return _Column(prefix + "rho", data.cumulative_weights, carried=data.final_weights)
+def _weight_column(data: LoggedTrajectories) -> _Column:
+    return _Column("rho", data.cumulative_weights, carried=data.final_weights)
 
 
-def _weighted_reward_column(data: LoggedTrajectories, objective: str, prefix: str = "") -> _Column:
-    return _Column(f"{prefix}rho_r:{objective}", data.cumulative_weights * data.reward(objective))
+def _weighted_reward_column(data: LoggedTrajectories, objective: str) -> _Column:
+    return _Column(f"rho_r:{objective}", data.cumulative_weights * data.reward(objective))
 
 
 def _critic(
@@ -96,20 +96,14 @@ def _critic(
     return q_logged, v
 
 
-def _residual_column(
-    estimator: TrajectoryEstimator, data: LoggedTrajectories, objective: str, prefix: str = ""
-) -> _Column:
+def _residual_column(estimator: TrajectoryEstimator, data: LoggedTrajectories, objective: str) -> _Column:
     q_logged, _ = _critic(estimator, data, objective)
-    return _Column(
-        f"{prefix}rho_resid:{objective}", data.cumulative_weights * (data.reward(objective) - q_logged)
-    )
+    return _Column(f"rho_resid:{objective}", data.cumulative_weights * (data.reward(objective) - q_logged))
 
 
-def _baseline_column(
-    estimator: TrajectoryEstimator, data: LoggedTrajectories, objective: str, prefix: str = ""
-) -> _Column:
+def _baseline_column(estimator: TrajectoryEstimator, data: LoggedTrajectories, objective: str) -> _Column:
     _, v = _critic(estimator, data, objective)
-    return _Column(f"{prefix}prev_v:{objective}", data.previous_weights * v)
+    return _Column(f"prev_v:{objective}", data.previous_weights * v)
 
 
 class _Design:
@@ -175,8 +169,8 @@ class _Design:
         n = self.n_episodes
         parts: list[dict[str, np.ndarray]] = []
         rows_per_chunk = max(1, _RESAMPLE_CELLS // n)
-        # The products are skinny (a dozen columns): one BLAS thread is as fast on an idle machine and
-        # twice as fast on a busy one, where extra threads wait for a core.
+        # The products are skinny (a dozen columns): one BLAS thread was twice as fast as two on a busy
+        # 2-core machine, where the second thread waits for a core.
         with threadpool_limits(limits=1, user_api="blas"):
             for start in range(0, n_bootstrap, rows_per_chunk):
                 rows = min(rows_per_chunk, n_bootstrap - start)
