@@ -6,8 +6,8 @@ seed, conversations are logged under a randomized logging policy, a cross-fitted
 per objective, and every estimator's point estimate and 95 % episode-bootstrap interval are compared with
 the target's exact value.
 
-Usage: .venv/bin/python scripts/toy_ope_truth.py [--seeds 100] [--episodes 2000] [--bootstrap 500]
-       [--critic tabular|trees] [--objectives G success turns] [--json]
+Usage: .venv/bin/python scripts/toy_ope_truth.py [--seeds 100] [--first-seed 0] [--episodes 2000]
+       [--bootstrap 500] [--critic tabular|trees] [--objectives G success turns] [--json]
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ def study(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run from here (default 0)")
     parser.add_argument("--episodes", type=int, default=2000)
     parser.add_argument("--bootstrap", type=int, default=500)
     parser.add_argument("--critic", choices=("tabular", "trees"), default="tabular")
@@ -123,6 +124,7 @@ def main() -> int:
         n_bootstrap=args.bootstrap,
         critic=args.critic,
         objectives=args.objectives,
+        first_seed=args.first_seed,
     )
     elapsed = time.perf_counter() - start
     if args.json:
