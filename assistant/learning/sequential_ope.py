@@ -337,7 +337,9 @@ class SequentialDirectMethod(TrajectoryEstimator):
     """Direct Method, DM: (1/n) sum_i v_hat(s_{i,0}), the critic's value of pi_e at the first step.
 
     With q_hat from fitted-Q evaluation (Le, Voloshin and Yue, "Batch Policy Learning under Constraints",
-    ICML 2019; `assistant.learning.fitted_q.FittedQEvaluation`). Low variance, as biased as the critic.
+    ICML 2019; `assistant.learning.fqe.FittedQEvaluation`). Low variance, as biased as the critic. Its
+    bootstrap interval holds the critic fixed, so it shows only which conversations were logged, not
+    the critic's error: far too narrow to gate on (see docs/ope.md).
     """
 
     name: str = "dm"
