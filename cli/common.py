@@ -37,7 +37,7 @@ __all__ = [
     "fail",
 ]
 
-POLICY_NAMES = ("auto", "learned", "learned+history", "rules")
+POLICY_NAMES = ("auto", "learned", "learned+history", "rules", "rules-tuned")
 """What --policy takes besides a policy file."""
 
 

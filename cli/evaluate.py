@@ -1,10 +1,13 @@
-"""`evaluate`: simulated A/B of the rule policy, the learned policy and the learned+history policy on fresh
-listeners, plus a check of off-policy evaluation against the learned policy's simulated on-policy value.
+"""`evaluate`: simulated A/B of the rules, the tuned rules, the learned and learned+history policies and the
+oracle on fresh listeners, plus a check of off-policy evaluation against the learned policies' simulated
+on-policy value of G.
 
 All arms meet the same listeners, most of whom have a listening history (population `history.share`).
-"rules" and "learned" do not read it (every conversation a cold start: no affinity, no history genre
-pairs, no history features), as in the published comparison, where "learned + history" is the learned
-policy with the affinity added; "learned+history" reads it.
+"rules", "rules-tuned" and "learned" do not read it (every conversation a cold start: no affinity, no
+history genre pairs, no history features), as in the published comparison, where "learned + history" is
+the learned policy with the affinity added; "learned+history" reads it. The oracle peeks at each simulated
+listener's hidden state (evaluation only): it bounds what any policy could do with the same prompts; it is
+run on the first --oracle-conversations listeners, the same ones the other arms met first.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from typing import Any
 
 NAME = "evaluate"
 HELP = (
-    "simulated A/B of the rule, learned and learned+history policies on fresh listeners "
-    "(success, turns, abandonment)"
+    "simulated A/B of the rules, tuned rules, learned and learned+history policies and the oracle on "
+    "fresh listeners (success, turns, abandonment, G)"
 )
 ORDER = 62
 FRESH_SEED = 1_000_003
 """Default seed of evaluation listeners; training runs use small seeds, so these listeners are new."""
+REPORT_FILES = ("README.md", "evaluation.json", "outcomes.png", "prompt_mix.png", "estimators.png")
+BRIEF = ("success_rate", "success_ci", "mean_turns", "abandon_rate", "value", "value_ci")
+"""Per arm in the JSON printed by --json: the published comparison's figures and the objective's value."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +44,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--history-policy",
         default="learned+history",
         help="the learned+history policy: learned+history (shipped) or a file; 'none' leaves it out",
+    )
+    parser.add_argument(
+        "--tuned-rules",
+        default="rules-tuned",
+        help="the tuned rules: rules-tuned (shipped settings) or a settings file; 'none' leaves them out",
+    )
+    parser.add_argument(
+        "--oracle-conversations",
+        type=int,
+        default=None,
+        help="listeners the oracle meets (default: the smaller of --conversations and 1000; 0 skips): "
+        "it plans every turn on copies of the conversation, so it costs about 50 times a policy",
     )
     parser.add_argument(
         "--ope-conversations",
@@ -56,13 +74,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the A/B summary as JSON")
 
 
+def _plan(args: argparse.Namespace, n: int, n_ope: int) -> list[tuple[str, Any, int, bool, bool]]:
+    """(arm, policy factory, listeners, record the log, read histories) for every arm."""
+    from assistant.policies.learned import load_learned_policy
+    from assistant.policies.rules import RulePolicy, load_rule_settings
+    from assistant.policies.store import TUNED_RULES, policy_path
+
+    path = policy_path(args.policy)
+    plan: list[tuple[str, Any, int, bool, bool]] = [("rules", RulePolicy, n, False, False)]
+    if args.tuned_rules != "none":
+        settings = load_rule_settings(TUNED_RULES if args.tuned_rules == "rules-tuned" else args.tuned_rules)
+        plan.append(("rules-tuned", lambda: RulePolicy(settings, name="rules-tuned"), n, False, False))
+    plan.append(("learned", lambda: load_learned_policy(path), n, n_ope > 0, False))
+    if args.history_policy != "none":
+        hp = policy_path(args.history_policy)
+        plan.append(("learned+history", lambda: load_learned_policy(hp), n, n_ope > 0, True))
+    n_oracle = min(n, 1000) if args.oracle_conversations is None else args.oracle_conversations
+    if n_oracle > 0:
+        from assistant.learning.oracle import PlanningOracle
+        from assistant.music.catalog import load_catalog
+
+        catalog = load_catalog(args.catalog)
+        plan.append(("oracle", lambda: PlanningOracle(catalog), n_oracle, False, False))
+        if args.history_policy != "none":
+            plan.append(("oracle+history", lambda: PlanningOracle(catalog), n_oracle, False, True))
+    return plan
+
+
 def run(args: argparse.Namespace) -> int:
     from assistant.learning.ab import compare, run_arm
     from assistant.learning.population import PopulationError, load_population
     from assistant.learning.report import write_evaluation_report
     from assistant.music.catalog import CatalogError, load_catalog
-    from assistant.policies.learned import PolicyFileError, load_learned_policy
-    from assistant.policies.rules import RulePolicy
+    from assistant.policies.learned import load_learned_policy
     from assistant.policies.store import policy_path
     from cli.common import fail
     from cli.simulate import progress_bar, understander_factory
@@ -73,33 +117,15 @@ def run(args: argparse.Namespace) -> int:
         population = load_population(args.population)
     except (CatalogError, PopulationError) as exc:
         return fail(str(exc))
-    path = policy_path(args.policy)
-    try:
-        learned = load_learned_policy(path)
-    except PolicyFileError as exc:
-        return fail(f"{exc} (train one with `python main.py train`)")
-    history_path = None if args.history_policy == "none" else policy_path(args.history_policy)
-    if history_path is not None:
-        try:
-            load_learned_policy(history_path)
-        except PolicyFileError as exc:
-            return fail(f"{exc} (train one with `python main.py train --history`, or --history-policy none)")
     n = args.conversations
     n_ope = n if args.ope_conversations is None else args.ope_conversations
     arms = {}
-    plan: list[tuple[str, Any, bool, bool]] = [
-        ("rules", RulePolicy, False, False),
-        ("learned", lambda: load_learned_policy(path), n_ope > 0, False),
-    ]
-    if history_path is not None:
-        hp = history_path
-        plan.append(("learned+history", lambda: load_learned_policy(hp), n_ope > 0, True))
-    for name, factory, record, history in plan:
-        with progress_bar(n, f"{population.name}: {name}") as bar:
+    for name, factory, size, record, history in _plan(args, n, n_ope):
+        with progress_bar(size, f"{population.name}: {name}") as bar:
             arms[name] = run_arm(
                 name,
                 factory,
-                n,
+                size,
                 catalog,
                 population,
                 seed=args.seed,
@@ -110,19 +136,18 @@ def run(args: argparse.Namespace) -> int:
                 history=history,
             )
     evaluation: dict[str, Any] = {
-        "policies": {
-            name: {k: arm.summary()[k] for k in ("success_rate", "success_ci", "mean_turns", "abandon_rate")}
-            for name, arm in arms.items()
-        },
+        "policies": {name: {k: arm.summary()[k] for k in BRIEF} for name, arm in arms.items()},
         "n_conversations": n,
         "population": population.name,
     }
-    if args.json and args.report is None:
+    if args.json and args.report is None and n_ope == 0:
         print(json.dumps(evaluation))
         return 0
+    path = policy_path(args.policy)
+    history_path = None if args.history_policy == "none" else policy_path(args.history_policy)
     full = {
         **evaluation,
-        "policies": {name: arm.summary() for name, arm in arms.items()},
+        "policies": {name: {**arm.summary(), "n": arm.n} for name, arm in arms.items()},
         "seed": args.seed,
         "policy_file": str(path),
         "history_policy_file": str(history_path) if history_path else None,
@@ -131,11 +156,18 @@ def run(args: argparse.Namespace) -> int:
         "prompt_mix": {name: arm.action_mix() for name, arm in arms.items()},
         "first_prompt_mix": {name: arm.first_prompt_mix() for name, arm in arms.items()},
     }
+    if "rules-tuned" in arms:
+        full["comparison_tuned"] = compare(arms["learned"], arms["rules-tuned"])
     if "learned+history" in arms:
         full["comparison_history"] = compare(arms["learned+history"], arms["learned"])
         full["comparison_history_vs_rules"] = compare(arms["learned+history"], arms["rules"])
+    if "oracle" in arms:
+        full["comparison_oracle"] = compare(arms["oracle"], arms["rules"])
     if n_ope > 0:
-        full["ope_check"] = _ope_check(arms["learned"], learned, catalog, population, args, n_ope)
+        full["ope_check"] = _ope_check(
+            arms["learned"], load_learned_policy(path), catalog, population, args, n_ope
+        )
+        evaluation["ope_check"] = full["ope_check"]
         if history_path is not None:
             # The same check for learned+history, on exploration logs of the same listeners with their
             # histories read (the states learned+history is trained and gated on).
@@ -143,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
                 arms["learned+history"], load_learned_policy(history_path), catalog, population, args,
                 n_ope, history=True,
             )  # fmt: skip
+            evaluation["ope_check_history"] = full["ope_check_history"]
     if args.report is not None:
         training = None
         sidecar = path.with_suffix(".json")
@@ -158,21 +191,30 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-REPORT_FILES = ("README.md", "evaluation.json", "outcomes.png", "prompt_mix.png", "estimators.png")
-
-
 def _check(args: argparse.Namespace) -> None:
     """Names, numbers and paths, before any listener is simulated. Raises UsageError."""
+    from assistant.policies.rules import load_rule_settings
+    from assistant.policies.store import TUNED_RULES
     from cli.common import check_policy
     from cli.simulate import MAX_CONVERSATIONS, check_simulation
-    from cli.validate import at_least, output_folder
+    from cli.validate import UsageError, at_least, input_file, output_folder
 
     check_simulation(args, conversations=args.conversations)
     if args.ope_conversations is not None:
         at_least(args.ope_conversations, 0, "--ope-conversations", MAX_CONVERSATIONS)
+    if args.oracle_conversations is not None:
+        at_least(args.oracle_conversations, 0, "--oracle-conversations", MAX_CONVERSATIONS)
     check_policy(args.policy, ("learned",))
     if args.history_policy != "none":
         check_policy(args.history_policy, ("learned+history", "none"), "--history-policy")
+    if args.tuned_rules != "none":
+        settings = TUNED_RULES if args.tuned_rules == "rules-tuned" else Path(args.tuned_rules)
+        if args.tuned_rules != "rules-tuned":
+            input_file(settings, "rule settings file")
+        try:
+            load_rule_settings(settings)
+        except ValueError as exc:
+            raise UsageError(f"--tuned-rules: {exc} (tune them with `python main.py tune`)") from None
     if args.report is not None:
         output_folder(args.report, "evaluation report", writes=REPORT_FILES, force=args.force)
 
@@ -180,23 +222,23 @@ def _check(args: argparse.Namespace) -> None:
 def _ope_check(
     arm: Any, learned: Any, catalog: Any, population: Any, args: Any, n_ope: int, history: bool = False
 ) -> dict[str, Any]:
-    """OPE of the learned policy on fresh exploration logs vs its simulated on-policy value."""
-    import numpy as np
-
+    """Trajectory OPE of a learned policy's G on fresh exploration logs, against its simulated on-policy
+    value: does each estimator's interval cover the truth?"""
     from assistant.learning.batch import simulate
-    from assistant.learning.logging_policy import ExplorationPolicy
-    from assistant.learning.reward import prompt_usefulness
-    from assistant.learning.training import _critic, _ope, policy_distribution, rounds_from_log
+    from assistant.learning.conversation_training import GATE_ESTIMATOR, trajectories
+    from assistant.learning.episodes import DEFAULT_TURN_COST, episodes_from_log
+    from assistant.learning.logging_policy import TRAINING_MIX, ExplorationPolicy
+    from assistant.learning.replayed_policies import distribution_on_steps
+    from assistant.learning.sequential_ope import evaluate_trajectories
     from cli.simulate import progress_bar, understander_factory
 
-    rewards = prompt_usefulness(arm.table, catalog)
-    on_policy = float(np.nanmean(rewards))
+    on_policy = float(arm.returns.mean())
     with progress_bar(n_ope, f"{population.name}: logging for OPE{' (history)' if history else ''}") as bar:
         logged = simulate(
             n_ope,
             catalog,
             population,
-            ExplorationPolicy,
+            lambda: ExplorationPolicy(mix=TRAINING_MIX),
             seed=args.seed + 1,
             workers=args.workers,
             progress=bar.update,
@@ -204,10 +246,11 @@ def _ope_check(
             history=history,
         )
     assert logged.table is not None
-    rounds = rounds_from_log(logged.table, catalog)
-    report = _ope(rounds, policy_distribution(learned, rounds), _critic(rounds, args.seed), 1000, args.seed)
+    episodes = episodes_from_log(logged.table, turn_cost=DEFAULT_TURN_COST)
+    data = trajectories(episodes, distribution_on_steps(learned, episodes), seed=args.seed)
+    report = evaluate_trajectories(data, objectives=("G",), n_bootstrap=1000, random_state=args.seed)
     estimates = {}
-    for name, (value, lo, hi) in report.estimates.items():
+    for name, (value, lo, hi) in report.estimates["G"].items():
         estimates[name] = {
             "value": value,
             "ci": [lo, hi],
@@ -215,10 +258,11 @@ def _ope_check(
             "covers": bool(lo <= on_policy <= hi),
         }
     return {
+        "objective": "G",
         "on_policy_value": on_policy,
-        "n_on_policy_decisions": int(np.sum(~np.isnan(rewards))),
-        "n_logged_conversations": n_ope,
-        "n_logged_rounds": len(rounds),
+        "gate_estimator": GATE_ESTIMATOR,
+        "n_logged_conversations": episodes.n_episodes,
+        "n_logged_decisions": len(episodes),
         "estimates": estimates,
         "diagnostics": report.to_dict()["diagnostics"],
         "warnings": report.warnings,
@@ -228,28 +272,33 @@ def _ope_check(
 def _print_text(full: dict[str, Any]) -> None:
     print(f"population {full['population']}, {full['n_conversations']:,} fresh listeners per policy")
     for name, p in full["policies"].items():
+        size = f" ({p['n']:,} listeners)" if p["n"] != full["n_conversations"] else ""
         print(
             f"  {name:15s} success {p['success_rate']:.1%} "
             f"[{p['success_ci'][0]:.1%}, {p['success_ci'][1]:.1%}]  "
-            f"turns {p['mean_turns']:.2f}  abandoned {p['abandon_rate']:.1%}"
+            f"turns {p['mean_turns']:.2f}  abandoned {p['abandon_rate']:.1%}  G {p['value']:.3f}{size}"
         )
     for key, label in (
         ("comparison", "learned vs rules"),
+        ("comparison_tuned", "learned vs rules-tuned"),
         ("comparison_history", "learned+history vs learned"),
+        ("comparison_history_vs_rules", "learned+history vs rules"),
+        ("comparison_oracle", "oracle vs rules"),
     ):
         c = full.get(key)
         if c:
+            lo, hi = c["value_gain_ci"]
             print(
                 f"  {label}: success {c['relative_success_gain']:+.1%} relative, "
-                f"turns {-c['turn_reduction']:+.1%}"
+                f"turns {-c['turn_reduction']:+.1%}, G {c['value_gain']:+.3f} [{lo:+.3f}, {hi:+.3f}]"
             )
     for key, who in (("ope_check", "learned"), ("ope_check_history", "learned+history")):
         o = full.get(key)
-        dr = o["estimates"].get("dr") if o else None
-        if o and dr:
+        gate = o["estimates"].get(o["gate_estimator"]) if o else None
+        if o and gate:
             print(
-                f"  OPE (DR) of {who} {dr['value']:.4f} [{dr['ci'][0]:.4f}, {dr['ci'][1]:.4f}] "
-                "vs on-policy "
-                f"{o['on_policy_value']:.4f} (bias {dr['bias']:+.4f})",
+                f"  OPE ({o['gate_estimator'].upper()}) of {who}'s G {gate['value']:.4f} "
+                f"[{gate['ci'][0]:.4f}, {gate['ci'][1]:.4f}] vs on-policy {o['on_policy_value']:.4f} "
+                f"({'covered' if gate['covers'] else 'not covered'})",
                 file=sys.stdout,
             )

@@ -1,9 +1,10 @@
 """Simulated A/B test: fresh listeners, each policy meets the same ones, outcomes with confidence intervals.
 
 Success = the conversation ended with music the listener accepted (a sample or a station). Abandonment =
-the listener left without music ("forget it" or "stop"). Turns = user turns until the end. Rates get
-Wilson score intervals; mean turns and the paired differences between policies get percentile
-bootstrap intervals over listeners (both arms meet the same listeners, so the pairing is kept).
+the listener left without music ("forget it" or "stop"). Turns = user turns until the end. Value = the
+mean return G = 1{accepted} - 0.05 x turns, the product's objective. Rates get Wilson score intervals;
+mean turns, value and the paired differences between policies get percentile bootstrap intervals over
+listeners (both arms meet the same listeners, so the pairing is kept).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from nlu.meaning import Understander
 __all__ = ["Arm", "compare", "run_arm", "wilson"]
 
 Z95 = 1.959963984540054
+TURN_COST = 0.05
+"""The price of a user turn in the product's objective G (assistant.learning.episodes.DEFAULT_TURN_COST)."""
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -72,6 +75,11 @@ class Arm:
     def turns(self) -> np.ndarray:
         return np.array([r.turns for r in self.results], dtype=float)
 
+    @property
+    def returns(self) -> np.ndarray:
+        """Each conversation's G = 1{accepted} - 0.05 x (user turns)."""
+        return self.success - TURN_COST * self.turns
+
     def action_mix(self) -> dict[str, float]:
         counts = Counter(a for r in self.results for a in r.actions)
         total = sum(counts.values()) or 1
@@ -94,6 +102,8 @@ class Arm:
             "turns_ci": list(_bootstrap_mean(self.turns)),
             "abandon_rate": abandoned / self.n,
             "abandon_ci": list(wilson(abandoned, self.n)),
+            "value": float(self.returns.mean()),
+            "value_ci": list(_bootstrap_mean(self.returns)),
             # Ground truth only a simulator has: how well the accepted music matched the hidden taste.
             "accepted_match": float(np.mean(matches)) if matches else None,
         }
@@ -131,17 +141,24 @@ def run_arm(
 
 
 def compare(treatment: Arm, control: Arm, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
-    """Relative success gain and relative turn reduction of treatment over control, paired bootstrap CIs."""
-    if treatment.n != control.n:
-        raise ValueError("the arms met different numbers of listeners; pairing needs the same seed and size")
-    s_t, s_c, t_t, t_c = treatment.success, control.success, treatment.turns, control.turns
+    """Relative success gain, relative turn reduction and the gain in value G of treatment over control,
+    with paired bootstrap CIs. Arms of different sizes are compared on the listeners both met (the first
+    n of the same seed)."""
+    n = min(treatment.n, control.n)
+    s_t, s_c = treatment.success[:n], control.success[:n]
+    t_t, t_c = treatment.turns[:n], control.turns[:n]
+    g_t, g_c = treatment.returns[:n], control.returns[:n]
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, treatment.n, size=(n_boot, treatment.n))
+    idx = rng.integers(0, n, size=(n_boot, n))
     gain = s_t[idx].mean(axis=1) / np.maximum(s_c[idx].mean(axis=1), 1e-12) - 1.0
     fewer = 1.0 - t_t[idx].mean(axis=1) / t_c[idx].mean(axis=1)
+    value = (g_t - g_c)[idx].mean(axis=1)
     return {
         "relative_success_gain": float(s_t.mean() / max(s_c.mean(), 1e-12) - 1.0),
         "relative_success_gain_ci": [float(np.percentile(gain, 2.5)), float(np.percentile(gain, 97.5))],
         "turn_reduction": float(1.0 - t_t.mean() / t_c.mean()),
         "turn_reduction_ci": [float(np.percentile(fewer, 2.5)), float(np.percentile(fewer, 97.5))],
+        "value_gain": float((g_t - g_c).mean()),
+        "value_gain_ci": [float(np.percentile(value, 2.5)), float(np.percentile(value, 97.5))],
+        "n_paired": int(n),
     }

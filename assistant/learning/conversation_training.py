@@ -25,17 +25,23 @@ from assistant.dialogue.actions import ACTIONS
 from assistant.dialogue.policy import Policy
 from assistant.learning.episodes import Episodes
 from assistant.learning.fitted_q import FittedQ, greedy_available
+from assistant.learning.fqe import with_fitted_critic
 from assistant.learning.replayed_policies import distribution_on_steps
+from assistant.learning.sequential_ope import TrajectoryOPEReport, evaluate_trajectories, paired_difference
+from assistant.learning.trajectories import LoggedTrajectories
 
 __all__ = [
     "GATE_ESTIMATOR",
     "SUCCESS_MARGIN",
+    "TRADEOFF_COSTS",
     "Candidate",
     "GateDecision",
     "TrainingResult",
     "evaluate_on_episodes",
     "gate",
+    "tradeoff",
     "train_fitted_q",
+    "trajectories",
 ]
 
 GATE_ESTIMATOR = "wdr"
@@ -85,31 +91,12 @@ class TrainingResult:
     pi_e: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def evaluate_on_episodes(
-    episodes: Episodes,
-    pi_e: np.ndarray,
-    *,
-    n_bootstrap: int = 1000,
-    seed: int = 0,
-    fqe_iterations: int = 10,
-) -> Any:
-    """Trajectory OPE of one policy (its distribution on the logged steps) for G, success and turns."""
-    from assistant.learning.fqe import FittedQEvaluation
-    from assistant.learning.sequential_ope import evaluate_trajectories
-
-    data = _trajectories(episodes, pi_e)
-    q_hat = {}
-    for objective in ("G", "success", "turns"):
-        fqe = FittedQEvaluation(n_iterations=fqe_iterations, folds=2, random_state=seed)
-        q_hat[objective] = fqe.fit(data, objective).q_hat_
-    data = _trajectories(episodes, pi_e, q_hat)
-    return evaluate_trajectories(data, n_bootstrap=n_bootstrap, random_state=seed)
-
-
-def _trajectories(episodes: Episodes, pi_e: np.ndarray, q_hat: dict[str, np.ndarray] | None = None) -> Any:
-    from assistant.learning.trajectories import LoggedTrajectories
-
-    return LoggedTrajectories(
+def trajectories(
+    episodes: Episodes, pi_e: np.ndarray, *, fqe_iterations: int = 10, seed: int = 0
+) -> LoggedTrajectories:
+    """The episodes in the OPE library's layout, evaluating `pi_e`, with a fitted-Q-evaluation critic
+    for G, success and turns cross-fitted on these episodes (two folds by conversation)."""
+    data = LoggedTrajectories(
         episode=episodes.episode,
         action=episodes.action,
         pscore=episodes.pscore,
@@ -118,35 +105,35 @@ def _trajectories(episodes: Episodes, pi_e: np.ndarray, q_hat: dict[str, np.ndar
         pi_e=pi_e,
         pi_b=episodes.pi_b,
         features=episodes.features,
-        q_hat=q_hat,
+        turn_cost=episodes.turn_cost,
     )
+    return with_fitted_critic(data, n_iterations=fqe_iterations, random_state=seed)
+
+
+def evaluate_on_episodes(
+    episodes: Episodes, pi_e: np.ndarray, *, n_bootstrap: int = 1000, seed: int = 0, fqe_iterations: int = 10
+) -> TrajectoryOPEReport:
+    """Trajectory OPE of one policy (its distribution on the logged steps) for G, success and turns."""
+    data = trajectories(episodes, pi_e, fqe_iterations=fqe_iterations, seed=seed)
+    return evaluate_trajectories(data, n_bootstrap=n_bootstrap, random_state=seed)
 
 
 def gate(
-    episodes: Episodes,
-    pi_candidate: np.ndarray,
-    pi_current: np.ndarray,
+    candidate: LoggedTrajectories,
+    current: LoggedTrajectories,
     *,
     estimator: str = GATE_ESTIMATOR,
     n_bootstrap: int = 1000,
     seed: int = 0,
-    fqe_iterations: int = 10,
 ) -> GateDecision:
-    """Promote only if G(candidate) - G(current) is above zero at the lower end of its paired interval
-    and success is not estimated lower by more than SUCCESS_MARGIN."""
-    from assistant.learning.fqe import FittedQEvaluation
-    from assistant.learning.sequential_ope import paired_difference
-
+    """Promote only if G(candidate) - G(current), paired on the same held-out conversations, is above
+    zero at the lower end of its interval and success is not estimated lower by more than SUCCESS_MARGIN.
+    Both arguments are the held-out conversations with each policy's distribution and critic
+    (`trajectories`)."""
     difference: dict[str, tuple[float, float, float]] = {}
     for objective in ("G", "success", "turns"):
-        datasets = []
-        for pi_e in (pi_candidate, pi_current):
-            data = _trajectories(episodes, pi_e)
-            fqe = FittedQEvaluation(n_iterations=fqe_iterations, folds=2, random_state=seed)
-            q = fqe.fit(data, objective).q_hat_
-            datasets.append(_trajectories(episodes, pi_e, {objective: q}))
         paired = paired_difference(
-            datasets[0], datasets[1], estimator, objective, n_bootstrap=n_bootstrap, random_state=seed
+            candidate, current, estimator, objective, n_bootstrap=n_bootstrap, random_state=seed
         )
         difference[objective] = (paired.value, paired.ci[0], paired.ci[1])
     g, s = difference["G"], difference["success"]
@@ -202,6 +189,7 @@ def train_fitted_q(
     )
     candidates: list[Candidate] = []
     pi: dict[str, np.ndarray] = {}
+    data: dict[str, LoggedTrajectories] = {}
     for backend in backends:
         t = time.perf_counter()
         model = FittedQ(
@@ -216,18 +204,22 @@ def train_fitted_q(
         fit_seconds = time.perf_counter() - t
         pi[backend] = greedy_available(model.q_all(test.features), test.available)
         t = time.perf_counter()
-        report = evaluate_on_episodes(test, pi[backend], n_bootstrap=n_bootstrap, seed=seed)
+        data[backend] = trajectories(test, pi[backend], seed=seed)
+        report = evaluate_trajectories(data[backend], n_bootstrap=n_bootstrap, random_state=seed)
         timings[f"fit_{backend}"] = fit_seconds
         timings[f"ope_{backend}"] = time.perf_counter() - t
         candidates.append(Candidate(backend, model, fit_seconds, report, _share(pi[backend])))
         value = report.value(estimator, "G")
         say(f"{backend}: G by {estimator} {value:.4f} (fitted in {fit_seconds:.0f} s)")
+    t = time.perf_counter()
     pi["current"] = distribution_on_steps(current, test)
-    current_report = evaluate_on_episodes(test, pi["current"], n_bootstrap=n_bootstrap, seed=seed)
+    data["current"] = trajectories(test, pi["current"], seed=seed)
+    current_report = evaluate_trajectories(data["current"], n_bootstrap=n_bootstrap, random_state=seed)
+    timings["ope_current"] = time.perf_counter() - t
     chosen = max(candidates, key=lambda c: c.report.value(estimator, "G"))
     t = time.perf_counter()
     decision = gate(
-        test, pi[chosen.backend], pi["current"], estimator=estimator, n_bootstrap=n_bootstrap, seed=seed
+        data[chosen.backend], data["current"], estimator=estimator, n_bootstrap=n_bootstrap, seed=seed
     )
     timings["gate"] = time.perf_counter() - t
     say(decision.reason)
@@ -252,3 +244,51 @@ def train_fitted_q(
         test,
         pi,
     )
+
+
+TRADEOFF_COSTS = (0.0, 0.025, 0.05, 0.1)
+"""Turn costs the report trains at, so the price of a turn is a visible choice, not a hidden one."""
+
+
+def tradeoff(
+    episodes: Episodes,
+    *,
+    backend: str = "sklearn",
+    costs: Sequence[float] = TRADEOFF_COSTS,
+    test_fraction: float = 0.25,
+    seed: int = 0,
+    n_iterations: int = 10,
+    n_bootstrap: int = 200,
+    estimator: str = GATE_ESTIMATOR,
+    action_columns: np.ndarray | None = None,
+    model_options: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Fitted-Q trained at each turn cost on the same training conversations; its success and turns
+    estimated off-policy on the same held-out ones (the split of `train_fitted_q`)."""
+    say = progress or (lambda _message: None)
+    rng = np.random.default_rng([seed, 5])
+    held_out = rng.random(episodes.n_episodes) < test_fraction
+    train, test = episodes.subset(~held_out), episodes.subset(held_out)
+    points = []
+    for cost in costs:
+        model = FittedQ(
+            len(ACTIONS),
+            backend=backend,
+            n_iterations=n_iterations,
+            random_state=seed,
+            action_columns=action_columns,
+            **(model_options or {}),
+        ).fit(train.with_turn_cost(cost))
+        pi = greedy_available(model.q_all(test.features), test.available)
+        report = evaluate_on_episodes(test.with_turn_cost(cost), pi, n_bootstrap=n_bootstrap, seed=seed)
+        point = {
+            "turn_cost": float(cost),
+            "success": report.value(estimator, "success"),
+            "turns": report.value(estimator, "turns"),
+            "G": report.value(estimator, "G"),
+            "G_at_0.05": report.value(estimator, "success") - 0.05 * report.value(estimator, "turns"),
+        }
+        say(f"turn cost {cost:g}: success {point['success']:.3f}, turns {point['turns']:.2f}")
+        points.append(point)
+    return points

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from assistant.learning.episodes import Episodes
 from assistant.learning.learner import _all_pairs, _joint
@@ -327,7 +328,10 @@ class FittedQ:
         export: Callable[[Any], QTrees] | None = None
         for k in range(self.n_iterations):
             model, export = _regressor(self.backend, self._params(), self.random_state + k)
-            model.fit(x, target)
+            # A capped thread pool: on a busy 2-core machine OpenMP's spinning threads made one tree fit
+            # 3-60x slower than a single thread (docs/ope.md, "Speed").
+            with threadpool_limits(limits=self.threads):
+                model.fit(x, target)
             # The library's own (compiled) prediction while iterating; the exported table only at the end.
             q_next = self._predict_all(model.predict, next_features)
             best_next = np.where(next_available, q_next, -np.inf).max(axis=1)
@@ -350,7 +354,9 @@ class FittedQ:
 
     def _predict_all(self, predict: Callable[[np.ndarray], np.ndarray], features: np.ndarray) -> np.ndarray:
         pairs = _all_pairs(features, self.n_actions, self.action_columns)
-        return np.asarray(predict(pairs), dtype=np.float64).reshape(len(features), self.n_actions)
+        with threadpool_limits(limits=self.threads):
+            q = predict(pairs)
+        return np.asarray(q, dtype=np.float64).reshape(len(features), self.n_actions)
 
     def q_all(self, features: np.ndarray) -> np.ndarray:
         """(n, n_actions) estimated return-to-go of every prompt in every state (the library's compiled

@@ -14,14 +14,16 @@ from pathlib import Path
 
 from assistant.dialogue.policy import Policy
 from assistant.music.catalog import Catalog
-from assistant.policies.rules import RulePolicy
+from assistant.policies.rules import RulePolicy, load_rule_settings
 
-__all__ = ["HISTORY_POLICY", "SHIPPED_POLICY", "load_policy", "policy_path"]
+__all__ = ["HISTORY_POLICY", "SHIPPED_POLICY", "TUNED_RULES", "load_policy", "policy_path"]
 
 SHIPPED_POLICY = Path(__file__).resolve().parents[2] / "assets" / "policy" / "learned.npz"
 """The learned policy the app uses by default (written by `python main.py train` when promoted)."""
 HISTORY_POLICY = SHIPPED_POLICY.with_name("learned_history.npz")
 """The learned+history policy, for people with a listening history (`python main.py train --history`)."""
+TUNED_RULES = SHIPPED_POLICY.with_name("rules_tuned.json")
+"""The settings of `rules-tuned`, the best rule variant of a small grid (`python main.py tune`)."""
 
 
 def _stderr(message: str) -> None:
@@ -44,9 +46,9 @@ def load_policy(
     warn: Callable[[str], None] | None = None,
     history: bool = False,
 ) -> Policy:
-    """`choice` is "auto" or "learned" (the shipped learned policy), "learned+history", "rules", or a
-    policy file (.npz). With `history=True` (the person has a listening history), "auto" means the
-    learned+history policy when its file exists.
+    """`choice` is "auto" or "learned" (the shipped learned policy), "learned+history", "rules",
+    "rules-tuned" (the rules with the tuned settings), or a policy file (.npz). With `history=True` (the
+    person has a listening history), "auto" means the learned+history policy when its file exists.
 
     A missing or corrupt learned policy never stops the app: learned+history falls back to learned, and
     learned to the rule policy, each time saying why. The catalogue is accepted for symmetry with the
@@ -55,6 +57,12 @@ def load_policy(
     warn = warn or _stderr
     if choice == "rules":
         return RulePolicy()
+    if choice == "rules-tuned":
+        try:
+            return RulePolicy(load_rule_settings(TUNED_RULES), name="rules-tuned")
+        except ValueError as exc:
+            warn(f"{exc}; using the rules as written instead")
+            return RulePolicy()
     from assistant.policies.learned import PolicyFileError, load_learned_policy
 
     if choice == "auto" and history and HISTORY_POLICY.exists():
