@@ -64,7 +64,7 @@ def test_a_click_is_not_speech() -> None:
 
 
 def test_endless_speech_is_cut_at_the_maximum_length() -> None:
-    sound = speechlike(("s", 5.0), ("_", 1.0))
+    sound = speechlike(("_", 0.5), ("s", 5.0), ("_", 1.0))
     utterances = split_utterances(sound, VadConfig(max_utterance_seconds=2.0))
     assert utterances[0].reason == "max-length"
     assert utterances[0].duration == pytest.approx(2.0, abs=0.4)
