@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from audio.asr import Recognition, StreamUpdate, _Timer, clean_words
+from audio.asr import Recognition, StreamUpdate, Word, _Timer, clean_words
 from audio.errors import RecognizerError
 from audio.vad import frame_levels_db
 from audio.vocabulary import Vocabulary
@@ -387,6 +387,18 @@ class _SphinxStream:
             self.partials.append(partial)
         return StreamUpdate(partial=partial)
 
+    def _timed_words(self, confidence: float) -> tuple[Word, ...]:
+        """The words with their times (seconds from the stream's first sample; pocketsphinx counts
+        10 ms frames). Each gets the utterance's confidence: without a lattice there is no per-word one."""
+        out = []
+        try:
+            for seg in self.decoder.seg():
+                for word in clean_words([seg.word]):
+                    out.append(Word(word, confidence, seg.start_frame / 100.0, (seg.end_frame + 1) / 100.0))
+        except Exception:  # timings are a refinement; the text stands without them
+            return ()
+        return tuple(out)
+
     def finish(self) -> Recognition:
         if self._gain is None:
             self._release()
@@ -397,10 +409,12 @@ class _SphinxStream:
         # The utterance posterior falls with every word; its per-word geometric mean is comparable across
         # short and long utterances (and with Vosk's per-word confidences).
         confidence = float(hyp.prob) ** (1.0 / len(words)) if (hyp is not None and words) else 0.0
+        confidence = min(1.0, max(0.0, confidence))
+        timed = self._timed_words(confidence) if words else ()
         return Recognition(
             " ".join(words),
-            min(1.0, max(0.0, confidence)),
-            (),
+            confidence,
+            timed,
             tuple(self.partials),
             1,
             self.timer.seconds,

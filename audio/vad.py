@@ -41,7 +41,6 @@ class VadConfig:
     """"webrtc" (webrtcvad and the level test) or "energy" (the level test alone)."""
     aggressiveness: int = 3
     """webrtcvad's mode, 0 (keeps most) to 3 (drops most non-speech)."""
-    webrtc_veto_in_speech: bool = True
     preroll_seconds: float = 0.3
     """Audio kept from before the start was detected, so the first consonant is not cut."""
     tail_seconds: float = 0.15
@@ -127,6 +126,7 @@ class VoiceActivitySegmenter:
         self._rise = c.floor_rise_db_per_second * c.frame_seconds
         self._calibration_frames = round(c.calibration_seconds / c.frame_seconds)
         self._frames_seen = 0
+        self._clock = 0.0
         self._webrtc = _webrtc(c) if c.detector == "webrtc" else None
         self.detector = "webrtc" if self._webrtc is not None else "energy"
         self.boost_db = 0.0
@@ -156,6 +156,11 @@ class VoiceActivitySegmenter:
     @property
     def in_speech(self) -> bool:
         return self._in_speech
+
+    @property
+    def clock(self) -> float:
+        """Input time at the end of the last frame judged."""
+        return self._clock
 
     @property
     def trailing_silence(self) -> float:
@@ -198,13 +203,11 @@ class VoiceActivitySegmenter:
         threshold = self.threshold_db()
         # Hysteresis: once speaking, softer frames (word endings) still count.
         bar = threshold - 4.0 if self._in_speech else threshold
-        if self._webrtc is not None:
-            voiced = level > bar and (
-                self._in_speech and not self.config.webrtc_veto_in_speech or self._webrtc_speech(frame)
-            )
-        else:
-            voiced = level > bar
+        # With webrtcvad, a frame must also sound like a voice: a clink, a fan's rattle or a music clip's
+        # drum may pass the level test, seldom both.
+        voiced = level > bar and (self._webrtc is None or self._webrtc_speech(frame))
         t_end = t + len(frame) / c.rate
+        self._clock = t_end
         self._frames_seen += 1
         if self._frames_seen <= self._calibration_frames:
             # Measuring the room: the quietest frame so far is the floor; nothing starts yet.
