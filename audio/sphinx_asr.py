@@ -392,7 +392,6 @@ class SphinxRecognizer:
         if self._initial_cmn is None:
             self._initial_cmn = self._decoder.get_cmn()
         self._decoder.set_cmn(self._initial_cmn)
-        self._decoder.start_stream()  # and its noise estimate
 
     def close(self) -> None:
         self._decoder = None
