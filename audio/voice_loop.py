@@ -104,6 +104,7 @@ class VoiceLoop:
         greeting: str | None = None,
         on_turn: Callable[[Heard, Any], None] | None = None,
         on_partial: Callable[[str], None] | None = None,
+        by_sentence: bool = True,
     ) -> None:
         self.manager = manager
         self.listener = listener
@@ -118,6 +119,9 @@ class VoiceLoop:
         self.greeting = greeting
         self.on_turn = on_turn
         self.on_partial = on_partial
+        self.by_sentence = by_sentence
+        """Speak the first sentence as soon as it is synthesized (False: the whole reply first, then the
+        clip, all before listening again: the loop before this change, kept for the benchmark)."""
         self._active: list[Playing] = []
         self._barged = False
         self._worker: threading.Thread | None = None
@@ -292,7 +296,7 @@ class VoiceLoop:
         # clip are prepared on a worker while it plays, so the first sound waits for one sentence only.
         self._finish_preparing()
         self._cancel = threading.Event()
-        sentences = split_sentences(reply.text)
+        sentences = split_sentences(reply.text) if self.by_sentence else [reply.text]
         try:
             speech = self.synthesizer.synthesize(sentences[0], reply.empathy)
         except SpeechError as exc:
@@ -305,7 +309,9 @@ class VoiceLoop:
             if reply.sample is not None and (reply.action == "play_sample" or reply.done)
             else None
         )
-        if len(sentences) > 1 or (track is not None and self.clips is not None):
+        if not self.by_sentence:
+            self._prepare_rest([], reply.empathy, track, turn, result, self._cancel)
+        elif len(sentences) > 1 or (track is not None and self.clips is not None):
             self._worker = threading.Thread(
                 target=self._prepare_rest,
                 args=(sentences[1:], reply.empathy, track, turn, result, self._cancel),
