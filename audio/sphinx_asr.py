@@ -516,13 +516,14 @@ def calibrate_cmn(recognizer: SphinxRecognizer, sounds: list[Sound]) -> str:
 
     fresh = SphinxRecognizer(
         recognizer.vocabulary,
-        recognizer.domain,
-        recognizer.model_dir,
-        recognizer.language_weight,
-        recognizer.pronounce,
-        recognizer.discount,
-        recognizer.front,
-        None,
+        domain=recognizer.domain,
+        model_dir=recognizer.model_dir,
+        language_weight=recognizer.language_weight,
+        pronounce=recognizer.pronounce,
+        discount=recognizer.discount,
+        front=recognizer.front,
+        cmn_prior=None,  # from the acoustic model's default
+        adapt_cmn=True,  # the mean carried through all of them
     ).load()
     for sound in sounds:
         recognize(fresh, sound.samples, sound.rate)
