@@ -251,7 +251,14 @@ class TurnEnds:
 
     @classmethod
     def for_vocabulary(cls, vocabulary: Vocabulary) -> TurnEnds:
-        return cls.from_sentences(vocabulary.sentences())
+        """Built once per vocabulary (0.4 s for the demo catalogue's), then shared by every listener."""
+        cached = _TURN_ENDS.get(id(vocabulary))
+        if cached is None or cached[0] is not vocabulary:
+            if len(_TURN_ENDS) >= 8:
+                _TURN_ENDS.clear()
+            cached = (vocabulary, cls.from_sentences(vocabulary.sentences()))
+            _TURN_ENDS[id(vocabulary)] = cached
+        return cached[1]
 
     def probability(self, text: str) -> float:
         """P(the request ends here | its last words); 0.5 for words the corpus never saw (no opinion)."""
@@ -271,3 +278,6 @@ class TurnEnds:
         though "yes" alone is a whole answer; what tells is that they end there at all, while "like",
         "some", "the" or "for a" end none."""
         return self.probability(text) >= at_least
+
+
+_TURN_ENDS: dict[int, tuple[Vocabulary, TurnEnds]] = {}

@@ -7,9 +7,13 @@ run, one after the other:
   new       the shipped path: webrtcvad and level segmentation, the turn ends 0.2 s into a pause when the
             recognizer's partial result is a whole request (else after 0.6 s), pocketsphinx with its
             level front end and stored cepstral mean, the reply spoken sentence by sentence (the first
-            sentence queued as soon as it is synthesized, the rest and the clip prepared meanwhile)
+            sentence queued as soon as it is synthesized, the rest and the clip prepared meanwhile), an
+            output stream of 256-frame blocks
   baseline  the path before it (`--baseline`): energy segmentation, a fixed 0.6 s endpoint, pocketsphinx
-            as it was, the whole reply synthesized and then the clip loaded before listening again
+            as it was, the whole reply synthesized and then the clip loaded before listening again,
+            1024-frame output blocks
+After the four requests the person says "yes" while the conversation goes on (to a confirmation such as
+"Rock, did I get that right?", then to the next sample).
 Each configuration runs in its own process, in two settings:
   file  the recording is fed in real time (WavSource realtime=True) and replies go to a FilePlayer: no
         device involved; "first audio" is when the reply's samples are handed to the player.
@@ -49,6 +53,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 REQUEST = ["help me find music", "something upbeat", "rock", "yes"]
+ANSWERS = ["yes", "yes"]
+"""Said after the request while the conversation goes on: to a confirmation ("Rock, did I get that
+right?") and to the next sample."""
 VOICE = "en-us+f2"
 
 
@@ -75,7 +82,8 @@ def _session() -> Any:
 
 
 def _components(session: Any, baseline: bool) -> tuple[Any, Any, dict[str, Any]]:
-    """(recognizer, listener factory, VoiceLoop options) for one configuration."""
+    """(recognizer, listener factory, options) for one configuration: VoiceLoop's, and "block", the
+    output stream's block size (1024 frames before, 256 now)."""
     from audio.listener import SpeechListener
     from audio.sphinx_asr import FrontEnd, SphinxRecognizer
     from audio.vad import VadConfig
@@ -83,7 +91,7 @@ def _components(session: Any, baseline: bool) -> tuple[Any, Any, dict[str, Any]]
 
     if not baseline:
         recognizer = make_recognizer(session.catalog, engine="sphinx", say=lambda _message: None)
-        return recognizer, (lambda source: SpeechListener(source, recognizer)), {}
+        return recognizer, (lambda source: SpeechListener(source, recognizer)), {"block": 256}
     old = SphinxRecognizer(
         recognizer_vocabulary(session.catalog),
         front=FrontEnd(level_db=None, floor_db=None),
@@ -96,7 +104,7 @@ def _components(session: Any, baseline: bool) -> tuple[Any, Any, dict[str, Any]]
             source, old, VadConfig(detector="energy"), hangover_seconds=None, room_margin_db=None
         )
 
-    return old, listener, {"by_sentence": False}
+    return old, listener, {"by_sentence": False, "block": 1024}
 
 
 def _espeak(text: str, folder: Path, voice: str = VOICE) -> Any:
@@ -137,11 +145,12 @@ def part_file(conversations: int, baseline: bool) -> dict[str, Any]:
 
     session = _session()
     _, make_listener, options = _components(session, baseline)
+    options.pop("block")  # replies go to a file
     synthesizer = Pyttsx3Synthesizer().load()
     rows: list[dict[str, float]] = []
     statuses = []
     with tempfile.TemporaryDirectory() as folder:
-        recording = conversation(REQUEST, Path(folder), voice=VOICE, pause=2.5)
+        recording = conversation(REQUEST + ANSWERS, Path(folder), voice=VOICE, pause=2.5)
         for _ in range(conversations):
             manager = session.new_conversation()
             source = WavSource(Sound(np.asarray(recording.samples), recording.rate), realtime=True)
@@ -182,13 +191,14 @@ def part_live(conversations: int, baseline: bool) -> dict[str, Any]:
         return {"part": "live", "skipped": MISSING_REASON}
     session = _session()
     _, make_listener, options = _components(session, baseline)
+    block = options.pop("block")
     synthesizer = Pyttsx3Synthesizer().load()
     rows: list[dict[str, float]] = []
     statuses = []
     heard: list[list[str]] = []
     with tempfile.TemporaryDirectory() as folder, start_pulse() as pulse:
-        clips = {text: _espeak(text, Path(folder)).padded(0.2) for text in REQUEST}
-        player = DevicePlayer().open()
+        clips = {text: _espeak(text, Path(folder)).padded(0.2) for text in REQUEST + ANSWERS}
+        player = DevicePlayer(block=block).open()
         with Microphone() as microphone:
             for _ in range(conversations):
                 manager = session.new_conversation()
@@ -205,7 +215,7 @@ def part_live(conversations: int, baseline: bool) -> dict[str, Any]:
                 done: dict[str, Any] = {}
                 thread = threading.Thread(target=lambda loop=loop, done=done: done.update(r=loop.run()))
                 thread.start()
-                for text in REQUEST:
+                for text in REQUEST + ANSWERS:
                     if manager.done:
                         break
                     turn = manager.state.turn
@@ -394,7 +404,7 @@ def _print_loop(result: dict[str, Any]) -> None:
         m, p = _quantiles([r[key] for r in rows])
         print(f"      {key:<12} median {m:.3f} s  p95 {p:.3f} s")
     for turns in result.get("heard", []):
-        if turns != REQUEST:
+        if turns != (REQUEST + ANSWERS)[: len(turns)]:
             print(f"    heard {turns}")
     if "output_latency" in result:
         print(f"    (output stream latency reported by PortAudio: {result['output_latency']:.3f} s)")
