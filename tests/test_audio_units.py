@@ -452,3 +452,11 @@ def test_the_recognizer_front_end_brings_speech_to_one_level() -> None:
         loud = frame_levels_db(scaled, 480)
         assert float(np.percentile(loud[loud > loud.max() - 25], 75)) == pytest.approx(-26.0, abs=1.0)
     assert FrontEnd(level_db=None).gain(tone(0.5), RATE) == 1.0
+
+
+def test_a_model_in_vosks_own_cache_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where `voice --download-model` (vosk's downloader) leaves it, so later runs find it with no option.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    cached = fake_model(tmp_path / ".cache" / "vosk" / "vosk-model-small-en-us-0.15")
+    assert find_model(env={}) == cached
+    assert find_model(tmp_path / ".cache" / "vosk", env={}) == cached  # --vosk-model pointing at the cache
