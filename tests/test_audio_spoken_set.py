@@ -62,7 +62,9 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple
 def through_cli(
     recordings: dict[str, list[tuple[SpokenItem, Path]]], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, list[dict[str, Any]]]:
-    """One `voice` process per speaker (voice): every file a conversation, replies recorded to WAVs."""
+    """One `voice` process per speaker (voice): every file a conversation, replies recorded to WAVs.
+    `--engine sphinx` is what `auto` picks without an English Vosk model; said outright so a developer's
+    model in ~/.cache/vosk does not change what is measured."""
     base = {k: v for k, v in os.environ.items() if k not in ("PULSE_SERVER", "VOSK_MODEL_PATH")}
     results: dict[str, list[dict[str, Any]]] = {}
     for voice, files in recordings.items():
@@ -74,6 +76,8 @@ def through_cli(
                 "voice",
                 "--no-log",
                 "--json",
+                "--engine",
+                "sphinx",
                 "--audio-in",
                 *[str(p) for _, p in files],
                 "--audio-out",
@@ -83,7 +87,7 @@ def through_cli(
             capture_output=True,
             text=True,
             timeout=600,
-            env={**base, "HOME": str(out)},
+            env=base,
         )
         assert done.returncode == 0, done.stderr[-2000:]
         assert "Traceback" not in done.stderr
@@ -145,7 +149,7 @@ def test_the_command_line_hears_what_the_listener_hears_in_process(
 ) -> None:
     # The same files, in the same order, through make_recognizer and the listener the command uses (the
     # first 24 of one speaker: the point is that they agree word for word).
-    recognizer = make_recognizer(load_catalog(DEFAULT_CATALOG), say=lambda _message: None)
+    recognizer = make_recognizer(load_catalog(DEFAULT_CATALOG), engine="sphinx", say=lambda _message: None)
     voice = SET_VOICES[0]
     for (_, path), conversation in list(zip(recordings[voice], through_cli[voice], strict=True))[:24]:
         listener = SpeechListener(WavSource.from_file(path), recognizer)
@@ -162,7 +166,7 @@ def test_a_first_utterance_is_heard_as_well_as_the_rest(
 ) -> None:
     # Each clean recording as the first thing a new process hears (the decoder reset to its state when
     # loaded), against the same recordings heard in sequence by the command line.
-    recognizer = make_recognizer(load_catalog(DEFAULT_CATALOG), say=lambda _message: None)
+    recognizer = make_recognizer(load_catalog(DEFAULT_CATALOG), engine="sphinx", say=lambda _message: None)
     first: list[tuple[SpokenItem, str]] = []
     later: list[tuple[SpokenItem, str]] = []
     for voice, files in recordings.items():
