@@ -1,9 +1,9 @@
 """Hardware and sound: speech recognition, microphone, speech synthesis, playback, clip synthesis.
 
-The only package that imports sounddevice, vosk, pocketsphinx, pyttsx3 or speech_recognition.
+The only package that imports sounddevice, vosk, pocketsphinx, pyttsx3 or webrtcvad.
 
   sound        Sound (mono float32) and WAV reading/writing
-  vad          energy voice-activity segmentation: utterance start, endpoint, time-outs
+  vad          voice-activity segmentation (webrtcvad and level): utterance start, endpoint, time-outs
   microphone   live input (sounddevice); wav_source: the same from a file
   asr          the recognizer interface; vosk_asr and sphinx_asr implement it; vocabulary feeds both
   prosody      loudness and pitch relative to the speaker's own level

@@ -132,6 +132,9 @@ class ScriptedRecognizer:
     received: list[int] = field(default_factory=list)
     """Samples received per finished stream."""
     on_finish: Callable[[int], None] | None = None
+    partial_after: float | None = None
+    """Report the coming result's text as the partial once this many seconds of audio arrived (None:
+    no partials), as a streaming recognizer does while the person is still talking."""
     _next: int = 0
 
     def stream(self) -> RecognitionStream:
@@ -145,7 +148,11 @@ class _ScriptedStream:
 
     def accept(self, samples: np.ndarray) -> StreamUpdate:
         self.samples += len(samples)
-        return StreamUpdate()
+        owner = self.owner
+        if owner.partial_after is None or self.samples < owner.partial_after * owner.rate:
+            return StreamUpdate()
+        coming = owner.results[owner._next] if owner._next < len(owner.results) else ""
+        return StreamUpdate(partial=coming if isinstance(coming, str) else coming.text)
 
     def finish(self) -> Recognition:
         owner = self.owner

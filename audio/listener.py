@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from audio.asr import RecognitionStream, Recognizer, StreamUpdate
+from audio.asr import Recognition, RecognitionStream, Recognizer, StreamUpdate
 from audio.errors import RecognizerError
 from audio.microphone import AudioInput
 from audio.prosody import ProsodyTracker
@@ -27,7 +27,9 @@ from audio.vad import (
     VadConfig,
     VadEvent,
     VoiceActivitySegmenter,
+    frame_levels_db,
 )
+from audio.vocabulary import TurnEnds
 
 __all__ = ["Heard", "Listener", "ScriptedListener", "SpeechListener"]
 
@@ -43,7 +45,8 @@ class Heard:
     """Relative to the speaker's usual level (1.0 = usual); None when not measured."""
     pitch: float | None = None
     reason: str = "silence"
-    """How the utterance ended: "silence", "recognizer", "max-length", "end-of-input"; "timeout" when
+    """How the utterance ended: "silence" (the segmenter's long endpoint), "partial" (a short pause after a
+    whole request), "recognizer" (its own endpointer), "max-length", "end-of-input"; "timeout" when
     nobody spoke within the time allowed (text is then "")."""
     partials: tuple[str, ...] = ()
     audio_seconds: float = 0.0
@@ -90,6 +93,10 @@ class SpeechListener:
         *,
         use_recognizer_endpoint: bool = True,
         echo_margin_db: float = 12.0,
+        room_margin_db: float | None = 12.0,
+        hangover_seconds: float | None = 0.2,
+        stable_seconds: float = 0.1,
+        turn_ends: TurnEnds | None = None,
         speaker: str = "default",
     ) -> None:
         self.source = source
@@ -99,6 +106,16 @@ class SpeechListener:
         self.prosody = prosody or ProsodyTracker()
         self.use_recognizer_endpoint = use_recognizer_endpoint
         self.echo_margin_db = echo_margin_db
+        self.room_margin_db = room_margin_db
+        self.hangover_seconds = hangover_seconds
+        """A pause this long ends the turn when the words so far make a whole request and the recognizer
+        has stopped changing its mind (`stable_seconds`); otherwise the segmenter's longer endpoint
+        (VadConfig.endpoint_seconds) decides. None: only the segmenter and the recognizer's own endpoint."""
+        self.stable_seconds = stable_seconds
+        vocabulary = getattr(recognizer, "vocabulary", None)
+        if turn_ends is None and vocabulary is not None and hangover_seconds is not None:
+            turn_ends = TurnEnds.for_vocabulary(vocabulary)
+        self.turn_ends = turn_ends
         self.speaker = speaker
         self._leftover: list[VadEvent] = []
         self.ignored = 0
@@ -116,6 +133,7 @@ class SpeechListener:
         stream: RecognitionStream | None = None
         began: float | None = None
         last_partial = ""
+        changed_at = 0.0
         while True:
             if self._leftover:
                 events, self._leftover = self._leftover, []
@@ -156,10 +174,16 @@ class SpeechListener:
                     update = self._feed(stream, event.audio)
                     if update.partial and update.partial != last_partial:
                         last_partial = update.partial
+                        changed_at = self.segmenter.clock
                         if on_partial is not None:
                             on_partial(update.partial)
+                    cut = None
                     if update.endpoint and self.use_recognizer_endpoint:
-                        utterance = self.segmenter.cut("recognizer")
+                        cut = "recognizer"
+                    elif self._turn_complete(last_partial, changed_at):
+                        cut = "partial"
+                    if cut is not None:
+                        utterance = self.segmenter.cut(cut)
                         # Anything after this event belongs to the next utterance.
                         rest: list[SpeechStarted | SpeechAudio | SpeechEnded] = [
                             e for e in events[index + 1 :] if not isinstance(e, SpeechAudio | SpeechEnded)
@@ -195,12 +219,48 @@ class SpeechListener:
         except Exception as exc:
             raise RecognizerError("recognizer-failed", f"recognition failed: {exc}") from exc
 
+    def _turn_complete(self, partial: str, changed_at: float) -> bool:
+        """A short pause after a whole request: the person has finished (see hangover_seconds)."""
+        if self.hangover_seconds is None or self.turn_ends is None or not partial:
+            return False
+        segmenter = self.segmenter
+        if segmenter.trailing_silence < self.hangover_seconds:
+            return False
+        if segmenter.clock - changed_at < self.stable_seconds:
+            return False
+        return self.turn_ends.can_end(partial)
+
+    def _drop_room_words(self, result: Recognition, utterance: Utterance) -> Recognition:
+        """Drop words no louder than the room. In a café the recognizer also hears the other tables, and
+        turns their murmur before and after the request into words ("yes hip hop" for "yes"); words whose
+        audio does not stand `room_margin_db` above the tracked noise floor, the bar the segmenter sets for
+        speech, are not the person's. Needs word times (both recognizers give them)."""
+        if self.room_margin_db is None or not result.words or utterance.noise_floor_db < -80.0:
+            return result
+        rate = utterance.rate
+        step = max(1, rate // 100)
+        levels = frame_levels_db(utterance.samples, step)
+        if len(levels) == 0:
+            return result
+        kept = []
+        for word in result.words:
+            span = levels[
+                int(word.start * 100) : max(int(word.start * 100) + 1, int(np.ceil(word.end * 100)))
+            ]
+            loud = float(np.percentile(span, 90)) if len(span) else -120.0
+            if loud >= utterance.noise_floor_db + self.room_margin_db:
+                kept.append(word)
+        if len(kept) == len(result.words):
+            return result
+        return replace(result, text=" ".join(w.word for w in kept), words=tuple(kept))
+
     def _finish(self, stream: RecognitionStream, utterance: Utterance) -> Heard:
         endpoint_at = time.monotonic()
         try:
             result = stream.finish()
         except Exception as exc:
             raise RecognizerError("recognizer-failed", f"recognition failed: {exc}") from exc
+        result = self._drop_room_words(result, utterance)
         loudness = pitch = None
         if result.text:
             measured = self.prosody.measure(utterance.samples, utterance.rate, utterance.voiced, self.speaker)

@@ -1,13 +1,17 @@
-"""Energy voice-activity detection: cuts a stream of samples into utterances (start, endpoint, time-outs).
+"""Voice-activity detection: cuts a stream of samples into utterances (start, endpoint, time-outs).
 
-Shared by the microphone and the audio-in file so both segment speech exactly alike. The noise floor is
-tracked while nobody speaks, so a fan or a hiss raises the bar instead of counting as speech.
+Shared by the microphone and the audio-in file so both segment speech exactly alike. Each 30 ms frame is
+judged by WebRTC's voice-activity detector (webrtcvad, a GMM over sub-band energies that tells voice from
+noise) and must also stand out from the noise floor, which is tracked while nobody speaks, so a fan or a
+hiss raises the bar instead of counting as speech. Without webrtcvad, or with `detector="energy"`, the
+level test alone decides (the segmenter before it).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +34,13 @@ class VadConfig:
     start_seconds: float = 0.09
     """Voiced time, within the last few frames, needed before speech counts as started (ignores clicks)."""
     endpoint_seconds: float = 0.6
-    """Trailing silence that ends an utterance: the main cost in reply latency, and what splits turns."""
+    """Trailing silence that ends an utterance whatever the recognizer thinks: what splits turns when a
+    sentence is not yet complete ("play something like ..."). The listener ends complete sentences
+    sooner (`SpeechListener.hangover_seconds`)."""
+    detector: str = "webrtc"
+    """"webrtc" (webrtcvad and the level test) or "energy" (the level test alone)."""
+    aggressiveness: int = 3
+    """webrtcvad's mode, 0 (keeps most) to 3 (drops most non-speech)."""
     preroll_seconds: float = 0.3
     """Audio kept from before the start was detected, so the first consonant is not cut."""
     tail_seconds: float = 0.15
@@ -42,6 +52,10 @@ class VadConfig:
     """Whatever the floor, quieter frames (dBFS) are never speech."""
     floor_rise_db_per_second: float = 3.0
     """How fast the floor estimate creeps up in steady noise; it falls at once to any quieter frame."""
+    calibration_seconds: float = 0.3
+    """The start of an input only measures the room: its quietest frame becomes the floor, so a room that
+    is noisy from the first sample (a café) is not taken for someone talking. Speech that starts at once
+    is still kept whole: these frames stay in the pre-roll."""
     initial_floor_db: float = -50.0
     """The floor starts no higher than this, so input that begins with speech is still heard as speech."""
 
@@ -110,6 +124,11 @@ class VoiceActivitySegmenter:
         self._tail_frames = round(c.tail_seconds / c.frame_seconds)
         self._max_frames = max(1, round(c.max_utterance_seconds / c.frame_seconds))
         self._rise = c.floor_rise_db_per_second * c.frame_seconds
+        self._calibration_frames = round(c.calibration_seconds / c.frame_seconds)
+        self._frames_seen = 0
+        self._clock = 0.0
+        self._webrtc = _webrtc(c) if c.detector == "webrtc" else None
+        self.detector = "webrtc" if self._webrtc is not None else "energy"
         self.boost_db = 0.0
         """Extra threshold while the assistant is audible (so its own echo does not count as barge-in)."""
         self.reset()
@@ -117,8 +136,11 @@ class VoiceActivitySegmenter:
     def reset(self, keep_floor: bool = True) -> None:
         self._pending = np.zeros(0, dtype=np.float32)
         self._pending_t = 0.0
+        c = self.config
         self._preroll: deque[tuple[np.ndarray, float, bool]] = deque(
-            maxlen=max(1, round(self.config.preroll_seconds / self.config.frame_seconds))
+            maxlen=max(
+                1, round(max(c.preroll_seconds, c.calibration_seconds + c.start_seconds) / c.frame_seconds)
+            )
         )
         self._recent: deque[bool] = deque(maxlen=self._start_frames + 2)
         self._in_speech = False
@@ -134,6 +156,16 @@ class VoiceActivitySegmenter:
     @property
     def in_speech(self) -> bool:
         return self._in_speech
+
+    @property
+    def clock(self) -> float:
+        """Input time at the end of the last frame judged."""
+        return self._clock
+
+    @property
+    def trailing_silence(self) -> float:
+        """Seconds of unvoiced input since the last voiced frame of the utterance in progress."""
+        return self._silent_run * self.config.frame_seconds if self._in_speech else 0.0
 
     def threshold_db(self) -> float:
         floor = self.floor_db if self.floor_db is not None else -90.0
@@ -170,8 +202,19 @@ class VoiceActivitySegmenter:
         level = float(10.0 * np.log10(np.mean(np.square(frame, dtype=np.float64)) + 1e-12))
         threshold = self.threshold_db()
         # Hysteresis: once speaking, softer frames (word endings) still count.
-        voiced = level > (threshold - 4.0 if self._in_speech else threshold)
+        bar = threshold - 4.0 if self._in_speech else threshold
+        # With webrtcvad, a frame must also sound like a voice: a clink, a fan's rattle or a music clip's
+        # drum may pass the level test, seldom both.
+        voiced = level > bar and (self._webrtc is None or self._webrtc_speech(frame))
         t_end = t + len(frame) / c.rate
+        self._clock = t_end
+        self._frames_seen += 1
+        if self._frames_seen <= self._calibration_frames:
+            # Measuring the room: the quietest frame so far is the floor; nothing starts yet.
+            self.floor_db = level if self._frames_seen == 1 else min(level, self.floor_db or level)
+            self._preroll.append((frame, t, False))
+            self._recent.append(False)
+            return []
         if not self._in_speech:
             self._track_floor(level)
             self._preroll.append((frame, t, voiced))
@@ -194,6 +237,11 @@ class VoiceActivitySegmenter:
             self.floor_db = max(self.floor_db or -90.0, float(np.median(self._levels)) - 3.0)
             return [SpeechAudio(frame), self._end("max-length", self._last_voiced_end, t_end)]
         return [SpeechAudio(frame)]
+
+    def _webrtc_speech(self, frame: np.ndarray) -> bool:
+        assert self._webrtc is not None
+        pcm = (np.clip(frame, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        return bool(self._webrtc.is_speech(pcm, self.config.rate))
 
     def _track_floor(self, level: float) -> None:
         if self.floor_db is None:
@@ -237,3 +285,16 @@ class VoiceActivitySegmenter:
         self._silent_run = 0
         self._recent.clear()
         return SpeechEnded(utterance)
+
+
+def _webrtc(config: VadConfig) -> Any:
+    """A webrtcvad.Vad for this configuration, or None when webrtcvad is absent or cannot take the frame
+    size or rate (it wants 10, 20 or 30 ms at 8, 16, 32 or 48 kHz): the level test then decides alone."""
+    frame_ms = round(config.frame_seconds * 1000)
+    if config.rate not in (8000, 16000, 32000, 48000) or frame_ms not in (10, 20, 30):
+        return None
+    try:
+        import webrtcvad
+    except ImportError:
+        return None
+    return webrtcvad.Vad(config.aggressiveness)

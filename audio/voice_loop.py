@@ -7,6 +7,8 @@ to the dialogue manager, which owns confirmations and sentiment.
 
 from __future__ import annotations
 
+import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +23,17 @@ from audio.player import Player, Playing
 from audio.sound import Sound
 from audio.tts import Synthesizer
 
-__all__ = ["TurnTiming", "VoiceLoop", "VoiceResult", "VoiceTurn"]
+__all__ = ["TurnTiming", "VoiceLoop", "VoiceResult", "VoiceTurn", "split_sentences"]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def split_sentences(text: str) -> list[str]:
+    """A reply in the pieces it is spoken in: sentences, split after '.', '!' or '?' and a space.
+    ("Upbeat rock, got it. How about this?" -> two; "Mr. Blue Sky" would split too, which only costs a
+    pause a few milliseconds long.)"""
+    return [part for part in _SENTENCE_END.split(text.strip()) if part] or [text]
+
 
 GOODBYE_SILENT = "I haven't heard anything for a while, so I'll stop here. Talk to you later!"
 
@@ -92,6 +104,7 @@ class VoiceLoop:
         greeting: str | None = None,
         on_turn: Callable[[Heard, Any], None] | None = None,
         on_partial: Callable[[str], None] | None = None,
+        by_sentence: bool = True,
     ) -> None:
         self.manager = manager
         self.listener = listener
@@ -106,8 +119,15 @@ class VoiceLoop:
         self.greeting = greeting
         self.on_turn = on_turn
         self.on_partial = on_partial
+        self.by_sentence = by_sentence
+        """Speak the first sentence as soon as it is synthesized (False: the whole reply first, then the
+        clip, all before listening again: the loop before this change, kept for the benchmark)."""
         self._active: list[Playing] = []
         self._barged = False
+        self._worker: threading.Thread | None = None
+        self._lock = threading.Lock()
+        """Guards _active: the reply worker queues sounds while the listener's thread checks them."""
+        self._cancel = threading.Event()
         self.result: VoiceResult | None = None
 
     # -- audio out ----------------------------------------------------------------------------------
@@ -116,24 +136,43 @@ class VoiceLoop:
         return self._audible()
 
     def silence(self) -> None:
-        """Stop whatever the assistant is playing (e.g. when the window closes)."""
-        for handle in list(self._active):
+        """Stop whatever the assistant is playing or about to play (e.g. when the window closes)."""
+        self._cancel.set()
+        with self._lock:
+            handles = list(self._active)
+        for handle in handles:
             handle.stop()
 
     def playing(self, kind: str) -> bool:
-        return any(h.kind == kind and not h.done for h in self._active)
+        with self._lock:
+            return any(h.kind == kind and not h.done for h in self._active)
 
     def _audible(self) -> bool:
-        return any(not h.done for h in self._active)
+        with self._lock:
+            return any(not h.done for h in self._active)
 
     def _interrupt(self) -> None:
-        """Barge-in: the person started speaking; whatever the assistant is playing stops now."""
-        if self.barge_in and self._audible():
+        """Barge-in: the person started speaking; whatever the assistant is playing stops now, and what
+        it was still preparing to say (the rest of the reply, the clip) is not queued."""
+        if self.barge_in and (self._audible() or self._preparing()):
             self._barged = True
-            for handle in self._active:
+            self._cancel.set()
+            with self._lock:
+                handles = list(self._active)
+            for handle in handles:
                 handle.stop()
 
+    def _preparing(self) -> bool:
+        return self._worker is not None and self._worker.is_alive()
+
+    def _finish_preparing(self) -> None:
+        """Wait for the previous reply's worker: its sounds are queued before anything new."""
+        if self._worker is not None:
+            self._worker.join()
+            self._worker = None
+
     def _say(self, text: str, empathy: str, turn: int, result: VoiceResult) -> Playing | None:
+        self._finish_preparing()
         try:
             speech = self.synthesizer.synthesize(text, empathy)
         except SpeechError as exc:
@@ -141,33 +180,37 @@ class VoiceLoop:
             return None
         return self._play(speech, "speech", turn, result)
 
-    def _play(self, sound: Sound, kind: str, turn: int, result: VoiceResult) -> Playing | None:
-        try:
-            handle = self.player.play(sound, kind)
-        except PlaybackError as exc:
-            self._error(exc, turn, result)
-            return None
-        self._active.append(handle)
-        return handle
-
-    def _clip(self, track: Track, turn: int, result: VoiceResult) -> None:
-        if self.clips is None:
-            return
-        try:
-            sound = self.clips(track)
-        except Exception as exc:
-            self._error(PlaybackError("clip-failed", f"no clip for {track.id}: {exc}"), turn, result)
-            return
-        self._play(sound, "clip", turn, result)
+    def _play(
+        self, sound: Sound, kind: str, turn: int, result: VoiceResult, cancel: threading.Event | None = None
+    ) -> Playing | None:
+        # Checked and queued under the lock that barge-in takes to stop everything queued, so a sound the
+        # worker prepared is either queued before the stop (and stopped) or not queued at all.
+        with self._lock:
+            if cancel is not None and cancel.is_set():
+                return None
+            try:
+                handle = self.player.play(sound, kind)
+            except PlaybackError as exc:
+                failed: PlaybackError | None = exc
+            else:
+                self._active.append(handle)
+                return handle
+        if failed is not None:
+            self._error(failed, turn, result)
+        return None
 
     def _error(self, exc: AudioError, turn: int, result: VoiceResult) -> None:
         result.errors.append(exc)
         self.emit(ErrorEvent(self.manager.conversation_id, turn, str(exc.stage), exc.code, exc.message))
 
     def _wait_quiet(self) -> float:
-        for handle in list(self._active):
+        self._finish_preparing()
+        with self._lock:
+            waiting = list(self._active)
+        for handle in waiting:
             handle.wait(timeout=handle.sound.duration + 10.0)
-        self._active = [h for h in self._active if not h.done]
+        with self._lock:
+            self._active = [h for h in self._active if not h.done]
         return time.monotonic()
 
     # -- the conversation ---------------------------------------------------------------------------
@@ -198,9 +241,10 @@ class VoiceLoop:
         return result
 
     def _listen(self) -> Heard | None:
-        self._active = [h for h in self._active if not h.done]
+        with self._lock:
+            self._active = [h for h in self._active if not h.done]
         discard_before = None
-        if not self.barge_in and self._active:
+        if not self.barge_in and (self._active or self._preparing()):
             # Without barge-in, wait until the assistant is quiet and ignore what the microphone heard
             # meanwhile (mostly the assistant itself, on a laptop without echo cancellation).
             quiet = self._wait_quiet()
@@ -248,15 +292,33 @@ class VoiceLoop:
         }
         if self.on_turn is not None:
             self.on_turn(heard, reply)
+        # The first sentence is synthesized and queued at once; the rest of the reply and the sample's
+        # clip are prepared on a worker while it plays, so the first sound waits for one sentence only.
+        self._finish_preparing()
+        self._cancel = threading.Event()
+        sentences = split_sentences(reply.text) if self.by_sentence else [reply.text]
         try:
-            speech = self.synthesizer.synthesize(reply.text, reply.empathy)
+            speech = self.synthesizer.synthesize(sentences[0], reply.empathy)
         except SpeechError as exc:
             self._error(exc, turn, result)
             speech = None
         synthesized_at = time.monotonic()
         handle = self._play(speech, "speech", turn, result) if speech is not None else None
-        if reply.sample is not None and (reply.action == "play_sample" or reply.done):
-            self._clip(reply.sample, turn, result)
+        track = (
+            reply.sample
+            if reply.sample is not None and (reply.action == "play_sample" or reply.done)
+            else None
+        )
+        if not self.by_sentence:
+            self._prepare_rest([], reply.empathy, track, turn, result, self._cancel)
+        elif len(sentences) > 1 or (track is not None and self.clips is not None):
+            self._worker = threading.Thread(
+                target=self._prepare_rest,
+                args=(sentences[1:], reply.empathy, track, turn, result, self._cancel),
+                name="tunetalk-reply",
+                daemon=True,
+            )
+            self._worker.start()
         timing = TurnTiming(
             speech_end=heard.speech_end,
             endpoint_at=heard.endpoint_at,
@@ -270,6 +332,35 @@ class VoiceLoop:
         result.turns.append(voice_turn)
         if handle is not None:
             self._note_start(handle, timing)
+
+    def _prepare_rest(
+        self,
+        sentences: list[str],
+        empathy: str,
+        track: Track | None,
+        turn: int,
+        result: VoiceResult,
+        cancel: threading.Event,
+    ) -> None:
+        """Synthesize and queue the rest of a reply, then its clip; stop queuing on barge-in."""
+        clip: Sound | None = None
+        for sentence in sentences:
+            if cancel.is_set():
+                return
+            try:
+                sound = self.synthesizer.synthesize(sentence, empathy)
+            except SpeechError as exc:
+                self._error(exc, turn, result)
+                continue
+            self._play(sound, "speech", turn, result, cancel)
+        if track is None or self.clips is None or cancel.is_set():
+            return
+        try:
+            clip = self.clips(track)
+        except Exception as exc:
+            self._error(PlaybackError("clip-failed", f"no clip for {track.id}: {exc}"), turn, result)
+            return
+        self._play(clip, "clip", turn, result, cancel)
 
     @staticmethod
     def _note_start(handle: Playing, timing: TurnTiming, wait: float = 2.0) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.common import add_common_options, check_common_options, fail, session_or_exit
-from cli.validate import UsageError, at_least, output_file
+from cli.validate import UsageError, at_least, output_file, output_folder
 
 NAME = "voice"
 HELP = "talk to tunetalk: microphone in, speech and clips out (or --audio-in / --audio-out WAV files)"
@@ -23,14 +23,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     io.add_argument(
         "--audio-in",
         type=Path,
+        nargs="+",
         metavar="FILE.wav",
-        help="take the person's side from a recording (utterances separated by silence)",
+        help="take the person's side from a recording (utterances separated by silence); several files "
+        "are several conversations, one after the other, with the models loaded once",
     )
     io.add_argument(
         "--audio-out",
         type=Path,
-        metavar="FILE.wav",
-        help="record everything that would be played (speech and clips) instead of playing it",
+        metavar="PATH",
+        help="record everything that would be played (speech and clips) into FILE.wav instead of playing "
+        "it; with several --audio-in files, a folder that gets one WAV per input, named after it",
     )
     io.add_argument("--force", action="store_true", help="replace an existing --audio-out file")
     io.add_argument(
@@ -84,7 +87,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--voice", default=None, help="espeak-ng voice, e.g. en-us, en-gb, en-us+f2 (default en-us)"
     )
     parser.add_argument(
-        "--json", action="store_true", help="print the conversation as one JSON object at the end"
+        "--json",
+        action="store_true",
+        help="print each conversation as one JSON object on one line when it ends",
     )
     add_common_options(parser)
 
@@ -119,37 +124,79 @@ def lexicon_phrases() -> dict[str, list[str]]:
     }
 
 
-def build_recognizer(args: argparse.Namespace, vocabulary: Any) -> Any:
+def recognizer_vocabulary(catalog: Any) -> Any:
+    """What the recognizer listens for: everyday phrases, the NLU lexicons and the catalogue's names.
+    The one vocabulary the command line, the live loop, the tests and the benchmark all use."""
+    from audio.vocabulary import DEFAULT_PHRASES, build_vocabulary, catalog_phrases
+
+    return build_vocabulary(DEFAULT_PHRASES, lexicon_phrases(), catalog_phrases(catalog))
+
+
+def make_recognizer(
+    catalog: Any,
+    *,
+    engine: str = "auto",
+    vosk_model: Path | None = None,
+    vosk_lang: str = "en-us",
+    download: bool = False,
+    grammar: bool = True,
+    say: Any = None,
+) -> Any:
+    """The recognizer, loaded and ready: Vosk when asked for or found, else pocketsphinx. Every caller
+    (this command, the tests, benchmarks/bench_voice.py) gets the same configuration from here; the
+    decoder settings are the recognizers' own defaults. RecognizerError only when neither can run."""
+    return build_recognizer(
+        recognizer_vocabulary(catalog),
+        engine=engine,
+        vosk_model=vosk_model,
+        vosk_lang=vosk_lang,
+        download=download,
+        grammar=grammar,
+        say=say,
+    )
+
+
+def build_recognizer(
+    vocabulary: Any,
+    *,
+    engine: str = "auto",
+    vosk_model: Path | None = None,
+    vosk_lang: str = "en-us",
+    download: bool = False,
+    grammar: bool = True,
+    say: Any = None,
+) -> Any:
     """Vosk when asked for or found, else pocketsphinx; RecognizerError only when neither can run."""
     from audio.errors import RecognizerError
     from audio.sphinx_asr import SphinxRecognizer
     from audio.vosk_asr import VoskRecognizer, download_model, find_model
 
-    if args.engine in ("auto", "vosk"):
+    tell = say or _say
+    if engine in ("auto", "vosk"):
         try:
-            if args.download_model and not args.vosk_model:
-                path = download_model(args.vosk_lang)
+            if download and not vosk_model:
+                path = download_model(vosk_lang)
             else:
-                path = find_model(args.vosk_model, args.vosk_lang)
-            vosk = VoskRecognizer(path, vocabulary, grammar=not args.no_grammar).load()
-            if not args.no_grammar and not vosk.grammar_active:
-                _say(
+                path = find_model(vosk_model, vosk_lang)
+            vosk = VoskRecognizer(path, vocabulary, grammar=grammar).load()
+            if grammar and not vosk.grammar_active:
+                tell(
                     f"the Vosk model in {path} takes no vocabulary grammar (no runtime graph, or it knows "
                     "none of the catalogue's words); it will hear any word"
                 )
             return vosk
         except RecognizerError as exc:
-            if args.engine == "vosk" or args.vosk_model:
-                _say(exc.explain())
+            if engine == "vosk" or vosk_model:
+                tell(exc.explain())
             else:
-                _say(
-                    f"no Vosk model for {args.vosk_lang}; using pocketsphinx's bundled English model "
+                tell(
+                    f"no Vosk model for {vosk_lang}; using pocketsphinx's bundled English model "
                     "(less accurate). For Vosk: python main.py voice --download-model, or --vosk-model PATH."
                 )
-            _say("falling back to pocketsphinx")
-    recognizer = SphinxRecognizer(vocabulary, domain=not args.no_grammar).load()
+            tell("falling back to pocketsphinx")
+    recognizer = SphinxRecognizer(vocabulary, domain=grammar).load()
     if recognizer.fallback_reason:
-        _say(f"pocketsphinx: {recognizer.fallback_reason}; using its general English model")
+        tell(f"pocketsphinx: {recognizer.fallback_reason}; using its general English model")
     return recognizer
 
 
@@ -173,17 +220,23 @@ def run(args: argparse.Namespace) -> int:
 
     # Everything named on the command line is checked before the (slow) set-up and the conversation: an
     # output that cannot be written must not be found out after the whole conversation.
-    recording = None
-    if args.audio_in is not None:
+    inputs: list[Path] = list(args.audio_in or [])
+    if inputs:
         from audio.errors import ListenError
         from audio.wav_source import load_input
 
-        try:
-            recording = load_input(args.audio_in)
-        except ListenError as exc:
-            raise UsageError(_one_line(exc)) from None
+        for path in inputs:
+            try:
+                load_input(path)
+            except ListenError as exc:
+                raise UsageError(_one_line(exc)) from None
     if args.audio_out is not None:
-        output_file(args.audio_out, "recording (WAV)", force=args.force)
+        if len(inputs) > 1:
+            # Several conversations record into a folder, one WAV named after each input.
+            names = tuple(f"{path.stem}.wav" for path in inputs)
+            output_folder(args.audio_out, "recordings (WAV)", writes=names, force=args.force)
+        else:
+            output_file(args.audio_out, "recording (WAV)", force=args.force)
     if args.vosk_model is not None and not args.vosk_model.is_dir():
         raise UsageError(f"--vosk-model {args.vosk_model}: no such folder (a Vosk model is a folder)")
     at_least(args.timeout, 0.5, "--timeout", 3600)
@@ -194,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
     if session is None:
         return 2
     try:
-        return _run(args, session, recording)
+        return _run(args, session)
     except AudioError as exc:  # a device lost mid-conversation, an --audio-out that became unwritable
         return fail(_one_line(exc))
     finally:
@@ -206,55 +259,57 @@ def _one_line(error: Any) -> str:
     return f"{error.message}; {error.hint}" if error.hint else str(error.message)
 
 
-def _run(args: argparse.Namespace, session: Any, recording: Any) -> int:
+def _run(args: argparse.Namespace, session: Any) -> int:
     from audio.devices import input_device, output_device
     from audio.errors import AudioError, ListenError
-    from audio.listener import SpeechListener
     from audio.microphone import Microphone
-    from audio.player import DevicePlayer, FilePlayer
+    from audio.player import DevicePlayer
     from audio.tts import DEFAULT_RATE, DEFAULT_VOICE, make_synthesizer
-    from audio.vocabulary import DEFAULT_PHRASES, build_vocabulary, catalog_phrases
-    from audio.voice_loop import VoiceLoop
     from audio.wav_source import WavSource
 
     live = args.audio_in is None
+    inputs: list[Path] = list(args.audio_in or [])
     opened: list[Any] = []
     try:
         # Everything that can be missing is checked before the conversation starts, and all of it is
         # reported at once: finding out one missing piece per attempt is tiresome.
         missing: list[AudioError] = []
-        source: Any = None
+        sources: list[Any] = []
         synthesizer: Any = None
         player: Any = None
         recognizer: Any = None
+        outputs = _audio_outputs(args.audio_out, inputs)
         if live:
             try:
                 input_device(_device(args.input_device))
-                source = Microphone(device=_device(args.input_device))
+                sources = [Microphone(device=_device(args.input_device))]
             except ListenError as exc:
                 missing.append(exc)
         else:
-            source = WavSource(recording, realtime=args.realtime)  # read and checked before the session
+            # Every file is read before anything starts: a bad one is an error, with no fallback.
+            sources = [WavSource.from_file(path, realtime=args.realtime) for path in inputs]
         try:
             synthesizer = make_synthesizer(args.rate or DEFAULT_RATE, args.voice or DEFAULT_VOICE)
         except AudioError as exc:
             missing.append(exc)
-        if args.audio_out is not None:
-            player = FilePlayer(args.audio_out)
-        else:
+        if outputs is None:
             try:
                 output_device(_device(args.output_device))
             except AudioError as exc:
                 missing.append(exc)
         if not missing:
             try:
-                vocabulary = build_vocabulary(
-                    DEFAULT_PHRASES, lexicon_phrases(), catalog_phrases(session.catalog)
+                recognizer = make_recognizer(
+                    session.catalog,
+                    engine=args.engine,
+                    vosk_model=args.vosk_model,
+                    vosk_lang=args.vosk_lang,
+                    download=args.download_model,
+                    grammar=not args.no_grammar,
                 )
-                recognizer = build_recognizer(args, vocabulary)
             except AudioError as exc:
                 missing.append(exc)
-        if not missing and player is None:
+        if not missing and outputs is None:
             try:
                 player = DevicePlayer(device=_device(args.output_device)).open()
                 opened.append(player)
@@ -262,70 +317,102 @@ def _run(args: argparse.Namespace, session: Any, recording: Any) -> int:
                 missing.append(exc)
         if not missing and live:
             try:
-                source.open()
-                opened.append(source)
+                sources[0].open()
+                opened.append(sources[0])
             except ListenError as exc:
                 missing.append(exc)
         if missing:
             return _text_mode(args, session, missing)
-
-        manager = session.new_conversation()
-        listener = SpeechListener(source, recognizer)
-
-        shown = {"partial": False}
-
-        def show(heard: Any, reply: Any) -> None:
-            if shown["partial"]:  # clear the line of partial results first
-                print("\r" + " " * 78 + "\r", end="", file=sys.stderr, flush=True)
-                shown["partial"] = False
-            if not args.json:
-                from assistant.dialogue.replay import format_reply
-
-                print(format_reply(heard.text or "(silence)", reply), flush=True)
-
-        def partial(text: str) -> None:
-            shown["partial"] = True
-            print(f"\r  ... {text[-70:]:<70}", end="", file=sys.stderr, flush=True)
-
         if live and not args.json:
             _say(f"listening ({recognizer.name}); Ctrl-C to stop")
-        loop = VoiceLoop(
-            manager,
-            listener,
-            synthesizer,
-            player,
-            clips=build_clip_loader(),
-            emit=manager.emit,
-            live=live or args.realtime,
-            barge_in=not args.no_barge_in,
-            listen_timeout=args.timeout,
-            greeting=GREETING if live else None,
-            on_turn=show,
-            on_partial=partial if (live and not args.json) else None,
-        )
-        result = loop.run()
-        if isinstance(player, FilePlayer):
-            player.close()
-        if args.json:
-            data = result.transcript.to_dict()
-            data["voice"] = {
-                "engine": recognizer.name,
-                "audio_in": str(args.audio_in) if args.audio_in else None,
-                "audio_out": str(args.audio_out) if args.audio_out else None,
-                "errors": [
-                    {"stage": str(e.stage), "code": e.code, "message": e.message} for e in result.errors
-                ],
-            }
-            print(json.dumps(data, ensure_ascii=False))
-        else:
-            from assistant.dialogue.replay import format_outcome
-
-            print(format_outcome(result.transcript), flush=True)
+        for index, source in enumerate(sources):
+            if len(sources) > 1 and not args.json:
+                print(f"== {inputs[index]}", flush=True)
+            out = outputs[index] if outputs is not None else None
+            _converse(
+                args, session, source, recognizer, synthesizer, player, out, inputs[index] if inputs else None
+            )
         return 0
     finally:
         for thing in reversed(opened):
             # The loop has already waited for its last words; on Ctrl-C nothing should hold the exit.
             thing.close(drain=False) if isinstance(thing, DevicePlayer) else thing.close()
+
+
+def _audio_outputs(audio_out: Path | None, inputs: list[Path]) -> list[Path] | None:
+    """Where each conversation's audio is recorded: None for the speaker, one path per conversation
+    otherwise (several inputs record into a folder, one WAV named after each input)."""
+    if audio_out is None:
+        return None
+    if len(inputs) <= 1:
+        return [audio_out]
+    return [audio_out / f"{path.stem}.wav" for path in inputs]
+
+
+def _converse(
+    args: argparse.Namespace,
+    session: Any,
+    source: Any,
+    recognizer: Any,
+    synthesizer: Any,
+    device_player: Any,
+    audio_out: Path | None,
+    audio_in: Path | None,
+) -> None:
+    """One conversation, from the first words to the outcome line (or JSON object)."""
+    from audio.listener import SpeechListener
+    from audio.player import FilePlayer
+    from audio.voice_loop import VoiceLoop
+
+    live = audio_in is None
+    player = FilePlayer(audio_out) if audio_out is not None else device_player
+    manager = session.new_conversation()
+    listener = SpeechListener(source, recognizer)
+    shown = {"partial": False}
+
+    def show(heard: Any, reply: Any) -> None:
+        if shown["partial"]:  # clear the line of partial results first
+            print("\r" + " " * 78 + "\r", end="", file=sys.stderr, flush=True)
+            shown["partial"] = False
+        if not args.json:
+            from assistant.dialogue.replay import format_reply
+
+            print(format_reply(heard.text or "(silence)", reply), flush=True)
+
+    def partial(text: str) -> None:
+        shown["partial"] = True
+        print(f"\r  ... {text[-70:]:<70}", end="", file=sys.stderr, flush=True)
+
+    loop = VoiceLoop(
+        manager,
+        listener,
+        synthesizer,
+        player,
+        clips=build_clip_loader(),
+        emit=manager.emit,
+        live=live or args.realtime,
+        barge_in=not args.no_barge_in,
+        listen_timeout=args.timeout,
+        greeting=GREETING if live else None,
+        on_turn=show,
+        on_partial=partial if (live and not args.json) else None,
+    )
+    result = loop.run()
+    if isinstance(player, FilePlayer):
+        player.close()
+    if args.json:
+        data = result.transcript.to_dict()
+        data["voice"] = {
+            "engine": recognizer.name,
+            "audio_in": str(audio_in) if audio_in else None,
+            "audio_out": str(audio_out) if audio_out else None,
+            "errors": [{"stage": str(e.stage), "code": e.code, "message": e.message} for e in result.errors],
+        }
+        print(json.dumps(data, ensure_ascii=False), flush=True)
+    else:
+        from assistant.dialogue.replay import format_outcome
+
+        print(format_outcome(result.transcript), flush=True)
 
 
 def _text_mode(args: argparse.Namespace, session: Any, problems: list[Any]) -> int:

@@ -12,7 +12,7 @@ from audio.listener import Heard, ScriptedListener
 from audio.player import RecordingPlayer
 from audio.sound import Sound
 from audio.tts import RecordingSynthesizer
-from audio.voice_loop import GOODBYE_SILENT, VoiceLoop
+from audio.voice_loop import GOODBYE_SILENT, VoiceLoop, split_sentences
 
 REQUEST = ["help me find music", "something upbeat", "rock", "yes"]
 
@@ -48,9 +48,12 @@ def test_a_spoken_request_ends_accepted_with_speech_then_clip(
     manager, recorder = make_manager(tiny_catalog)
     result, player, synthesizer, clips = run_loop(manager, ScriptedListener([heard(t) for t in REQUEST]))
     assert result.transcript.status == "accepted"
-    assert [text for text, _ in synthesizer.said] == [t["text"] for t in result.transcript.turns[1::2]]
+    # Each reply is spoken sentence by sentence, in order, the first one synthesized on its own.
+    replies = [t["text"] for t in result.transcript.turns[1::2]]
+    assert [text for text, _ in synthesizer.said] == [s for r in replies for s in split_sentences(r)]
+    assert any(len(split_sentences(r)) > 1 for r in replies)
     kinds = [kind for kind, _ in player.played]
-    assert kinds.count("speech") == len(REQUEST)
+    assert kinds.count("speech") == len(synthesizer.said)
     # Every clip comes right after the speech that introduces it; the accepted track plays last.
     assert all(kinds[i - 1] == "speech" for i, k in enumerate(kinds) if k == "clip")
     assert kinds[-2:] == ["speech", "clip"]
@@ -92,13 +95,29 @@ def test_saying_it_louder_and_higher_counts_as_more_enthusiastic(
 def test_speaking_over_the_assistant_stops_its_audio(tiny_catalog: Catalog, make_manager: Callable) -> None:
     manager, _ = make_manager(tiny_catalog)
     player = RecordingPlayer(hold=True)
-    listener = ScriptedListener([heard(t) for t in REQUEST[:3]], barge_in=True)
-    result, _, _, _ = run_loop(manager, listener, player=player)
+    scripted = ScriptedListener([heard(t) for t in REQUEST[:3]], barge_in=True)
+    queued_before: list[int] = []
+
+    class Counting:
+        """Notes how many sounds had been queued when each turn's speech began."""
+
+        def listen(self, **options: Any) -> Heard | None:
+            start = options["on_start"]
+
+            def on_start() -> None:
+                queued_before.append(len(player.handles))
+                start()
+
+            return scripted.listen(**{**options, "on_start": on_start})
+
+    result, _, _, _ = run_loop(manager, Counting(), player=player)
     assert [t.barged_in for t in result.turns] == [False, True, True]
-    first, second = [h for h in player.handles if h.kind == "speech"][:2]
-    assert first.stopped and second.stopped
-    assert not any(h.stopped for h in player.handles[2:])  # the last reply played out at the end
-    assert listener.calls[1]["guarded"] is True  # the listener knew the assistant was audible
+    # Everything queued before the last barge-in was stopped (nothing more of those replies was queued
+    # after it); the last reply played out at the end.
+    last = queued_before[-1]
+    assert last >= 2 and all(h.stopped for h in player.handles[:last])
+    assert player.handles[last:] and not any(h.stopped for h in player.handles[last:])
+    assert scripted.calls[1]["guarded"] is True  # the listener knew the assistant was audible
 
 
 def test_without_barge_in_the_loop_waits_and_ignores_what_was_heard_meanwhile(
@@ -158,4 +177,5 @@ def test_a_synthesis_failure_is_reported_and_the_conversation_goes_on(
 def test_replies_are_voiced_with_their_empathy_level(tiny_catalog: Catalog, make_manager: Callable) -> None:
     manager, _ = make_manager(tiny_catalog)
     result, _, synthesizer, _ = run_loop(manager, ScriptedListener([heard(t) for t in REQUEST]))
-    assert [e for _, e in synthesizer.said] == [t.reply.empathy for t in result.turns]
+    expected = [t.reply.empathy for t in result.turns for _ in split_sentences(t.reply.text)]
+    assert [e for _, e in synthesizer.said] == expected

@@ -16,7 +16,7 @@ from audio.prosody import ProsodyTracker, pitch_hz, yin
 from audio.sound import Sound, read_wav, write_wav
 from audio.sphinx_asr import ipa_to_arpabet
 from audio.tts import EspeakSynthesizer, Pyttsx3Synthesizer, make_synthesizer, style_for
-from audio.vad import VadConfig, VoiceActivitySegmenter
+from audio.vad import VadConfig, VoiceActivitySegmenter, frame_levels_db
 from audio.vocabulary import DEFAULT_PHRASES, build_vocabulary, catalog_phrases, spoken_form
 from audio.vosk_asr import find_model, validate_model
 from audio.wav_source import WavSource, load_input, split_utterances
@@ -64,7 +64,7 @@ def test_a_click_is_not_speech() -> None:
 
 
 def test_endless_speech_is_cut_at_the_maximum_length() -> None:
-    sound = speechlike(("s", 5.0), ("_", 1.0))
+    sound = speechlike(("_", 0.5), ("s", 5.0), ("_", 1.0))
     utterances = split_utterances(sound, VadConfig(max_utterance_seconds=2.0))
     assert utterances[0].reason == "max-length"
     assert utterances[0].duration == pytest.approx(2.0, abs=0.4)
@@ -396,3 +396,67 @@ def test_when_pyttsx3_cannot_speak_espeak_ng_is_called_directly(monkeypatch: pyt
         make_synthesizer()
     assert caught.value.code == "no-tts"
     assert "pyttsx3:" in caught.value.message and "espeak-ng:" in caught.value.message
+
+
+# -- turn-taking ---------------------------------------------------------------------------------------
+def test_a_pause_after_a_whole_request_ends_the_turn_sooner_than_one_mid_sentence() -> None:
+    from audio.vocabulary import TurnEnds
+
+    ends = TurnEnds.from_sentences(["help me find music", "play something like velvet harbors"] * 3)
+    assert ends.can_end("help me find music") and not ends.can_end("play something like")
+    sound = speechlike(("_", 0.5), ("s", 0.8), ("_", 1.0))
+    heard = {}
+    for text in ("help me find music", "play something like"):
+        recognizer = ScriptedRecognizer([text], partial_after=0.5)
+        listener = SpeechListener(WavSource(sound), recognizer, turn_ends=ends)
+        heard[text] = listener.listen()
+    whole, unfinished = heard["help me find music"], heard["play something like"]
+    assert whole is not None and unfinished is not None
+    assert (whole.reason, unfinished.reason) == ("partial", "silence")
+    # Audio the recognizer got: pre-roll + speech + the pause waited for (0.2 s against 0.6 s).
+    got = ScriptedRecognizer(["help me find music"], partial_after=0.5)
+    SpeechListener(WavSource(sound), got, turn_ends=ends).listen()
+    assert got.received[0] / RATE == pytest.approx(0.3 + 0.8 + 0.2, abs=0.1)
+
+
+def test_words_no_louder_than_the_room_are_dropped() -> None:
+    from audio.asr import Word
+
+    # A noisy room (-40 dBFS), a loud request in it; the recognizer also "heard" a word in the murmur.
+    room = gap(3.0, noise=0.01)
+    room[int(1.0 * RATE) : int(1.8 * RATE)] += tone(0.8)
+    words = (Word("rock", 0.9, 0.45, 1.1), Word("yes", 0.9, 1.6, 1.9))
+    listener, _ = listener_over(Sound(room, RATE), [Recognition("rock yes", 0.9, words)])
+    heard = listener.listen()
+    assert heard is not None and heard.text == "rock"
+
+
+def test_replies_are_spoken_sentence_by_sentence() -> None:
+    from audio.voice_loop import split_sentences
+
+    assert split_sentences("Upbeat rock, got it. How about this? Did you like it?") == [
+        "Upbeat rock, got it.",
+        "How about this?",
+        "Did you like it?",
+    ]
+    assert split_sentences("Jazz, did I get that right?") == ["Jazz, did I get that right?"]
+
+
+def test_the_recognizer_front_end_brings_speech_to_one_level() -> None:
+    from audio.sphinx_asr import FrontEnd
+
+    front = FrontEnd(level_db=-26.0)
+    for amp in (0.01, 0.3):
+        speech = np.concatenate([gap(0.3), tone(0.5, amp=amp)])
+        scaled = speech * front.gain(speech, RATE)
+        loud = frame_levels_db(scaled, 480)
+        assert float(np.percentile(loud[loud > loud.max() - 25], 75)) == pytest.approx(-26.0, abs=1.0)
+    assert FrontEnd(level_db=None).gain(tone(0.5), RATE) == 1.0
+
+
+def test_a_model_in_vosks_own_cache_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where `voice --download-model` (vosk's downloader) leaves it, so later runs find it with no option.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    cached = fake_model(tmp_path / ".cache" / "vosk" / "vosk-model-small-en-us-0.15")
+    assert find_model(env={}) == cached
+    assert find_model(tmp_path / ".cache" / "vosk", env={}) == cached  # --vosk-model pointing at the cache

@@ -129,9 +129,13 @@ def test_the_listener_uses_vosk_endpoints_on_a_recording(
     turns = ["음악 찾아 줘", "재즈", "네"]
     pause = np.zeros(int(1.2 * 16000), dtype=np.float32)
     recording = np.concatenate([pause] + [np.concatenate([say(t, korean_dir).samples, pause]) for t in turns])
-    # The energy endpoint waits longer than Vosk's here, so Vosk's decision is the one that counts.
+    # The segmenter's endpoint waits longer than Vosk's here, and the short pause after a whole request
+    # is off, so Vosk's decision is the one that counts.
     listener = SpeechListener(
-        WavSource(Sound(recording, 16000)), with_grammar, VadConfig(endpoint_seconds=1.1)
+        WavSource(Sound(recording, 16000)),
+        with_grammar,
+        VadConfig(endpoint_seconds=1.1),
+        hangover_seconds=None,
     )
     heard = []
     while (one := listener.listen()) is not None:

@@ -240,13 +240,21 @@ CASES = [
     case("train-log-notes", "not a SQLite log", "train", "--log", "{d}/notes.txt"),
     case("train-log-foreign-db", "not a tunetalk log", "train", "--log", "{d}/other.db"),
     case("train-models-typo", "did you mean 'trees'", "train", "--simulate", "5", "--models", "linear,treez"),
-    case("train-report-exists", "--overwrite", "train", "--simulate", "5", "--report", "{d}/report"),
+    case("train-report-exists", "--force", "train", "--simulate", "5", "--report", "{d}/report"),
+    case("train-backend-typo", "did you mean 'lightgbm'", "train", "--simulate", "5", "--backends", "lightgmb"),
+    case("train-turn-cost", "--turn-cost must be in 0..1", "train", "--simulate", "5", "--turn-cost", "5"),
+    case("train-current-typo", "did you mean 'rules-tuned'", "train", "--simulate", "5", "--current", "rules-tuend"),
     case(
         "train-current-corrupt", "not an .npz archive", "train", "--simulate", "5", "--current", "{d}/bad.npz"
     ),
     case("evaluate-policy-corrupt", "not an .npz archive", "evaluate", "--policy", "{d}/bad.npz"),
     case("evaluate-report-exists", "--force", "evaluate", "--report", "{d}/report"),
     case("evaluate-zero", "--conversations must be from 1", "evaluate", "--conversations", "0"),
+    case("evaluate-tuned-missing", "no such file", "evaluate", "--tuned-rules", "{d}/nope.json"),
+    case("evaluate-tuned-corrupt", "not a rule settings file", "evaluate", "--tuned-rules", "{d}/notes.txt"),
+    case("tune-population-typo", "no such population", "tune", "--populations", "default,impatent"),
+    case("tune-zero", "--conversations must be from 1", "tune", "--conversations", "0"),
+    case("tune-output-exists", "--force", "tune", "--output", "{d}/old.csv"),
     case(
         "evaluate-history-policy-typo",
         "did you mean 'learned+history'",

@@ -123,9 +123,16 @@ PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.
 # unimportable, the encoder graph is built into an empty cache, and the trained model understands a request
 # and carries a whole replayed conversation.
 _NO_TORCH = """
-import importlib, json, pkgutil, sys
-for blocked in ("torch", "transformers", "sentence_transformers", "huggingface_hub"):
-    sys.modules[blocked] = None
+import importlib, importlib.abc, json, pkgutil, sys
+BLOCKED = ("torch", "transformers", "sentence_transformers", "huggingface_hub")
+class Unimportable(importlib.abc.MetaPathFinder):
+    # A finder that refuses them, as on a machine without them; a None in sys.modules would instead
+    # be seen by libraries that look for torch there (scipy's array-API checks) and crash them.
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked by the test)")
+        return None
+sys.meta_path.insert(0, Unimportable())
 imported = []
 for name in PACKAGES:
     package = importlib.import_module(name)
