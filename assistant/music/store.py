@@ -1,0 +1,385 @@
+"""The catalogue store: a catalogue written once as memory-mapped Arrow columns, opened in milliseconds.
+
+Layout of one store (a folder):
+- `manifest.json`: schema version, name, size, the key of the source it was built from, small tables
+  (genre and subgenre names with their postings' offsets);
+- `tracks.arrow`: one row per track (ids, titles, albums, previews and every numeric feature), plus the
+  per-track index columns (sorted orders of the features, the titles and the ids; the rows of each genre,
+  subgenre and artist) - all of length n, so one table holds them;
+- `artists.arrow`: the sorted artist names and where each artist's rows end in its postings;
+- `listed.arrow`: the rows listed under each genre (a track's own genre and its playlists' genres);
+- `names/`: the linker's normalized-name indexes (assistant/music/names.py).
+
+Arrow IPC files without compression are read through a memory map: opening maps the files and wraps the
+columns as numpy arrays and string sequences without copying, so the cost does not grow with the number
+of tracks (benchmarks/bench_catalog.py measured this against Parquet and SQLite). Pages are read when
+touched; a turn touches the candidates' rows only.
+
+Stores are derived data: they live in the cache folder ($TUNETALK_CACHE/catalogs, else
+~/.cache/tunetalk/catalogs), keyed by their source's path, size and modification time, and are rebuilt
+when the source or STORE_SCHEMA changes. They are never written next to the source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from assistant.music.catalog import Catalog, CatalogColumns
+from assistant.music.index import SORTED_FEATURES, CatalogIndexes, Postings, SortedColumn
+
+__all__ = [
+    "STORE_SCHEMA",
+    "StoreError",
+    "cache_root",
+    "open_store",
+    "source_key",
+    "write_store",
+]
+
+STORE_SCHEMA = 1
+"""Bumped whenever what a store holds or how it is laid out changes; an older store is rebuilt."""
+
+_NUMERIC = (
+    "preview_start",
+    "energy",
+    "valence",
+    "tempo",
+    "year",
+    "popularity",
+    "danceability",
+    "acousticness",
+)
+_INTEGER = ("duration_ms", "genre_ids", "subgenre_ids", "artist_ids", "song_ids")
+
+
+class StoreError(Exception):
+    """A store that cannot be read (absent, from another schema, damaged); the caller rebuilds it."""
+
+
+def cache_root() -> Path:
+    """$TUNETALK_CACHE, else $XDG_CACHE_HOME/tunetalk, else ~/.cache/tunetalk: derived data, never in git."""
+    configured = os.environ.get("TUNETALK_CACHE")
+    if configured:
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "tunetalk"
+
+
+def source_key(*parts: object) -> str:
+    """A short stable key for what a store was built from (file identity, library digest...)."""
+    text = json.dumps([STORE_SCHEMA, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def file_identity(path: Path) -> dict[str, Any]:
+    """Path, size and modification time: a changed file gets a new store without reading it through."""
+    stat = path.stat()
+    return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+# ----------------------------------------------------------------------------------------------------
+# Writing
+
+
+def write_store(catalog: Catalog, folder: Path, *, key: str, names: bool = False) -> Path:
+    """Write `catalog` as a store in `folder` (replaced atomically: a reader sees the old or the new one).
+
+    `names` also writes the linker's name indexes (artists and titles), which dominate the build time of a
+    big catalogue."""
+    import pyarrow as pa
+
+    started = time.perf_counter()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
+    try:
+        n = len(catalog)
+        indexes = catalog.indexes
+        tracks = catalog.tracks
+        ids = list(catalog.index)  # row order, for a dict and a stored index alike
+        columns: dict[str, Any] = {
+            "id": pa.array(ids, pa.string()),
+            "title": pa.array(list(catalog.titles), pa.string()),
+            "album": pa.array([t.album for t in tracks], pa.string()),
+            "preview": pa.array([t.preview or "" for t in tracks], pa.string()),
+            "duration_ms": pa.array(np.array([t.duration_ms for t in tracks], dtype=np.int64)),
+        }
+        for name in _NUMERIC:
+            values = (
+                np.array([t.preview_start for t in tracks], dtype=np.float64)
+                if name == "preview_start"
+                else np.asarray(getattr(catalog, name), dtype=np.float64)
+            )
+            columns[name] = pa.array(values)
+        for name in _INTEGER[1:]:
+            columns[name] = pa.array(np.asarray(getattr(catalog, name), dtype=np.int32))
+        order = np.array(sorted(range(n), key=ids.__getitem__), dtype=np.int32)
+        columns["id_order"] = pa.array(order)
+        columns["title_order"] = pa.array(indexes.title_order)
+        for feature in SORTED_FEATURES:
+            columns[f"{feature}_order"] = pa.array(indexes.features[feature].order)
+            columns[f"{feature}_sorted"] = pa.array(indexes.features[feature].values)
+        columns["genre_order"] = pa.array(indexes.genres.order)
+        columns["subgenre_order"] = pa.array(indexes.subgenres.order)
+        columns["artist_order"] = pa.array(indexes.artists.order)
+        _write_table(tmp / "tracks.arrow", columns)
+        _write_table(
+            tmp / "artists.arrow",
+            {
+                "name": pa.array(list(catalog.artist_names), pa.string()),
+                "end": pa.array(indexes.artists.offsets[1:].astype(np.int64)),
+            },
+        )
+        _write_table(tmp / "listed.arrow", {"row": pa.array(catalog.listed.order)})
+        if names:
+            from assistant.music.names import write_name_index
+
+            write_name_index(tmp / "names" / "artists", list(catalog.artist_names))
+            write_name_index(tmp / "names" / "titles", sorted(set(catalog.titles)))
+        manifest = {
+            "schema": STORE_SCHEMA,
+            "key": key,
+            "name": catalog.name,
+            "tracks": n,
+            "genre_names": list(catalog.genre_names),
+            "subgenre_names": list(catalog.subgenre_names),
+            "genre_offsets": indexes.genres.offsets.tolist(),
+            "subgenre_offsets": indexes.subgenres.offsets.tolist(),
+            "listed_offsets": catalog.listed.offsets.tolist(),
+            "names": names,
+            "build_seconds": round(time.perf_counter() - started, 3),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        _replace_folder(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def _write_table(path: Path, columns: dict[str, Any]) -> None:
+    import pyarrow as pa
+
+    table = pa.table(columns)
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=max(1, table.num_rows))
+
+
+def _replace_folder(new: Path, folder: Path) -> None:
+    """Put `new` at `folder`; an existing store is moved aside first and removed after, so a process that
+    has it mapped keeps reading its (unlinked) files."""
+    old = None
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}-old-{os.getpid()}-{time.monotonic_ns()}")
+        os.replace(folder, old)
+    try:
+        os.replace(new, folder)
+    except OSError:
+        if old is not None and not folder.exists():
+            os.replace(old, folder)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{folder}: no readable manifest ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("schema") != STORE_SCHEMA:
+        raise StoreError(f"{folder}: store schema {manifest.get('schema')!r}, expected {STORE_SCHEMA}")
+    return manifest
+
+
+def open_store(folder: Path, *, key: str | None = None) -> Catalog:
+    """The catalogue in `folder`, memory-mapped. Raises StoreError if it is absent, of another schema,
+    built from another source (`key`), or damaged."""
+    import pyarrow as pa
+
+    manifest = read_manifest(folder)
+    if key is not None and manifest.get("key") != key:
+        raise StoreError(f"{folder}: built from another version of the source")
+    try:
+        tracks = _read_table(folder / "tracks.arrow")
+        artists = _read_table(folder / "artists.arrow")
+        listed = _read_table(folder / "listed.arrow")
+        n = int(manifest["tracks"])
+        if tracks.num_rows != n:
+            raise StoreError(f"{folder}: {tracks.num_rows} rows where the manifest says {n}")
+
+        def num(name: str) -> np.ndarray:
+            return _numpy(tracks.column(name))
+
+        def strings(table: Any, name: str) -> ArrowStrings:
+            return ArrowStrings(table.column(name).combine_chunks())
+
+        ids = strings(tracks, "id")
+        artist_names = SortedNames(strings(artists, "name"))
+        artist_offsets = np.concatenate([[0], _numpy(artists.column("end"))])
+        columns = CatalogColumns(
+            ids=ids,
+            id_index=IdIndex(ids, num("id_order")),
+            titles=strings(tracks, "title"),
+            albums=strings(tracks, "album"),
+            previews=strings(tracks, "preview"),
+            preview_start=num("preview_start"),
+            energy=num("energy"),
+            valence=num("valence"),
+            tempo=num("tempo"),
+            year=num("year"),
+            popularity=num("popularity"),
+            danceability=num("danceability"),
+            acousticness=num("acousticness"),
+            duration_ms=num("duration_ms"),
+            genre_ids=num("genre_ids"),
+            subgenre_ids=num("subgenre_ids"),
+            artist_ids=num("artist_ids"),
+            song_ids=num("song_ids"),
+            genre_names=tuple(manifest["genre_names"]),
+            subgenre_names=tuple(manifest["subgenre_names"]),
+            artist_names=artist_names,
+            listed=Postings(_numpy(listed.column("row")), np.asarray(manifest["listed_offsets"], np.int64)),
+        )
+        indexes = CatalogIndexes(
+            genres=Postings(num("genre_order"), np.asarray(manifest["genre_offsets"], np.int64)),
+            subgenres=Postings(num("subgenre_order"), np.asarray(manifest["subgenre_offsets"], np.int64)),
+            artists=Postings(num("artist_order"), artist_offsets.astype(np.int64)),
+            features={f: SortedColumn(num(f"{f}_order"), num(f"{f}_sorted")) for f in SORTED_FEATURES},
+            title_order=num("title_order"),
+        )
+    except (OSError, KeyError, ValueError, TypeError, pa.ArrowException) as exc:
+        raise StoreError(f"{folder}: damaged store ({exc})") from exc
+    catalog = Catalog.from_columns(columns, str(manifest["name"]), indexes)
+    catalog.store_folder = folder  # type: ignore[attr-defined]
+    return catalog
+
+
+def _read_table(path: Path) -> Any:
+    import pyarrow as pa
+
+    source = pa.memory_map(str(path), "r")
+    return pa.ipc.open_file(source).read_all()
+
+
+def _numpy(column: Any) -> np.ndarray:
+    """A column as a read-only numpy view of the mapped file (one chunk, no nulls: as written)."""
+    chunks = column.chunks
+    if len(chunks) != 1:
+        raise StoreError(f"a stored column has {len(chunks)} chunks, expected 1")
+    return chunks[0].to_numpy(zero_copy_only=True)
+
+
+class ArrowStrings(Sequence[str]):
+    """A string column of the store; each string is decoded when asked for."""
+
+    def __init__(self, array: Any) -> None:
+        self._array = array
+
+    def __len__(self) -> int:
+        return len(self._array)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[str]: ...
+    def __getitem__(self, i: int | slice) -> str | Sequence[str]:
+        if isinstance(i, slice):
+            return self._array[i].to_pylist()
+        if i < 0:
+            i += len(self._array)
+        if not 0 <= i < len(self._array):
+            raise IndexError("string row out of range")
+        return self._array[i].as_py()
+
+    def __iter__(self) -> Iterator[str]:
+        # Decoding in blocks is far cheaper than one scalar at a time.
+        for start in range(0, len(self._array), 65_536):
+            yield from self._array[start : start + 65_536].to_pylist()
+
+    def take(self, rows: np.ndarray) -> list[str]:
+        import pyarrow as pa
+
+        return self._array.take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
+
+
+class SortedNames(Sequence[str]):
+    """Sorted names (the catalogue's artists) with `in` and `index` by binary search, not a scan."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self._names = names
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[str]: ...
+    def __getitem__(self, i: int | slice) -> str | Sequence[str]:
+        return self._names[i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        at = bisect_left(self._names, name)
+        return at < len(self._names) and self._names[at] == name
+
+    def index(self, name: Any, start: int = 0, stop: int | None = None) -> int:
+        at = bisect_left(self._names, name)
+        if at < len(self._names) and self._names[at] == name:
+            return at
+        raise ValueError(f"{name!r} is not in the catalogue")
+
+
+class IdIndex(Mapping[str, int]):
+    """track id -> row, by binary search over the ids in sorted order."""
+
+    def __init__(self, ids: Sequence[str], order: np.ndarray) -> None:
+        self._ids, self._order = ids, order
+
+    def _find(self, track_id: str) -> int | None:
+        lo, hi = 0, len(self._order)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._ids[int(self._order[mid])] < track_id:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(self._order):
+            row = int(self._order[lo])
+            if self._ids[row] == track_id:
+                return row
+        return None
+
+    def __getitem__(self, track_id: str) -> int:
+        row = self._find(track_id) if isinstance(track_id, str) else None
+        if row is None:
+            raise KeyError(track_id)
+        return row
+
+    def __contains__(self, track_id: object) -> bool:
+        return isinstance(track_id, str) and self._find(track_id) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
