@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli._catalogs import add_catalog_option, open_catalog_option
+
 NAME = "catalog"
 HELP = "build the demo catalogue, show what a catalogue holds, or write a track's preview clip to a WAV"
 ORDER = 60
@@ -17,12 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--seed", type=int, default=None, help="random seed (default: the committed one)")
     build.add_argument("--out", type=Path, default=None, help="where to write (default: assets/catalog.csv)")
     show = sub.add_parser("show", help="counts per genre, artists, years and energy spread of a catalogue")
-    show.add_argument("--catalog", type=Path, default=None, help="catalogue CSV (default: the demo one)")
+    add_catalog_option(show)
     show.add_argument("--tracks", action="store_true", help="also list every track (id, artist, title, mood)")
     clip = sub.add_parser("clip", help="write the preview clip of one track to a WAV file")
     clip.add_argument("track_id", metavar="TRACK_ID", help="track id (as `catalog show --tracks` lists)")
     clip.add_argument("--out", type=Path, required=True, help="WAV file to write")
-    clip.add_argument("--catalog", type=Path, default=None, help="catalogue CSV (default: the demo one)")
+    add_catalog_option(clip)
     clip.add_argument(
         "--seconds",
         type=float,
@@ -63,10 +65,10 @@ def _build(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError
 
     try:
-        catalog = load_catalog(args.catalog)
+        catalog = open_catalog_option(args.catalog)
     except CatalogError as exc:
         return _fail(str(exc))
     years = catalog.year
@@ -99,12 +101,12 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _clip(args: argparse.Namespace) -> int:
-    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError
     from audio.clips import DEFAULT_RATE, load_clip, plan_clip, synthesize_clip
     from audio.sound import Sound, write_wav
 
     try:
-        catalog = load_catalog(args.catalog)
+        catalog = open_catalog_option(args.catalog)
     except CatalogError as exc:
         return _fail(str(exc))
     track = catalog.get(args.track_id)

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli._catalogs import add_catalog_option, open_catalog_option
+
 NAME = "evaluate"
 HELP = (
     "simulated A/B of the rule, learned and learned+history policies on fresh listeners "
@@ -49,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=Path, default=None, help="write a report folder (Markdown + plots)")
     parser.add_argument("--workers", type=int, default=2)
     add_nlu_option(parser)
-    parser.add_argument("--catalog", type=Path, default=None)
+    add_catalog_option(parser)
     parser.add_argument("--json", action="store_true", help="print the A/B summary as JSON")
 
 
@@ -57,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.learning.ab import compare, run_arm
     from assistant.learning.population import PopulationError, load_population
     from assistant.learning.report import write_evaluation_report
-    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError
     from assistant.policies.learned import PolicyFileError, load_learned_policy
     from assistant.policies.rules import RulePolicy
     from assistant.policies.store import policy_path
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.conversations < 1:
         return fail("--conversations must be at least 1")
     try:
-        catalog = load_catalog(args.catalog)
+        catalog = open_catalog_option(args.catalog)
         population = load_population(args.population)
     except (CatalogError, PopulationError) as exc:
         return fail(str(exc))

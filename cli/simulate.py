@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cli._catalogs import add_catalog_option, open_catalog_option
+
 if TYPE_CHECKING:
     from assistant.dialogue.policy import Policy
 
@@ -46,9 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed: the same seed meets the same listeners")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument(
-        "--catalog", type=Path, default=None, help="catalogue CSV (default: the embedded demo)"
-    )
+    add_catalog_option(parser)
     add_nlu_option(parser)
     parser.add_argument("--json", action="store_true", help="print the outcome summary as JSON")
 
@@ -102,13 +102,13 @@ def run(args: argparse.Namespace) -> int:
     from assistant.learning.batch import simulate
     from assistant.learning.population import PopulationError, load_population
     from assistant.logs.dataset import write_log
-    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError
     from cli.common import fail
 
     if args.conversations < 1:
         return fail("--conversations must be at least 1")
     try:
-        catalog = load_catalog(args.catalog)
+        catalog = open_catalog_option(args.catalog)
         population = load_population(args.population)
     except (CatalogError, PopulationError) as exc:
         return fail(str(exc))

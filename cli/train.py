@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli._catalogs import add_catalog_option, open_catalog_option
+
 NAME = "train"
 HELP = "learn the dialogue policy from logs; choose by off-policy evaluation; gate its promotion"
 ORDER = 61
@@ -66,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     add_nlu_option(parser)
-    parser.add_argument("--catalog", type=Path, default=None)
+    add_catalog_option(parser)
     parser.add_argument("--json", action="store_true", help="print the training summary as JSON")
 
 
@@ -78,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.learning.report import training_summary, write_training_report
     from assistant.learning.training import train_and_select
     from assistant.logs.dataset import LogFormatError, LogTable, read_log
-    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError
     from assistant.policies.learned import save_policy
     from assistant.policies.store import HISTORY_POLICY, SHIPPED_POLICY, load_policy
     from cli.common import fail
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         return fail("nothing to learn from: give --log FILE(s) and/or --simulate N")
     kinds = [k.strip() for k in args.models.split(",") if k.strip()]
     try:
-        catalog = load_catalog(args.catalog)
+        catalog = open_catalog_option(args.catalog)
         tables = [read_log(p) for p in args.log]
         if args.simulate > 0:
             population = load_population(args.population)

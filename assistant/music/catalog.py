@@ -304,6 +304,8 @@ class _TrackView(Sequence[Track]):
     def __init__(self, columns: CatalogColumns) -> None:
         self._columns = columns
         self._extras: dict[int, list[int]] | None = None
+        self._made: dict[int, Track] = {}
+        """Tracks already made (a conversation asks for the same few again and again)."""
 
     def __len__(self) -> int:
         return len(self._columns.energy)
@@ -320,9 +322,14 @@ class _TrackView(Sequence[Track]):
             i += n
         if not 0 <= i < n:
             raise IndexError("track row out of range")
+        made = self._made.get(i)
+        if made is not None:
+            return made
+        if len(self._made) >= 100_000:
+            self._made.clear()  # bounded on huge catalogues; a small one keeps every track it made
         c = self._columns
         genre = int(c.genre_ids[i])
-        return Track(
+        made = self._made[i] = Track(
             id=c.ids[i],
             title=c.titles[i],
             artist=c.artist_names[int(c.artist_ids[i])],
@@ -341,6 +348,7 @@ class _TrackView(Sequence[Track]):
             preview=c.previews[i] or None,
             preview_start=float(c.preview_start[i]),
         )
+        return made
 
     def __iter__(self) -> Iterator[Track]:
         for i in range(len(self)):

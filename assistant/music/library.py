@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,15 @@ class ScanReport:
     removed: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     """reason code -> files skipped for it (new and already known)."""
+    new_skips: int = 0
+    """Files skipped for the first time (each logged)."""
     tracks: int = 0
     seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """Anything new to say: files analyzed, skipped for the first time, moved or removed."""
+        return bool(self.analyzed or self.new_skips or self.reused or self.removed)
 
     def lines(self) -> list[str]:
         out = [
@@ -291,17 +298,10 @@ class Library:
                         continue
                     if os.path.splitext(entry.name)[1].lower() not in AUDIO_SUFFIXES:
                         continue
-                    try:
-                        entry.path.encode("utf-8")
-                    except UnicodeEncodeError:
-                        bad["bad_name"] += 1
-                        shown = os.fsencode(entry.path).decode("utf-8", "backslashreplace")
-                        log(f"skipped {shown}: {REASONS['bad_name']}")
-                        continue
                     stat = entry.stat()
                 except OSError as exc:
                     bad["unreadable"] += 1
-                    log(f"skipped {entry.path}: {REASONS['unreadable']} ({exc.strerror or exc})")
+                    log(f"skipped {_shown(entry.path)}: {REASONS['unreadable']} ({exc.strerror or exc})")
                     continue
                 found.append(_Seen(entry.path, stat.st_size, stat.st_mtime_ns))
         found.sort(key=lambda s: s.path)
@@ -323,14 +323,14 @@ class Library:
         db = self._connect()
         try:
             seen = self._walk(log, report.skipped)
-            report.files = len(seen) + report.skipped["bad_name"]
+            report.files = len(seen)
             known = {
                 row[0]: row[1:]
                 for row in db.execute("SELECT path, size, mtime_ns, hash, status, version FROM files")
             }
             todo: list[tuple[_Seen, str]] = []
             for item in seen:
-                old = known.get(item.path)
+                old = known.get(_shown(item.path))
                 if (
                     old is not None
                     and old[0] == item.size
@@ -341,15 +341,19 @@ class Library:
                     if old[3] != "ok":
                         report.skipped[old[3]] += 1
                     continue
-                if item.size == 0:
-                    self._record(db, item, "", {"status": "empty", "detail": ""})
-                    report.skipped["empty"] += 1
-                    log(f"skipped {item.path}: {REASONS['empty']}")
+                reason = "bad_name" if not _utf8(item.path) else "empty" if item.size == 0 else None
+                if reason is not None:
+                    # Kept under a printable form of the name, so a rescan knows it and stays quiet.
+                    self._record(db, replace(item, path=_shown(item.path)), "", {"status": reason})
+                    report.skipped[reason] += 1
+                    report.new_skips += 1
+                    log(f"skipped {_shown(item.path)}: {REASONS[reason]}")
                     continue
                 try:
                     digest = content_hash(Path(item.path), item.size)
                 except OSError as exc:
                     report.skipped["unreadable"] += 1
+                    report.new_skips += 1
                     log(f"skipped {item.path}: {REASONS['unreadable']} ({exc.strerror or exc})")
                     continue
                 same = db.execute(
@@ -364,7 +368,7 @@ class Library:
                     report.reused += 1
                     continue
                 todo.append((item, digest))
-            present = {s.path for s in seen}
+            present = {_shown(s.path) for s in seen}
             gone = [p for p in known if p not in present]
             db.executemany("DELETE FROM files WHERE path=?", [(p,) for p in gone])
             report.removed = len(gone)
@@ -401,6 +405,7 @@ class Library:
                 report.analyzed += 1
             else:
                 report.skipped[result["status"]] += 1
+                report.new_skips += 1
                 detail = f" ({result['detail']})" if result.get("detail") else ""
                 log(f"skipped {path}: {REASONS.get(result['status'], result['status'])}{detail}")
             done += 1
@@ -566,6 +571,19 @@ class Library:
             return list(db.execute("SELECT path, status, detail FROM files WHERE status!='ok' ORDER BY path"))
         finally:
             db.close()
+
+
+def _utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, kept by Python as lone surrogates
+        return False
+    return True
+
+
+def _shown(path: str) -> str:
+    """A path as it can be printed and stored: undecodable bytes as \\xNN."""
+    return path if _utf8(path) else os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _artist(data: dict[str, Any]) -> str:

@@ -10,11 +10,14 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.music.catalog import DEFAULT_CATALOG, Catalog, CatalogError, Track, load_catalog
 from assistant.music.genres import family_labels
 from assistant.music.store import StoreError, cache_root, file_identity, open_store, source_key, write_store
+
+if TYPE_CHECKING:
+    from assistant.music.library import ScanReport
 
 __all__ = ["CatalogSource", "open_catalog", "store_folder_for"]
 
@@ -51,11 +54,13 @@ def open_catalog(
     progress: ProgressFactory | None = None,
     workers: int | None = None,
     use_store: bool = True,
+    on_report: Callable[[ScanReport], None] | None = None,
 ) -> Catalog:
     """The catalogue for `--catalog` values (None: the embedded demo catalogue). Raises CatalogError with
     one clear line for anything unusable.
 
     Music folders are brought up to date first (new and changed files analyzed, removed ones dropped).
+    A folder's scan report is handed to `on_report`, else said (through `log`) when something changed.
     The result comes from the store when it was built from the same sources, else it is built and
     stored; a cache folder that cannot be written only costs the speed-up."""
     if sources is None or isinstance(sources, str | Path):
@@ -72,7 +77,9 @@ def open_catalog(
             library = Library(item.path)
             bar = progress(f"scanning {item.path.name}") if progress is not None else None
             report = library.scan(workers=workers, log=say, progress=bar)
-            if report.analyzed or report.skipped or report.removed:
+            if on_report is not None:
+                on_report(report)
+            elif report.changed:
                 for line in report.lines():
                     say(line)
             keys.append(["folder", str(library.folder), library.digest()])

@@ -185,9 +185,14 @@ def _replace_folder(new: Path, folder: Path) -> None:
     try:
         os.replace(new, folder)
     except OSError:
-        if old is not None and not folder.exists():
+        if folder.exists():
+            # Another process put its (equal) store there in between: keep that one.
+            shutil.rmtree(new, ignore_errors=True)
+        elif old is not None:
             os.replace(old, folder)
-        raise
+            raise
+        else:
+            raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -284,22 +289,38 @@ def _numpy(column: Any) -> np.ndarray:
     return chunks[0].to_numpy(zero_copy_only=True)
 
 
+SMALL = 300_000
+"""Up to this many strings a column is decoded into a Python list on first use (about 10 ms per 100k):
+per-string decoding costs microseconds, which a 28k-track catalogue's simulation pays millions of times.
+Bigger columns (a million titles) stay mapped and are decoded one string at a time."""
+
+
 class ArrowStrings(Sequence[str]):
-    """A string column of the store; each string is decoded when asked for."""
+    """A string column of the store, decoded when asked for (all at once while it is small)."""
 
     def __init__(self, array: Any) -> None:
         self._array = array
+        self._list: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self._array)
+
+    def as_list(self) -> list[str] | None:
+        """The decoded column if it is small enough to keep decoded, else None."""
+        if self._list is None and len(self._array) <= SMALL:
+            self._list = self._array.to_pylist()
+        return self._list
 
     @overload
     def __getitem__(self, i: int) -> str: ...
     @overload
     def __getitem__(self, i: slice) -> Sequence[str]: ...
     def __getitem__(self, i: int | slice) -> str | Sequence[str]:
+        decoded = self.as_list()
+        if decoded is not None:
+            return decoded[i]
         if isinstance(i, slice):
-            return self._array[i].to_pylist()
+            return self._array[i].to_pylist()  # type: ignore[no-any-return]
         if i < 0:
             i += len(self._array)
         if not 0 <= i < len(self._array):
@@ -307,6 +328,10 @@ class ArrowStrings(Sequence[str]):
         return self._array[i].as_py()
 
     def __iter__(self) -> Iterator[str]:
+        decoded = self.as_list()
+        if decoded is not None:
+            yield from decoded
+            return
         # Decoding in blocks is far cheaper than one scalar at a time.
         for start in range(0, len(self._array), 65_536):
             yield from self._array[start : start + 65_536].to_pylist()
@@ -320,8 +345,8 @@ class ArrowStrings(Sequence[str]):
 class SortedNames(Sequence[str]):
     """Sorted names (the catalogue's artists) with `in` and `index` by binary search, not a scan."""
 
-    def __init__(self, names: Sequence[str]) -> None:
-        self._names = names
+    def __init__(self, names: ArrowStrings) -> None:
+        self._names: Sequence[str] = names.as_list() or names
 
     def __len__(self) -> int:
         return len(self._names)
@@ -352,10 +377,17 @@ class SortedNames(Sequence[str]):
 class IdIndex(Mapping[str, int]):
     """track id -> row, by binary search over the ids in sorted order."""
 
-    def __init__(self, ids: Sequence[str], order: np.ndarray) -> None:
+    def __init__(self, ids: ArrowStrings, order: np.ndarray) -> None:
         self._ids, self._order = ids, order
+        self._dict: dict[str, int] | None = None
 
     def _find(self, track_id: str) -> int | None:
+        if self._dict is None and len(self._ids) <= SMALL:
+            decoded = self._ids.as_list()
+            assert decoded is not None
+            self._dict = {track_id: row for row, track_id in enumerate(decoded)}
+        if self._dict is not None:
+            return self._dict.get(track_id)
         lo, hi = 0, len(self._order)
         while lo < hi:
             mid = (lo + hi) // 2
