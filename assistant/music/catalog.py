@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import math
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, SupportsIndex, overload
 
 import numpy as np
 
@@ -124,7 +125,7 @@ class Catalog:
     million objects. Either way the same attributes hold the same values.
     """
 
-    tracks: Sequence[Track]
+    tracks: tuple[Track, ...] | TrackList
     name: str
     index: Mapping[str, int]
     """track id -> row."""
@@ -209,7 +210,7 @@ class Catalog:
         self.listed = columns.listed
         self.index = columns.id_index
         self.titles = columns.titles
-        self.tracks = _TrackView(columns)
+        self.tracks = TrackList(columns)
         self._multi_genre = None
         self._indexes = indexes
         return self
@@ -298,7 +299,7 @@ class CatalogColumns:
     listed: Postings
 
 
-class _TrackView(Sequence[Track]):
+class TrackList(Sequence[Track]):
     """The tracks of a column-backed catalogue, each made when asked for."""
 
     def __init__(self, columns: CatalogColumns) -> None:
@@ -311,12 +312,13 @@ class _TrackView(Sequence[Track]):
         return len(self._columns.energy)
 
     @overload
-    def __getitem__(self, i: int) -> Track: ...
+    def __getitem__(self, i: SupportsIndex) -> Track: ...
     @overload
     def __getitem__(self, i: slice) -> Sequence[Track]: ...
-    def __getitem__(self, i: int | slice) -> Track | Sequence[Track]:
+    def __getitem__(self, i: SupportsIndex | slice) -> Track | Sequence[Track]:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
+        i = operator.index(i)
         n = len(self)
         if i < 0:
             i += n

@@ -113,7 +113,7 @@ def describe(samples: np.ndarray, rate: int, offset: float = 0.0) -> Descriptors
     danceability = _clip(_pulse_clarity(onset, tempo, sr, hop) * _dance_tempo(tempo))
     chroma = librosa.feature.chroma_stft(S=power, sr=sr, tuning=0.0)  # A440: skips a pitch search
     mode = _mode(chroma.mean(axis=1))
-    valence = _clip(0.5 + 0.35 * mode + 0.25 * (brightness - 0.35) + 0.1 * (beat_level - 0.5))
+    valence = _clip(0.5 + 0.4 * mode + 0.15 * (brightness - 0.35) + 0.1 * (beat_level - 0.5))
     acousticness = _clip(1.0 - 0.6 * min(1.0, float(np.median(flatness)) * 20.0) - 0.4 * brightness)
     return Descriptors(
         tempo=round(tempo, 2),

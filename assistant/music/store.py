@@ -15,9 +15,9 @@ columns as numpy arrays and string sequences without copying, so the cost does n
 of tracks (benchmarks/bench_catalog.py measured this against Parquet and SQLite). Pages are read when
 touched; a turn touches the candidates' rows only.
 
-Stores are derived data: they live in the cache folder ($TUNETALK_CACHE/catalogs, else
-~/.cache/tunetalk/catalogs), keyed by their source's path, size and modification time, and are rebuilt
-when the source or STORE_SCHEMA changes. They are never written next to the source.
+Stores are derived data: they live under `cache_root()/catalogs` ($TUNETALK_CATALOG_CACHE, else
+$TUNETALK_CACHE, else ~/.cache/tunetalk), keyed by their source's path, size and modification time, and
+are rebuilt when the source or STORE_SCHEMA changes. They are never written next to the source.
 """
 
 from __future__ import annotations
@@ -68,10 +68,13 @@ class StoreError(Exception):
 
 
 def cache_root() -> Path:
-    """$TUNETALK_CACHE, else $XDG_CACHE_HOME/tunetalk, else ~/.cache/tunetalk: derived data, never in git."""
-    configured = os.environ.get("TUNETALK_CACHE")
-    if configured:
-        return Path(configured).expanduser()
+    """Where catalogue stores and music-folder indexes live: $TUNETALK_CATALOG_CACHE, else the app's cache
+    ($TUNETALK_CACHE, else $XDG_CACHE_HOME/tunetalk, else ~/.cache/tunetalk). Derived data, never in git;
+    the first variable lets a big catalogue's store (hundreds of MB for a million tracks) live elsewhere."""
+    for variable in ("TUNETALK_CATALOG_CACHE", "TUNETALK_CACHE"):
+        configured = os.environ.get(variable)
+        if configured:
+            return Path(configured).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "tunetalk"
 
@@ -320,7 +323,7 @@ class ArrowStrings(Sequence[str]):
         if decoded is not None:
             return decoded[i]
         if isinstance(i, slice):
-            return self._array[i].to_pylist()  # type: ignore[no-any-return]
+            return self._array[i].to_pylist()
         if i < 0:
             i += len(self._array)
         if not 0 <= i < len(self._array):
