@@ -21,8 +21,9 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,22 @@ def analyze_file(path_text: str) -> dict[str, Any]:
         return {"status": "unreadable", "detail": f"{exc.strerror or exc}"}
     except Exception as exc:  # a decoder bug on one odd file must not stop a scan of thousands
         return {"status": "corrupt", "detail": f"{type(exc).__name__}: {exc}"[:200]}
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 for a while: the decoders' C libraries print notes about odd files
+    straight to it (each file's fate is reported by the scan instead)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _warm_up() -> None:
@@ -418,7 +435,9 @@ class Library:
         n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
         if n_workers == 1:
             for item, _ in todo:
-                finish(item.path, analyze_file(item.path))
+                with _quiet_stderr():
+                    result = analyze_file(item.path)
+                finish(item.path, result)
         else:
             self._in_workers([item.path for item, _ in todo], n_workers, finish)
         db.commit()
