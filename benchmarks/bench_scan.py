@@ -26,10 +26,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+
+from make_music_folder import tag, write_music_folder
 
 from assistant.music.library import Library
 from assistant.music.sources import open_catalog
-from scripts.make_music_folder import tag, write_music_folder
 
 
 def _timed(label: str, files: int, run: object) -> float:
