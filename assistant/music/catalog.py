@@ -215,6 +215,16 @@ class Catalog:
         self._indexes = indexes
         return self
 
+    def name_indexes(self) -> tuple[Any, Any]:
+        """(artist, title) name indexes prebuilt with the store (nlu.name_index.NameIndex), opened on
+        first use; (None, None) for a catalogue read from a file, whose linker builds its own."""
+        loader = getattr(self, "_name_loader", None)
+        if loader is None:
+            return None, None
+        if getattr(self, "_names", None) is None:
+            self._names = loader()
+        return self._names
+
     @property
     def multi_genre(self) -> np.ndarray:
         """(n_tracks, n_genres) bool: the track is listed under that genre. Made on first use."""

@@ -8,7 +8,7 @@ Layout of one store (a folder):
   subgenre and artist) - all of length n, so one table holds them;
 - `artists.arrow`: the sorted artist names and where each artist's rows end in its postings;
 - `listed.arrow`: the rows listed under each genre (a track's own genre and its playlists' genres);
-- `names/`: the linker's normalized-name indexes (assistant/music/names.py).
+- `names/`: the linker's normalized-name indexes of artists and titles (nlu/name_index.py).
 
 Arrow IPC files without compression are read through a memory map: opening maps the files and wraps the
 columns as numpy arrays and string sequences without copying, so the cost does not grow with the number
@@ -47,7 +47,7 @@ __all__ = [
     "write_store",
 ]
 
-STORE_SCHEMA = 1
+STORE_SCHEMA = 2
 """Bumped whenever what a store holds or how it is laid out changes; an older store is rebuilt."""
 
 _NUMERIC = (
@@ -95,7 +95,7 @@ def file_identity(path: Path) -> dict[str, Any]:
 # Writing
 
 
-def write_store(catalog: Catalog, folder: Path, *, key: str, names: bool = False) -> Path:
+def write_store(catalog: Catalog, folder: Path, *, key: str, names: bool = True) -> Path:
     """Write `catalog` as a store in `folder` (replaced atomically: a reader sees the old or the new one).
 
     `names` also writes the linker's name indexes (artists and titles), which dominate the build time of a
@@ -145,10 +145,11 @@ def write_store(catalog: Catalog, folder: Path, *, key: str, names: bool = False
         )
         _write_table(tmp / "listed.arrow", {"row": pa.array(catalog.listed.order)})
         if names:
-            from assistant.music.names import write_name_index
+            from nlu.linking import name_key
+            from nlu.name_index import NameIndex
 
-            write_name_index(tmp / "names" / "artists", list(catalog.artist_names))
-            write_name_index(tmp / "names" / "titles", sorted(set(catalog.titles)))
+            NameIndex.build(list(catalog.artist_names), name_key).save(tmp / "names" / "artists")
+            NameIndex.build(sorted(set(catalog.titles)), name_key).save(tmp / "names" / "titles")
         manifest = {
             "schema": STORE_SCHEMA,
             "key": key,
@@ -274,7 +275,15 @@ def open_store(folder: Path, *, key: str | None = None) -> Catalog:
         raise StoreError(f"{folder}: damaged store ({exc})") from exc
     catalog = Catalog.from_columns(columns, str(manifest["name"]), indexes)
     catalog.store_folder = folder  # type: ignore[attr-defined]
+    if manifest.get("names") and (folder / "names").is_dir():
+        catalog._name_loader = lambda: _open_names(folder / "names")  # type: ignore[attr-defined]
     return catalog
+
+
+def _open_names(folder: Path) -> tuple[Any, Any]:
+    from nlu.name_index import NameIndex
+
+    return NameIndex.open(folder / "artists", ArrowStrings), NameIndex.open(folder / "titles", ArrowStrings)
 
 
 def _read_table(path: Path) -> Any:
