@@ -294,14 +294,22 @@ def _read_table(path: Path) -> Any:
 
 
 def _numpy(column: Any) -> np.ndarray:
-    """A column as a read-only numpy view of the mapped file (one chunk, no nulls: as written)."""
+    """A numeric column as a read-only numpy view of the mapped file (one chunk, no nulls: as written).
+    Read from the Arrow buffer directly: pyarrow's own to_numpy imports pandas, which costs more than
+    opening the whole store."""
     chunks = column.chunks
     if len(chunks) != 1:
         raise StoreError(f"a stored column has {len(chunks)} chunks, expected 1")
-    return chunks[0].to_numpy(zero_copy_only=True)
+    chunk = chunks[0]
+    if chunk.null_count:
+        raise StoreError("a stored numeric column has nulls")
+    dtype = np.dtype(chunk.type.to_pandas_dtype())
+    view = np.frombuffer(chunk.buffers()[1], dtype=dtype, count=chunk.offset + len(chunk))[chunk.offset :]
+    view.flags.writeable = False
+    return view
 
 
-SMALL = 300_000
+SMALL = 100_000
 """Up to this many strings a column is decoded into a Python list on first use (about 10 ms per 100k):
 per-string decoding costs microseconds, which a 28k-track catalogue's simulation pays millions of times.
 Bigger columns (a million titles) stay mapped and are decoded one string at a time."""
@@ -349,9 +357,12 @@ class ArrowStrings(Sequence[str]):
             yield from self._array[start : start + 65_536].to_pylist()
 
     def take(self, rows: np.ndarray) -> list[str]:
-        import pyarrow as pa
-
-        return self._array.take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
+        """The strings at these rows (one at a time: pyarrow's vectorized take converts its argument
+        through pandas, whose import alone costs more than a turn)."""
+        decoded = self.as_list()
+        if decoded is not None:
+            return [decoded[int(i)] for i in rows]
+        return [self._array[int(i)].as_py() for i in rows]
 
 
 class SortedNames(Sequence[str]):
