@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -243,6 +244,8 @@ def _formats(csv_path: Path, folder: Path) -> list[tuple[str, float, float]]:
     numeric = ["energy", "valence", "tempo", "track_popularity", "danceability", "acousticness"]
     table = table.select(["track_id", "track_name", "track_artist", *numeric]).combine_chunks()
     out: list[tuple[str, float, float]] = []
+    for stale in ("t.arrow", "t.parquet", "t.sqlite"):
+        (folder / stale).unlink(missing_ok=True)
     arrow = folder / "t.arrow"
     with pa.OSFile(str(arrow), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table, max_chunksize=table.num_rows)
@@ -340,6 +343,9 @@ def main() -> None:
                     f"{today['first_turn'] * 1000:>12.1f}{today['median_ms']:>10.2f}"
                     f"{today['p95_ms']:>8.2f}{today['peak_mb']:>9.0f}"
                 )
+            # A fresh store per size: the build is measured, never found in a cache.
+            env = {**env, "TUNETALK_CATALOG_CACHE": str(work / f"cache-{n}")}
+            shutil.rmtree(work / f"cache-{n}", ignore_errors=True)
             build = _measure(ROOT, "build", csv_path, 0, env)
             store = _measure(ROOT, "store", csv_path, args.turns, env)
             print(
@@ -351,7 +357,7 @@ def main() -> None:
             print(f"\nstore formats on {last_csv.name} (numeric columns ready as arrays):")
             for name, seconds, size in _formats(last_csv, work):
                 print(f"  {name:<30}{seconds * 1000:>10.1f} ms{size:>10.0f} MB")
-            os.environ["TUNETALK_CATALOG_CACHE"] = env["TUNETALK_CATALOG_CACHE"]
+            os.environ["TUNETALK_CATALOG_CACHE"] = str(work / f"cache-{sizes[-1]}")
             median, p95, found = _linking(last_csv)
             print(
                 f"\nlinking an artist among {last_csv.stem}'s names: median {median:.2f} ms, "

@@ -95,3 +95,38 @@ def test_top_of_a_subset_in_order_is_the_top_of_the_whole(k: int) -> None:
     whole = _top(values, k)
     keep = np.flatnonzero(values >= values[whole[-1]])
     assert keep[_top(values[keep], k)].tolist() == whole.tolist()
+
+
+def test_broad_requests_on_a_big_catalogue_rank_exactly_from_the_most_popular_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where more tracks may fit than are scored one by one (EXACT_UP_TO, lowered here so a 20k
+    catalogue has such requests), rankings come from the most popular tracks down, still exactly;
+    the candidate statistics are estimated from a sample."""
+    from assistant.music import retrieval
+    from benchmarks.bench_catalog import generate_catalog
+
+    monkeypatch.setattr(retrieval, "EXACT_UP_TO", 1_000)
+    monkeypatch.setattr(retrieval, "STATS_SAMPLE", 1_000)
+    monkeypatch.setattr(retrieval, "POPULAR_FIRST_ABOVE", 2_000)
+    catalog = generate_catalog(20_000, seed=5)
+    fast, full = Retriever(catalog), Retriever(catalog, candidates=False)
+    rng = np.random.default_rng(5)
+    broad = estimated_count = exact_count = 0
+    for _ in range(80):
+        c = _random_constraints(catalog, rng)
+        if not fast._weights(c) or not fast._broad(c):
+            continue
+        broad += 1
+        offered = [catalog.tracks[int(i)].id for i in rng.integers(0, len(catalog), 3)]
+        assert fast.next_sample(c, offered, offered[:1]) == full.next_sample(c, offered, offered[:1])
+        assert fast.genre_pair(c) == full.genre_pair(c)
+        assert fast.suggest_artist(c, offered[:2]) == full.suggest_artist(c, offered[:2])
+        estimated, exact = fast.stats(c, offered), full.stats(c, offered)
+        if exact.n_candidates >= 3_000:  # a sample of 1,000 says little about a handful of fits
+            estimated_count += estimated.n_candidates
+            exact_count += exact.n_candidates
+            assert estimated.energy_spread == pytest.approx(exact.energy_spread, abs=0.03)
+            assert estimated.genre_entropy == pytest.approx(exact.genre_entropy, abs=0.2)
+    assert broad >= 20
+    assert estimated_count == pytest.approx(exact_count, rel=0.05)

@@ -17,6 +17,23 @@ from nlu.linking import EntityLinker
 
 __all__ = ["CANDIDATE_THRESHOLD", "CandidateStats", "Retriever"]
 
+PART_ORDER = ("genre", "energy", "valence", "era", "activity", "artist", "tempo")
+"""The order a match adds its parts up in (float addition is not associative: one order, one result)."""
+EXACT_UP_TO = 50_000
+"""Requests that more tracks may fit than this (only on catalogues bigger than it: the 28k Spotify one
+never) have their candidate statistics estimated from a sample; up to it, they are exact. Rankings
+are always exact."""
+STATS_SAMPLE = 20_000
+"""How many of a broad request's possible fits its statistics are estimated from."""
+POPULAR_FIRST_ABOVE = 300_000
+"""A ranking goes from the most popular tracks down when more than this may match nearly perfectly."""
+POPULAR_VISITS = 50_000
+"""How many tracks a popularity-first ranking scores before it gives up for the exact pool."""
+RANK_FROM = 0.95
+"""The match a ranking's first candidates must reach; lowered as far as the k-th score requires."""
+PRUNE_ORDER = ("energy", "valence", "era", "tempo", "genre", "activity", "artist")
+"""Cheapest parts first when candidates are pruned."""
+
 SURPRISE_POOL = 40
 """How many of the best tracks a surprise is drawn from."""
 CANDIDATE_THRESHOLD = 0.75
@@ -79,6 +96,8 @@ class Retriever:
         self._fit_cache: dict[tuple[Constraints, float], tuple[np.ndarray, np.ndarray]] = {}
         self._genre_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._code_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._scored_cache: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._popular_failed: set[tuple[object, ...]] = set()
 
     @property
     def linker(self) -> EntityLinker:
@@ -179,7 +198,8 @@ class Retriever:
         """
         cached = self._match_cache.get(c)
         if cached is None:
-            if len(self._match_cache) >= 32:
+            # A million-track array is 8 MB: keep a few of those, not 32.
+            if len(self._match_cache) >= (32 if len(self.catalog) <= 200_000 else 4):
                 self._match_cache.clear()
             cached = self._compute_match(c)
             cached.setflags(write=False)
@@ -188,48 +208,67 @@ class Retriever:
 
     def _compute_match(self, c: Constraints, rows: np.ndarray | None = None) -> np.ndarray:
         """The match of every track (rows None) or of the given rows; the same numbers either way."""
-        cat = self.catalog
-
-        def col(name: str) -> np.ndarray:
-            values: np.ndarray = getattr(cat, name)
-            return values if rows is None else values[rows]
-
-        size = len(cat) if rows is None else len(rows)
+        size = len(self.catalog) if rows is None else len(rows)
+        names = [name for name in PART_ORDER if name in self._weights(c)]
+        if not names:
+            return np.full(size, 0.5)
         total = np.zeros(size)
         weight = 0.0
-        parts: list[tuple[str, np.ndarray]] = []
-        if c.genres:
-            parts.append(("genre", np.max([self._genre_match(g, rows) for g in c.genres], axis=0)))
-        if c.energy is not None:
-            parts.append(("energy", np.clip(1 - np.abs(col("energy") - c.energy) / 0.3, 0, 1)))
-        if c.valence is not None:
-            parts.append(("valence", np.clip(1 - np.abs(col("valence") - c.valence) / 0.35, 0, 1)))
-        if c.era is not None:
+        for name in names:
+            total += WEIGHTS[name] * self._part(c, name, rows)
+            weight += WEIGHTS[name]
+        return total / weight
+
+    def _part(self, c: Constraints, name: str, rows: np.ndarray | None) -> np.ndarray:
+        """One stated attribute's fit (0..1) of every track (rows None) or of the given rows."""
+        cat = self.catalog
+
+        def col(column: str) -> np.ndarray:
+            values: np.ndarray = getattr(cat, column)
+            return values if rows is None else values[rows]
+
+        if name == "genre":
+            return np.max([self._genre_match(g, rows) for g in c.genres], axis=0)
+        if name == "energy":
+            return np.clip(1 - np.abs(col("energy") - c.energy) / 0.3, 0, 1)
+        if name == "valence":
+            return np.clip(1 - np.abs(col("valence") - c.valence) / 0.35, 0, 1)
+        if name == "era":
+            assert c.era is not None
             lo, hi = c.era
             year = col("year")
             distance = np.maximum(lo - year, 0) + np.maximum(year - hi, 0)
-            parts.append(("era", np.clip(1 - distance / 12.0, 0, 1)))
-        if c.activity is not None:
+            return np.clip(1 - distance / 12.0, 0, 1)
+        if name == "activity":
+            assert c.activity is not None
             energy, _valence, _tempo, genres = ACTIVITY_PROFILE[c.activity]
             fits = np.max([self._genre_match(g, rows) for g in genres], axis=0)
-            parts.append(
-                ("activity", 0.7 * np.clip(1 - np.abs(col("energy") - energy) / 0.3, 0, 1) + 0.3 * fits)
-            )
-        artists = self._artists(c)
-        if artists:
+            return 0.7 * np.clip(1 - np.abs(col("energy") - energy) / 0.3, 0, 1) + 0.3 * fits
+        if name == "artist":
             # Several named together ("like X and Y") each make a track fit.
-            parts.append(("artist", np.max([self._one_artist_match(a, rows) for a in artists], axis=0)))
-        if c.tempo is not None:
-            tempo = col("tempo")
-            known = tempo > 0
-            fit = np.where(known, np.clip(1 - np.abs(tempo - c.tempo) / 35.0, 0, 1), 0.5)
-            parts.append(("tempo", fit))
-        if not parts:
-            return np.full(size, 0.5)
-        for name, values in parts:
-            total += WEIGHTS[name] * values
-            weight += WEIGHTS[name]
-        return total / weight
+            return np.max([self._one_artist_match(a, rows) for a in self._artists(c)], axis=0)
+        assert name == "tempo" and c.tempo is not None
+        tempo = col("tempo")
+        known = tempo > 0
+        return np.where(known, np.clip(1 - np.abs(tempo - c.tempo) / 35.0, 0, 1), 0.5)
+
+    def _prune(self, c: Constraints, rows: np.ndarray | None, least: float) -> np.ndarray:
+        """The rows (all when None) that can still reach `least`, part by part, cheapest first: each
+        part's shortfall w x (1 - fit) is added up and a row goes once it exceeds the budget. The
+        survivors are then scored in full (in `_compute_match`'s order, so the numbers are the same)."""
+        weights = self._weights(c)
+        budget = (1.0 - least) * sum(weights.values()) + 1e-9
+        shortfall: np.ndarray | None = None
+        for name in PRUNE_ORDER:
+            if name not in weights:
+                continue
+            values = self._part(c, name, rows)
+            missing = weights[name] * (1.0 - values)
+            shortfall = missing if shortfall is None else shortfall + missing
+            keep = np.flatnonzero(shortfall <= budget)
+            rows = keep if rows is None else rows[keep]
+            shortfall = shortfall[keep]
+        return np.arange(len(self.catalog)) if rows is None else rows
 
     # -- candidates -------------------------------------------------------------------------------
     def _may_fit(self, c: Constraints, least: float) -> np.ndarray | None:
@@ -241,6 +280,13 @@ class Retriever:
         (a genre's tracks, an energy range...), and the smallest such set will do. When every part could
         be missed on its own (many attributes stated), the genre splits the catalogue: its tracks, plus
         the tracks outside it that fit the rest within what is left of the budget."""
+        plan = self._may_fit_plan(c, least)
+        if plan is None:
+            return None
+        return self._ascending(plan[1]())  # type: ignore[operator]
+
+    def _may_fit_plan(self, c: Constraints, least: float) -> tuple[int, object] | None:
+        """(how many rows, how to list them) for `_may_fit`, without listing them."""
         weights = self._weights(c)
         if not weights or least <= 0:
             return None
@@ -261,8 +307,7 @@ class Retriever:
                 options.append((inside + size, split))
         if not options:
             return None
-        _size, make = min(options, key=lambda option: option[0])
-        return self._ascending(make())  # type: ignore[operator]
+        return min(options, key=lambda option: option[0])
 
     def _ascending(self, rows: np.ndarray) -> np.ndarray:
         """Rows once each, ascending: through a mask over the catalogue when there are many (cheaper
@@ -366,15 +411,10 @@ class Retriever:
         cached = self._fit_cache.get(key)
         if cached is not None:
             return cached
-        rows = self._may_fit(c, least)
-        if rows is None:
-            values = self.match(c)
-            found = np.flatnonzero(values >= least)
-            result = (found, values[found])
-        else:
-            values = self._compute_match(c, rows)
-            keep = values >= least
-            result = (rows[keep], values[keep])
+        rows = self._prune(c, self._may_fit(c, least), least)
+        values = self._compute_match(c, rows)
+        keep = values >= least
+        result = (rows[keep], values[keep])
         if len(self._fit_cache) >= 64:
             self._fit_cache.clear()
         self._fit_cache[key] = result
@@ -411,29 +451,37 @@ class Retriever:
             top = top[np.isfinite(score[top])]
             return top, score[top]
         weighted = bool(self._weights(c))
+        if weighted and self._broad(c, RANK_FROM, POPULAR_FIRST_ABOVE):
+            # So many tracks may fit nearly perfectly that popularity decides among them.
+            failed = (c, tuple(rejected), id(affinity), k)
+            if failed not in self._popular_failed:
+                found = self._ranked_by_popularity(c, rejected, affinity, k, exclude_songs)
+                if found is not None:
+                    return found
+                if len(self._popular_failed) >= 64:
+                    self._popular_failed.clear()
+                self._popular_failed.add(failed)
         bonus = self._bonus_bound(c, affinity)
         popularity = cat.indexes.features["popularity"]
-        least = CANDIDATE_THRESHOLD
+        # The best k usually fit almost perfectly: start with those, widen only if the bound says so.
+        least = RANK_FROM
         take = 4 * k
-        own = self._own_rows(c)
         while True:
             if not weighted:
                 # Nothing stated: every match is 0.5, so the ranking is popularity (less penalties,
                 # plus affinity): the most popular tracks, as many as it takes.
                 take = min(take, n)
                 cut = float(popularity.values[n - take])
-                rows = np.sort(popularity.order[int(np.searchsorted(popularity.values, cut, "left")) :])
                 others = bonus - 0.06 * float(popularity.values[-1]) / 100.0  # affinity's share
                 floor_left_out = 0.5 + 0.06 * cut / 100.0 + others
                 done_all = take >= n
+                rows, score = self._scored(c, rejected, affinity, ("popular", cut))
             else:
-                rows = self._fitting(c, least)[0] if least > 0 else np.arange(n)
                 floor_left_out = least + bonus
+                rows, score = self._scored(c, rejected, affinity, ("fit", round(least, 12)))
                 done_all = least <= 0 or len(rows) >= n
-            if own is not None:
-                rows = np.union1d(rows, own)
-            score = self._compute_rank(c, rejected, affinity, rows)
             if exclude_songs is not None and len(exclude_songs):
+                score = score.copy()
                 score[np.isin(cat.song_ids[rows], exclude_songs)] = -np.inf
             top = _top(score, k)
             top = top[np.isfinite(score[top])]
@@ -446,6 +494,102 @@ class Retriever:
             # Lower the bar to what the k-th kept score allows (or step down when too few were found).
             floor = float(score[top[-1]]) - bonus if len(top) == k else least - 0.25
             least = min(least - 1e-6, floor) if floor > 0.05 else 0.0
+
+    def _broad(self, c: Constraints, least: float = CANDIDATE_THRESHOLD, above: int | None = None) -> bool:
+        """More tracks may match at least `least` than `above` (EXACT_UP_TO): too many to score."""
+        plan = self._may_fit_plan(c, least)
+        return (plan[0] if plan is not None else len(self.catalog)) > (above or EXACT_UP_TO)
+
+    def _ranked_by_popularity(
+        self,
+        c: Constraints,
+        rejected: Sequence[str],
+        affinity: np.ndarray | None,
+        k: int,
+        exclude_songs: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """`_ranked` for a broad request: tracks scored in blocks from the most popular down, until no
+        track left can reach the k-th score kept (its match is at most 1, its popularity at most the
+        next one's, its other bonuses at most B). Exact; None when that has not happened after
+        POPULAR_VISITS tracks (few strong fits among popular tracks): the caller scores the fits."""
+        cat = self.catalog
+        popularity = cat.indexes.features["popularity"]
+        n = len(cat)
+        rest = self._bonus_bound(c, affinity) - 0.06 * float(popularity.values[-1]) / 100.0
+        own = self._own_rows(c)
+        pool_rows = np.zeros(0, dtype=np.int64)
+        pool_scores = np.zeros(0, dtype=np.float64)
+        visited = 0
+        block = 8192
+        first = True
+        while True:
+            chunk = popularity.order[max(0, n - visited - block) : n - visited].astype(np.int64)
+            visited += len(chunk)
+            if first and own is not None:
+                chunk = np.union1d(chunk, own)
+            elif own is not None:
+                chunk = chunk[~np.isin(chunk, own)]
+            first = False
+            chunk = np.sort(chunk)
+            scores = self._compute_rank(c, rejected, affinity, chunk)
+            if exclude_songs is not None and len(exclude_songs):
+                scores[np.isin(cat.song_ids[chunk], exclude_songs)] = -np.inf
+            rows = np.concatenate([pool_rows, chunk])
+            both = np.concatenate([pool_scores, scores])
+            order = np.argsort(rows, kind="stable")
+            rows, both = rows[order], both[order]
+            keep = _top(both, k)
+            keep = keep[np.isfinite(both[keep])]
+            pool_rows, pool_scores = rows[np.sort(keep)], both[np.sort(keep)]
+            if visited >= n:
+                break
+            ceiling = 1.0 + 0.06 * float(popularity.values[n - visited - 1]) / 100.0 + rest
+            if len(keep) == k and both[keep[-1]] > ceiling:
+                break
+            if visited >= POPULAR_VISITS:
+                return None
+            block *= 2
+        top = _top(pool_scores, k)
+        return pool_rows[top], pool_scores[top]
+
+    def _scored(
+        self,
+        c: Constraints,
+        rejected: Sequence[str],
+        affinity: np.ndarray | None,
+        pool: tuple[str, float],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows ascending, ranking score) of a candidate pool: ("fit", t) the tracks matching at least
+        t (all when t <= 0), ("popular", p) those with popularity >= p; plus the named artist's own
+        tracks. Kept for the turn: a decision ranks the same pool for samples, genres and artists."""
+        key = (c, tuple(rejected), id(affinity), pool)
+        cached = self._scored_cache.get(key)
+        if cached is not None:
+            return cached
+        cat = self.catalog
+        kind, value = pool
+        if kind == "popular":
+            popularity = cat.indexes.features["popularity"]
+            rows = np.sort(popularity.order[int(np.searchsorted(popularity.values, value, "left")) :])
+            fit = self._compute_match(c, rows)
+        elif value > 0:
+            rows, fit = self._fitting(c, value)
+        else:
+            rows, fit = np.arange(len(cat)), self.match(c)
+        own = self._own_rows(c)
+        if own is not None:
+            extra = np.setdiff1d(own, rows)
+            if len(extra):
+                rows = np.concatenate([rows, extra])
+                fit = np.concatenate([fit, self._compute_match(c, extra)])
+                order = np.argsort(rows, kind="stable")
+                rows, fit = rows[order], fit[order]
+        score = self._compute_rank(c, rejected, affinity, rows, match=fit)
+        score.setflags(write=False)
+        if len(self._scored_cache) >= 8:
+            self._scored_cache.clear()
+        self._scored_cache[key] = (rows, score)
+        return rows, score
 
     def _own_rows(self, c: Constraints) -> np.ndarray | None:
         if not c.artist_own:
@@ -476,14 +620,17 @@ class Retriever:
         rejected: Sequence[str],
         affinity: np.ndarray | None,
         rows: np.ndarray | None = None,
+        match: np.ndarray | None = None,
     ) -> np.ndarray:
+        """Ranking score of every track (rows None) or of the given rows, whose `match` may be known."""
         cat = self.catalog
 
         def col(name: str) -> np.ndarray:
             values: np.ndarray = getattr(cat, name)
             return values if rows is None else values[rows]
 
-        match = self.match(c) if rows is None else self._compute_match(c, rows)
+        if match is None:
+            match = self.match(c) if rows is None else self._compute_match(c, rows)
         score = match + 0.06 * col("popularity") / 100.0
         if c.era is not None:
             # The era fit is soft so that a thin period still yields music, but a track inside the period
@@ -544,6 +691,8 @@ class Retriever:
         if self.use_candidates and not self._weights(c) and len(cat) - len(offered_rows) >= 10:
             # Nothing stated: every track matches 0.5, below the candidate threshold.
             rows, n, top = np.zeros(0, dtype=np.int64), 0, np.full(10, 0.5)
+        elif self.use_candidates and self._weights(c) and self._broad(c):
+            return self._sampled_stats(c, offered_rows)
         elif self.use_candidates and self._weights(c):
             rows, fit = self._fitting(c, CANDIDATE_THRESHOLD)
             keep = ~np.isin(rows, offered_rows)
@@ -577,6 +726,44 @@ class Retriever:
             year_spread=year_spread,
             n_genres=n_genres,
         )
+
+    def _sampled_stats(self, c: Constraints, offered_rows: np.ndarray) -> CandidateStats:
+        """Candidate statistics of a broad request on a big catalogue, estimated from an even sample of
+        STATS_SAMPLE of the tracks that may fit (every m-th): the count scaled by m, the rest as they are
+        in the sample. benchmarks/bench_catalog.py measures the error against the exact figures."""
+        cat = self.catalog
+        plan = self._may_fit_plan(c, CANDIDATE_THRESHOLD)
+        universe = np.arange(len(cat)) if plan is None else plan[1]()  # type: ignore[operator]
+        step = -(-len(universe) // STATS_SAMPLE)
+        sample = np.sort(universe[::step])
+        sample = sample[~np.isin(sample, offered_rows)]
+        sample = self._prune(c, sample, CANDIDATE_THRESHOLD)
+        fit = self._compute_match(c, sample)
+        rows = sample[fit >= CANDIDATE_THRESHOLD]
+        fit = fit[fit >= CANDIDATE_THRESHOLD]
+        if len(rows) < 10:
+            return self._exact_stats(c, offered_rows)
+        counts = np.bincount(cat.genre_ids[rows], minlength=len(cat.genre_names))
+        p = counts[counts > 0] / len(rows)
+        top = np.sort(fit)[-10:]
+        return CandidateStats(
+            n_candidates=int(len(rows) * step),
+            top_match=float(top[-1]),
+            mean_match_top10=float(top.mean()),
+            genre_entropy=float(-(p * np.log2(p)).sum()),
+            energy_spread=float(cat.energy[rows].std()),
+            year_spread=float(cat.year[rows].std()),
+            n_genres=int((counts > 0).sum()),
+        )
+
+    def _exact_stats(self, c: Constraints, offered_rows: np.ndarray) -> CandidateStats:
+        saved = self.use_candidates
+        try:
+            self.use_candidates = False
+            cat = self.catalog
+            return self.stats(c, [cat.tracks[int(i)].id for i in offered_rows])
+        finally:
+            self.use_candidates = saved
 
     def _top_matches(self, c: Constraints, offered_rows: np.ndarray, fitting: np.ndarray) -> np.ndarray:
         """The 10 best match values (offered tracks count 0), ascending: what `_top(fit, 10)` of the full

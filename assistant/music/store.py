@@ -403,6 +403,8 @@ class IdIndex(Mapping[str, int]):
     def __init__(self, ids: ArrowStrings, order: np.ndarray) -> None:
         self._ids, self._order = ids, order
         self._dict: dict[str, int] | None = None
+        self._seen: dict[str, int | None] = {}
+        """Ids already looked up (a conversation asks for its few offered tracks again and again)."""
 
     def _find(self, track_id: str) -> int | None:
         if self._dict is None and len(self._ids) <= SMALL:
@@ -411,6 +413,14 @@ class IdIndex(Mapping[str, int]):
             self._dict = {track_id: row for row, track_id in enumerate(decoded)}
         if self._dict is not None:
             return self._dict.get(track_id)
+        if track_id in self._seen:
+            return self._seen[track_id]
+        if len(self._seen) >= 100_000:
+            self._seen.clear()
+        found = self._seen[track_id] = self._bisect(track_id)
+        return found
+
+    def _bisect(self, track_id: str) -> int | None:
         lo, hi = 0, len(self._order)
         while lo < hi:
             mid = (lo + hi) // 2
