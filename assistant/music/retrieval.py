@@ -893,8 +893,10 @@ def _top(values: np.ndarray, k: int) -> np.ndarray:
         return np.lexsort((np.arange(n), -values))
     part = np.argpartition(-values, k - 1)[:k]
     cut = values[part].min()
-    # Every index at the cut value competes for the last places, in index order.
-    above = np.flatnonzero(values > cut)
-    at_cut = np.flatnonzero(values == cut)[: k - len(above)]
-    chosen = np.concatenate([above, at_cut])
+    above = part[values[part] > cut]  # everything above the cut is among the k
+    if np.count_nonzero(values == cut) == k - len(above):
+        chosen = part
+    else:
+        # More share the cut value than places are left: they compete in index order.
+        chosen = np.concatenate([above, np.flatnonzero(values == cut)[: k - len(above)]])
     return chosen[np.lexsort((chosen, -values[chosen]))]
