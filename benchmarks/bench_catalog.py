@@ -3,7 +3,7 @@
 Catalogues of 30k, 300k and 1M tracks are generated from the distribution of the embedded demo
 catalogue (assets/catalog.csv): each track copies a demo track's genre, subgenre and decade and jitters
 its energy, valence, tempo, year and popularity; artists are new names made of the demo names' words
-(about one artist per six tracks, as in the demo), each inheriting a demo artist's genre profile; titles
+(about one artist per four tracks, as in the demo), each inheriting a demo artist's genre profile; titles
 are made of the demo titles' words. The demo's own tracks are kept, so "velvet harbors"-style names are
 among a million others. Nothing comes from ../shared/data. Each is written as a CSV in the Spotify
 layout, the form both paths read.
