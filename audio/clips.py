@@ -994,28 +994,52 @@ def clip_path(
     return path
 
 
+PREVIEW_SECONDS = 30.0
+"""Longest stretch played from a file that is a preview already (starts at 0: a Spotify-style 30 s clip)."""
+
+
 def load_clip(
     track: Track, *, cache_dir: str | Path | None = None, use_cache: bool = True
 ) -> tuple[np.ndarray, int]:
-    """(float32 samples, sample rate) to play for a track: its real preview when it has a readable WAV
-    one, else the synthesized clip (from the cache when it can be written, else made in memory)."""
+    """(float32 samples, sample rate) to play for a track: cut from its real audio file when it has a
+    readable one (DEFAULT_SECONDS from `preview_start`, the representative stretch a library scan found;
+    a preview file from its start), else the synthesized clip (from the cache when it can be written,
+    else made in memory)."""
     if track.preview:
-        from audio.sound import read_wav
-
-        preview = Path(track.preview).expanduser()
-        if preview.is_file():
-            try:
-                sound = read_wav(preview)
-                if len(sound.samples):
-                    return sound.samples, sound.rate
-            except (ValueError, OSError):
-                pass  # an unreadable preview (not a WAV, truncated): a synthesized clip will do
+        real = _cut_real(Path(track.preview).expanduser(), track.preview_start)
+        if real is not None:
+            return real
     if use_cache:
         try:
             return _read_wav16(clip_path(track, cache_dir))
         except (OSError, ValueError, EOFError, wave.Error):
             pass  # no writable cache, or a damaged cache file: synthesize in memory
     return synthesize_clip(track), DEFAULT_RATE
+
+
+def _cut_real(path: Path, start: float) -> tuple[np.ndarray, int] | None:
+    """A stretch of a real file, decoded (libsndfile; FFmpeg via PyAV for M4A), or None if the file is
+    gone or unreadable (a synthesized clip will do). Only the stretch is read, however long the song."""
+    from assistant.music.decode import DecodeError, read_segment
+
+    if not path.is_file():
+        return None
+    seconds = DEFAULT_SECONDS if start > 0 else PREVIEW_SECONDS
+    try:
+        samples, rate = read_segment(path, start, seconds)
+    except (DecodeError, OSError, ValueError):
+        return None
+    if not len(samples):
+        return None
+    if start > 0:
+        # Cut from the middle of a song: short fades, so the preview does not start or end on a click.
+        fade = min(len(samples) // 4, int(0.02 * rate))
+        if fade:
+            ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+            samples = samples.copy()
+            samples[:fade] *= ramp
+            samples[-fade:] *= ramp[::-1]
+    return samples.astype(np.float32, copy=False), rate
 
 
 def clip_sound(track: Track) -> Sound:

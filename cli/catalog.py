@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli._catalogs import add_catalog_option, check_catalog_option, open_catalog_option
+
 NAME = "catalog"
 HELP = "show what a catalogue holds, or write a track's preview clip to a WAV"
 ORDER = 60
@@ -14,13 +16,13 @@ ORDER = 60
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
     show = sub.add_parser("show", help="counts per genre, artists, years and energy spread of a catalogue")
-    show.add_argument("--catalog", type=Path, default=None, help="catalogue CSV (default: the demo one)")
+    add_catalog_option(show)
     show.add_argument("--tracks", action="store_true", help="also list every track (id, artist, title, mood)")
     clip = sub.add_parser("clip", help="write the preview clip of one track to a WAV file")
     clip.add_argument("track_id", metavar="TRACK_ID", help="track id (as `catalog show --tracks` lists)")
     clip.add_argument("--out", type=Path, required=True, help="WAV file to write")
     clip.add_argument("--force", action="store_true", help="replace an existing --out file")
-    clip.add_argument("--catalog", type=Path, default=None, help="catalogue CSV (default: the demo one)")
+    add_catalog_option(clip)
     clip.add_argument(
         "--seconds",
         type=float,
@@ -30,10 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cli.validate import at_least, output_file, text_file
+    from cli.validate import at_least, output_file
 
     if getattr(args, "catalog", None) is not None:
-        text_file(args.catalog, "catalogue CSV")
+        check_catalog_option(args.catalog)
     if args.catalog_command == "clip":
         output_file(args.out, "clip (WAV)", force=args.force)
         if args.seconds is not None:
@@ -50,10 +52,10 @@ def _fail(message: str) -> int:
 def _show(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError
 
     try:
-        catalog = load_catalog(args.catalog)
+        catalog = open_catalog_option(args.catalog)
     except CatalogError as exc:
         return _fail(str(exc))
     years = catalog.year
@@ -86,12 +88,12 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _clip(args: argparse.Namespace) -> int:
-    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError
     from audio.clips import DEFAULT_RATE, load_clip, plan_clip, synthesize_clip
     from audio.sound import Sound, write_wav
 
     try:
-        catalog = load_catalog(args.catalog)
+        catalog = open_catalog_option(args.catalog)
     except CatalogError as exc:
         return _fail(str(exc))
     track = catalog.get(args.track_id)

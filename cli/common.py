@@ -14,10 +14,11 @@ import numpy as np
 from assistant.dialogue.manager import DialogueManager
 from assistant.dialogue.policy import Policy
 from assistant.logs.store import LogStore
-from assistant.music.catalog import DEFAULT_CATALOG, Catalog, CatalogError, load_catalog
+from assistant.music.catalog import Catalog, CatalogError
 from assistant.music.retrieval import Retriever
 from assistant.policies.store import load_policy
-from cli.validate import UsageError, did_you_mean, input_file, text_file
+from cli._catalogs import add_catalog_option, check_catalog_option, open_catalog_option
+from cli.validate import UsageError, did_you_mean, input_file
 from nlu.linking import EntityLinker
 from nlu.loader import make_understander
 from nlu.meaning import Understander
@@ -53,12 +54,7 @@ def fail(message: str, code: int = 2) -> int:
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--catalog",
-        type=Path,
-        default=None,
-        help=f"catalogue CSV in the Spotify audio-features layout (default: {DEFAULT_CATALOG.name})",
-    )
+    add_catalog_option(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed for phrasing and exploration")
     parser.add_argument(
         "--policy",
@@ -132,8 +128,7 @@ def check_log(path: Path | None) -> None:
 
 def check_common_options(args: argparse.Namespace) -> None:
     """Everything the common options name, checked before a conversation starts. Raises UsageError."""
-    if args.catalog is not None:
-        text_file(args.catalog, "catalogue CSV")
+    check_catalog_option(args.catalog)
     check_policy(args.policy)
     if not args.no_log:
         check_log(args.log)
@@ -197,7 +192,7 @@ class Session:
 
 def build_session(args: argparse.Namespace) -> Session:
     """Compose catalogue, understanding, policy and log from the common options. Raises CatalogError."""
-    catalog = load_catalog(args.catalog)
+    catalog = open_catalog_option(args.catalog)
     log = None
     if not args.no_log:
         log = LogStore(args.log or data_home() / "tunetalk.db", log_text=args.log_text)

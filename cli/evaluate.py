@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli._catalogs import add_catalog_option, open_catalog_option
+
 NAME = "evaluate"
 HELP = (
     "simulated A/B of the rules, tuned rules, learned and learned+history policies and the oracle on "
@@ -70,11 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     add_nlu_option(parser)
-    parser.add_argument("--catalog", type=Path, default=None)
+    add_catalog_option(parser)
     parser.add_argument("--json", action="store_true", help="print the A/B summary as JSON")
 
 
-def _plan(args: argparse.Namespace, n: int, n_ope: int) -> list[tuple[str, Any, int, bool, bool]]:
+def _plan(
+    args: argparse.Namespace, n: int, n_ope: int, catalog: Any
+) -> list[tuple[str, Any, int, bool, bool]]:
     """(arm, policy factory, listeners, record the log, read histories) for every arm."""
     from assistant.policies.learned import load_learned_policy
     from assistant.policies.rules import RulePolicy, load_rule_settings
@@ -92,9 +96,8 @@ def _plan(args: argparse.Namespace, n: int, n_ope: int) -> list[tuple[str, Any, 
     n_oracle = min(n, 1000) if args.oracle_conversations is None else args.oracle_conversations
     if n_oracle > 0:
         from assistant.learning.oracle import PlanningOracle
-        from assistant.music.catalog import load_catalog
 
-        catalog = load_catalog(args.catalog)
+        catalog = open_catalog_option(args.catalog)
         plan.append(("oracle", lambda: PlanningOracle(catalog), n_oracle, False, False))
         if args.history_policy != "none":
             plan.append(("oracle+history", lambda: PlanningOracle(catalog), n_oracle, False, True))
@@ -105,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.learning.ab import compare, run_arm
     from assistant.learning.population import PopulationError, load_population
     from assistant.learning.report import write_evaluation_report
-    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError
     from assistant.policies.learned import load_learned_policy
     from assistant.policies.store import policy_path
     from cli.common import fail
@@ -113,14 +116,14 @@ def run(args: argparse.Namespace) -> int:
 
     _check(args)
     try:
-        catalog = load_catalog(args.catalog)
+        catalog = open_catalog_option(args.catalog)
         population = load_population(args.population)
     except (CatalogError, PopulationError) as exc:
         return fail(str(exc))
     n = args.conversations
     n_ope = n if args.ope_conversations is None else args.ope_conversations
     arms = {}
-    for name, factory, size, record, history in _plan(args, n, n_ope):
+    for name, factory, size, record, history in _plan(args, n, n_ope, catalog):
         with progress_bar(size, f"{population.name}: {name}") as bar:
             arms[name] = run_arm(
                 name,

@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cli._catalogs import add_catalog_option, check_catalog_option, open_catalog_option
 from cli.common import data_home, fail
 
 NAME = "history"
@@ -19,8 +20,8 @@ def _profile_options(parser: argparse.ArgumentParser, *, catalog: bool = True) -
         "--user", required=True, metavar="NAME", help="profile name (stored only as a salted hash)"
     )
     if catalog:
-        parser.add_argument(
-            "--catalog", type=Path, default=None, help="catalogue CSV to match plays to (default: the demo)"
+        add_catalog_option(
+            parser, help="catalogue to match plays to: a CSV or a music folder (default: the demo)"
         )
     parser.add_argument(
         "--db", type=Path, default=None, help="history database (default: $TUNETALK_HOME/history.db)"
@@ -46,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "evaluate",
         help="ranking metrics (recall@k, NDCG@10) of the affinity models on held-out synthetic plays",
     )
-    evaluate.add_argument("--catalog", type=Path, default=None, help="catalogue CSV (default: the demo)")
+    add_catalog_option(evaluate)
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the synthetic populations")
     evaluate.add_argument(
         "--retrain",
@@ -62,7 +63,7 @@ def _check(args: argparse.Namespace, command: str) -> None:
     from cli.validate import UsageError, text_file
 
     if getattr(args, "catalog", None) is not None:
-        text_file(args.catalog, "catalogue CSV")
+        check_catalog_option(args.catalog)
     if command == "import":
         text_file(args.file, "listening-history export")
     if command == "evaluate":
@@ -84,7 +85,7 @@ def _day(ts: int | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError
     from assistant.taste.exports import HistoryError
     from assistant.taste.history import HistoryStore
 
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         return fail("say what to do: history import FILE | show | forget | evaluate (see history --help)")
     _check(args, command)
     try:
-        catalog = load_catalog(args.catalog) if command != "forget" else None
+        catalog = open_catalog_option(args.catalog) if command != "forget" else None
     except CatalogError as exc:
         return fail(str(exc))
     if command == "evaluate":

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from cli._catalogs import add_catalog_option, check_catalog_option, open_catalog_option
+
 NAME = "nlu"
 HELP = "show the dialogue act, attributes and sentiment understood from text (or a file, one per line)"
 ORDER = 60
@@ -22,20 +24,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="understanding: the trained model (auto falls back to rules), or rules only",
     )
-    parser.add_argument(
-        "--catalog",
-        type=Path,
-        default=None,
-        help="catalogue CSV whose artists/titles/genres names are linked to (default: the demo catalogue)",
+    add_catalog_option(
+        parser,
+        help="catalogue whose artist, title and genre names are linked to: a CSV or a music folder "
+        "(default: the demo catalogue)",
     )
 
 
-def _linker(path: Path | None) -> object:
-    from assistant.music.catalog import CatalogError, load_catalog
+def _linker(path: list[Path] | None) -> object:
+    from assistant.music.catalog import CatalogError
     from nlu.linking import EntityLinker
 
     try:
-        return EntityLinker.for_catalog(load_catalog(path))
+        return EntityLinker.for_catalog(open_catalog_option(path))
     except CatalogError as exc:
         if path is not None:
             raise
@@ -53,8 +54,7 @@ def run(args: argparse.Namespace) -> int:
         return fail("give an utterance, or --file FILE (one utterance a line)")
     if args.file is not None and str(args.file) != "-":
         text_file(args.file, "file of utterances")
-    if args.catalog is not None:
-        text_file(args.catalog, "catalogue CSV")
+    check_catalog_option(args.catalog)
     if args.file is not None:
         try:
             stream = (

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cli._catalogs import add_catalog_option, check_catalog_option, open_catalog_option
+
 if TYPE_CHECKING:
     from assistant.dialogue.policy import Policy
 
@@ -47,9 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="replace an existing --log file or folder")
     parser.add_argument("--seed", type=int, default=0, help="seed: the same seed meets the same listeners")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument(
-        "--catalog", type=Path, default=None, help="catalogue CSV (default: the embedded demo)"
-    )
+    add_catalog_option(parser)
     add_nlu_option(parser)
     parser.add_argument("--json", action="store_true", help="print the outcome summary as JSON")
 
@@ -87,10 +87,9 @@ def check_population(choice: str) -> None:
 
 def check_simulation(args: argparse.Namespace, *, conversations: int | None = None) -> None:
     """What simulate, train and evaluate share: catalogue, population, workers, number of conversations."""
-    from cli.validate import at_least, text_file
+    from cli.validate import at_least
 
-    if args.catalog is not None:
-        text_file(args.catalog, "catalogue CSV")
+    check_catalog_option(args.catalog)
     check_population(args.population)
     at_least(args.workers, 1, "--workers", 64)
     if conversations is not None:
@@ -147,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.learning.batch import simulate
     from assistant.learning.population import PopulationError, load_population
     from assistant.logs.dataset import write_log
-    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError
     from cli.common import check_policy, fail
     from cli.validate import at_least
 
@@ -157,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     if args.log is not None:
         check_log_output(args.log, args.force)
     try:
-        catalog = load_catalog(args.catalog)
+        catalog = open_catalog_option(args.catalog)
         population = load_population(args.population)
     except (CatalogError, PopulationError) as exc:
         return fail(str(exc))

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli._catalogs import add_catalog_option, open_catalog_option
+
 NAME = "train"
 HELP = "learn the dialogue policy from logged conversations; judge it off-policy; gate its promotion"
 ORDER = 61
@@ -109,7 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     add_nlu_option(parser)
-    parser.add_argument("--catalog", type=Path, default=None)
+    add_catalog_option(parser)
     parser.add_argument("--json", action="store_true", help="print the training summary as JSON")
 
 
@@ -141,10 +143,9 @@ def _logs(args: argparse.Namespace) -> tuple[Any, Any]:
     from assistant.learning.logging_policy import TRAINING_MIX
     from assistant.learning.population import load_population
     from assistant.logs.dataset import LogTable, read_log
-    from assistant.music.catalog import load_catalog
     from cli.simulate import progress_bar, understander_factory
 
-    catalog = load_catalog(args.catalog)
+    catalog = open_catalog_option(args.catalog)
     tables = [read_log(p) for p in args.log]
     if args.simulate > 0:
         population = load_population(args.population)

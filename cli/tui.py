@@ -26,9 +26,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Paths and names are cheap to check now; anything else about the catalogue shows up in the window.
-    if args.catalog is not None and not args.catalog.exists():
-        return fail(f"{args.catalog}: no such catalogue file")
+    # A missing file is cheap to check now; anything else about the catalogue shows up in the window.
+    for source in args.catalog or ():
+        if not source.exists():
+            return fail(f"{source}: no such catalogue file or music folder")
+    if any(source.is_dir() for source in args.catalog or ()):
+        # A music folder is brought up to date here, with its progress bar, not behind the window.
+        from assistant.music.catalog import CatalogError
+        from cli._catalogs import open_catalog_option
+
+        try:
+            open_catalog_option(args.catalog)
+        except CatalogError as exc:
+            return fail(str(exc))
     check_common_options(args)
 
     from cli.common import build_session

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from cli._catalogs import add_catalog_option, open_catalog_option
+
 NAME = "tune"
 HELP = "choose rules-tuned: the best rule variant of a small grid, simulated on the training populations"
 ORDER = 63
@@ -35,14 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force", action="store_true", help="replace an existing --output file")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--catalog", type=Path, default=None)
+    add_catalog_option(parser)
     parser.add_argument("--json", action="store_true", help="print the chosen settings and the table as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     from assistant.learning.population import PopulationError, load_population
     from assistant.learning.tuning import tune_rules, write_tuned
-    from assistant.music.catalog import CatalogError, load_catalog
+    from assistant.music.catalog import CatalogError
     from assistant.policies.store import TUNED_RULES
     from cli.common import fail
     from cli.simulate import MAX_CONVERSATIONS, check_population
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         output_file(args.output, "rule settings file", force=args.force)
     try:
-        catalog = load_catalog(args.catalog)
+        catalog = open_catalog_option(args.catalog)
         populations = [load_population(name) for name in names]
     except (CatalogError, PopulationError) as exc:
         return fail(str(exc))

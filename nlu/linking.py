@@ -1,19 +1,19 @@
 """Entity linking: match heard names to the catalogue, robust to speech-recognition errors.
 
 "radio head" -> "Radiohead" (spacing), "the beatles" -> "Beatles, The" style differences (leading articles),
-"jas" -> jazz (lexicon), small misspellings (character-trigram similarity). Indexes are built on first use.
+"jas" -> jazz (lexicon), small misspellings (character-trigram similarity and rapidfuzz, over a name index
+built on first use or prebuilt with a catalogue store: nlu/name_index.py).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from difflib import SequenceMatcher
+from dataclasses import dataclass
 
 from nlu.lexicon import GENRE_PARENT, GENRES, normalize
+from nlu.name_index import NameIndex
 
 __all__ = ["EntityLinker", "Link", "name_key"]
 
@@ -29,62 +29,12 @@ def name_key(name: str) -> str:
     return _NON_ALNUM.sub("", text)
 
 
-def _trigrams(key: str) -> set[str]:
-    padded = f"  {key} "
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
-
-
 @dataclass(frozen=True)
 class Link:
     value: str
     """The canonical catalogue name."""
     score: float
     """Similarity in [0, 1]; 1.0 for an exact key match."""
-
-
-@dataclass
-class _FuzzyIndex:
-    names: Sequence[str]
-    exact: dict[str, str] = field(default_factory=dict)
-    grams: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    keys: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        for i, name in enumerate(self.names):
-            key = name_key(name)
-            self.keys.append(key)
-            if not key:
-                continue
-            # Keep the most common spelling when two names share a key; first come wins here.
-            self.exact.setdefault(key, name)
-            for gram in _trigrams(key):
-                self.grams[gram].append(i)
-
-    def lookup(self, text: str, threshold: float) -> Link | None:
-        key = name_key(text)
-        if not key:
-            return None
-        if key in self.exact:
-            return Link(self.exact[key], 1.0)
-        if len(key) < 4:
-            return None
-        grams = _trigrams(key)
-        hits: Counter[int] = Counter()
-        for gram in grams:
-            postings = self.grams.get(gram)
-            # Very common trigrams say little and cost a lot on big catalogues.
-            if postings is not None and len(postings) < 2000:
-                hits.update(postings)
-        best: Link | None = None
-        for i, shared in hits.most_common(25):
-            candidate = self.keys[i]
-            dice = 2.0 * shared / (len(grams) + len(_trigrams(candidate)))
-            if dice < threshold - 0.2:
-                continue
-            score = 0.5 * dice + 0.5 * SequenceMatcher(None, key, candidate).ratio()
-            if score >= threshold and (best is None or score > best.score):
-                best = Link(self.names[i], round(score, 3))
-        return best
 
 
 class EntityLinker:
@@ -96,34 +46,54 @@ class EntityLinker:
         titles: Sequence[str] = (),
         genres: Sequence[str] = (),
         subgenres: Sequence[str] = (),
+        *,
+        artist_index: NameIndex | None = None,
+        title_index: NameIndex | None = None,
     ) -> None:
-        self.artists = tuple(artists)
-        self.titles = tuple(titles)
+        """`artist_index` / `title_index`: prebuilt indexes (a catalogue store's), whose names then are
+        the artists / titles; otherwise one is built from the names on first use."""
+        self.artists: Sequence[str] = artist_index.names if artist_index is not None else tuple(artists)
+        self.titles: Sequence[str] = title_index.names if title_index is not None else tuple(titles)
         self.genres = tuple(genres)
         self.subgenres = tuple(subgenres)
-        self._artist_index: _FuzzyIndex | None = None
-        self._title_index: _FuzzyIndex | None = None
+        self._artist_index = artist_index
+        self._title_index = title_index
 
     @classmethod
     def for_catalog(cls, catalog: object) -> EntityLinker:
-        """Build from a Catalog (typed loosely so nlu/ does not depend on assistant/)."""
-        tracks = getattr(catalog, "tracks", ())
+        """Build from a Catalog (typed loosely so nlu/ does not depend on assistant/). A catalogue that
+        offers prebuilt name indexes (`name_indexes()`: the store's) is linked through them."""
+        prebuilt = getattr(catalog, "name_indexes", None)
+        artist_index, title_index = prebuilt() if prebuilt is not None else (None, None)
+        titles: Sequence[str] = ()
+        if title_index is None:
+            column = getattr(catalog, "titles", None)
+            if column is None:
+                column = [t.title for t in getattr(catalog, "tracks", ())]
+            titles = sorted(set(column))
         return cls(
             artists=getattr(catalog, "artist_names", ()),
-            titles=sorted({t.title for t in tracks}),
+            titles=titles,
             genres=getattr(catalog, "genre_names", ()),
             subgenres=getattr(catalog, "subgenre_names", ()),
+            artist_index=artist_index,
+            title_index=title_index,
         )
 
     def link_artist(self, text: str, threshold: float = 0.86) -> Link | None:
         if self._artist_index is None:
-            self._artist_index = _FuzzyIndex(self.artists)
-        return self._artist_index.lookup(text, threshold)
+            self._artist_index = NameIndex.build(self.artists, name_key)
+        return self._link(self._artist_index, text, threshold)
 
     def link_title(self, text: str, threshold: float = 0.9) -> Link | None:
         if self._title_index is None:
-            self._title_index = _FuzzyIndex(self.titles)
-        return self._title_index.lookup(text, threshold)
+            self._title_index = NameIndex.build(self.titles, name_key)
+        return self._link(self._title_index, text, threshold)
+
+    @staticmethod
+    def _link(index: NameIndex, text: str, threshold: float) -> Link | None:
+        found = index.lookup(name_key(text), threshold)
+        return None if found is None else Link(*found)
 
     def resolve_genre(self, canonical: str) -> tuple[list[str], list[str]]:
         """Catalogue (genres, subgenres) that a lexicon genre value means.

@@ -241,9 +241,19 @@ CASES = [
     case("train-log-foreign-db", "not a tunetalk log", "train", "--log", "{d}/other.db"),
     case("train-models-typo", "did you mean 'trees'", "train", "--simulate", "5", "--models", "linear,treez"),
     case("train-report-exists", "--force", "train", "--simulate", "5", "--report", "{d}/report"),
-    case("train-backend-typo", "did you mean 'lightgbm'", "train", "--simulate", "5", "--backends", "lightgmb"),
+    case(
+        "train-backend-typo", "did you mean 'lightgbm'", "train", "--simulate", "5", "--backends", "lightgmb"
+    ),
     case("train-turn-cost", "--turn-cost must be in 0..1", "train", "--simulate", "5", "--turn-cost", "5"),
-    case("train-current-typo", "did you mean 'rules-tuned'", "train", "--simulate", "5", "--current", "rules-tuend"),
+    case(
+        "train-current-typo",
+        "did you mean 'rules-tuned'",
+        "train",
+        "--simulate",
+        "5",
+        "--current",
+        "rules-tuend",
+    ),
     case(
         "train-current-corrupt", "not an .npz archive", "train", "--simulate", "5", "--current", "{d}/bad.npz"
     ),

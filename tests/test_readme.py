@@ -141,13 +141,20 @@ def test_the_shared_options_exist_with_the_values_listed() -> None:
 
 
 # -- example conversations print exactly what the README shows --------------------------------------------
-def _examples() -> list[tuple[str, list[str]]]:
-    blocks = re.findall(r"```text\n(.*?)```", README, re.S)
-    return [
-        (lines[0][2:], lines[1:])
-        for block in blocks
-        if (lines := block.rstrip("\n").splitlines()) and lines[0].startswith("$ python main.py")
-    ]
+def _examples() -> list[tuple[str, list[str], str]]:
+    """(command, expected output lines, standard input): a block may feed its turns as a heredoc."""
+    examples = []
+    for block in re.findall(r"```text\n(.*?)```", README, re.S):
+        lines = block.rstrip("\n").splitlines()
+        if not lines or not lines[0].startswith("$ python main.py"):
+            continue
+        command, stdin, output = lines[0][2:], "", lines[1:]
+        if " <<" in command:
+            command = command.split(" <<")[0]
+            end = output.index("EOF")
+            stdin, output = "\n".join(output[:end]) + "\n", output[end + 1 :]
+        examples.append((command, output, stdin))
+    return examples
 
 
 def _run(
@@ -170,12 +177,12 @@ def _skip_without_shared_data(text: str) -> None:
             pytest.skip(f"the README example needs {path}, absent here (only on developer machines)")
 
 
-@pytest.mark.parametrize(("command", "expected"), _examples(), ids=[c for c, _ in _examples()])
+@pytest.mark.parametrize(("command", "expected", "stdin"), _examples(), ids=[c for c, _, _ in _examples()])
 def test_an_example_conversation_prints_what_the_readme_shows(
-    command: str, expected: list[str], tmp_path: Path
+    command: str, expected: list[str], stdin: str, tmp_path: Path
 ) -> None:
     _skip_without_shared_data(command)
-    done = _run(shlex.split(MAIN.sub("", command)), tmp_path)
+    done = _run(shlex.split(MAIN.sub("", command)), tmp_path, stdin=stdin)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == expected
 
@@ -251,6 +258,14 @@ def _check_table_command(argv: list[str], files: dict[str, Path], home: Path) ->
         "FILE.npz": str(d / "bandit.npz"),
         "F": str(d / "utterances.txt"),
     }
+    if command == "library":
+        from scripts.make_music_folder import write_music_folder
+
+        music = home / "music"
+        write_music_folder(music, 4, distinct=2)
+        fill["DIR"] = str(music)
+        if argv[1:2] == ["skipped"]:  # what a scan could not use: scan first
+            assert _run(["library", "scan", str(music)], home).returncode == 0
     if command == "nlu" and "--file" not in argv:
         argv = ["nlu", *argv[1:]]  # "some text" stays: any utterance
     argv = [fill.get(a, a) for a in argv]

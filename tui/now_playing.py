@@ -85,9 +85,10 @@ class NowPlaying(Vertical):
             return
         self.border_title = "Sample" if kind == "sample" else "Now playing · station"
         title.update(track.title)
-        artist.update(track.artist)
+        artist.update(f"{track.artist} · {track.album}" if track.album else track.artist)
         genre = track.genre if track.subgenre == track.genre else f"{track.genre} · {track.subgenre}"
-        meta.update(f"{genre} · {track.year} · {track.mood}")
+        # A file from a music folder may have no year in its tags (0): say nothing rather than "0".
+        meta.update(" · ".join(str(part) for part in (genre, track.year or "", track.mood) if part))
         if upcoming:
             following.update(
                 Content.assemble(("next: ", "bold"), f"{upcoming[0].title} — {upcoming[0].artist}")

@@ -505,10 +505,7 @@ class DialogueManager:
         return acks
 
     def _track_named(self, title: str) -> Track | None:
-        for track in self.catalog.tracks:
-            if track.title == title:
-                return track
-        return None
+        return self.catalog.track_named(title)  # by the catalogue's title index, not a scan
 
     # -- deciding and acting ----------------------------------------------------------------------
     def _decide(self, u: Understanding, acks: list[str]) -> Reply:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import csv
 import math
+import operator
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsIndex, overload
 
 import numpy as np
+
+from assistant.music.index import CatalogIndexes, Postings
 
 __all__ = [
     "DEFAULT_CATALOG",
     "REQUIRED_COLUMNS",
     "Catalog",
+    "CatalogColumns",
     "CatalogError",
     "Track",
     "load_catalog",
@@ -76,7 +80,10 @@ class Track:
     genres: tuple[str, ...] = ()
     """Every genre the track is listed under (a Spotify track can sit in several playlists)."""
     preview: str | None = None
-    """Path of a real audio preview, when one exists; otherwise a clip is synthesized from features."""
+    """Path of a real audio file or preview, if any; otherwise a clip is synthesized from the features."""
+    preview_start: float = 0.0
+    """Where in `preview` the clip starts, in seconds: a representative stretch of a whole song, not its
+    intro (found when a music folder is scanned; 0 for a file that is already a preview)."""
 
     @property
     def decade(self) -> str:
@@ -109,36 +116,48 @@ class Track:
         }
 
 
-@dataclass
 class Catalog:
-    """An immutable set of tracks with column arrays for fast vectorized scoring."""
+    """An immutable set of tracks held as columns, for vectorized scoring.
 
-    tracks: tuple[Track, ...]
-    name: str = "catalog"
-    index: dict[str, int] = field(init=False, repr=False)
-    energy: np.ndarray = field(init=False, repr=False)
-    valence: np.ndarray = field(init=False, repr=False)
-    tempo: np.ndarray = field(init=False, repr=False)
-    year: np.ndarray = field(init=False, repr=False)
-    popularity: np.ndarray = field(init=False, repr=False)
-    danceability: np.ndarray = field(init=False, repr=False)
-    acousticness: np.ndarray = field(init=False, repr=False)
-    genre_ids: np.ndarray = field(init=False, repr=False)
-    subgenre_ids: np.ndarray = field(init=False, repr=False)
-    artist_ids: np.ndarray = field(init=False, repr=False)
-    genre_names: tuple[str, ...] = field(init=False, repr=False)
-    subgenre_names: tuple[str, ...] = field(init=False, repr=False)
-    artist_names: tuple[str, ...] = field(init=False, repr=False)
-    multi_genre: np.ndarray = field(init=False, repr=False)
-    """(n_tracks, n_genres) bool: the track is listed under that genre."""
-    song_ids: np.ndarray = field(init=False, repr=False)
+    Two ways in: from Track objects (`from_tracks`: CSV files, scanned folders, tests), or from stored
+    columns (`from_columns`: the memory-mapped catalogue store, assistant/music/store.py), where a Track
+    object is made only when one is asked for, so a million-track catalogue opens without building a
+    million objects. Either way the same attributes hold the same values.
+    """
+
+    tracks: tuple[Track, ...] | TrackList
+    name: str
+    index: Mapping[str, int]
+    """track id -> row."""
+    energy: np.ndarray
+    valence: np.ndarray
+    tempo: np.ndarray
+    year: np.ndarray
+    popularity: np.ndarray
+    danceability: np.ndarray
+    acousticness: np.ndarray
+    genre_ids: np.ndarray
+    subgenre_ids: np.ndarray
+    artist_ids: np.ndarray
+    genre_names: tuple[str, ...]
+    subgenre_names: tuple[str, ...]
+    artist_names: Sequence[str]
+    """Sorted; `index` and `in` are fast (a dict, or a binary search over the stored names)."""
+    song_ids: np.ndarray
     """Tracks that are the same song share an id: one artist, one title up to case and a version note
     ("Du hast" and "Du Hast - Remastered"), as Spotify lists a song once per album it is on."""
+    listed: Postings
+    """genre id -> rows listed under that genre (their own genre, or a playlist's they also sit in)."""
+    titles: Sequence[str]
+    """Track titles by row (no Track object needed)."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, tracks: Iterable[Track], name: str = "catalog") -> None:
+        self.tracks = tuple(tracks)
+        self.name = name
         if not self.tracks:
             raise CatalogError(f"{self.name}: the catalogue holds no tracks")
         self.index = {t.id: i for i, t in enumerate(self.tracks)}
+        self.titles = [t.title for t in self.tracks]
         col = lambda attr: np.array([getattr(t, attr) for t in self.tracks], dtype=np.float64)  # noqa: E731
         self.energy = col("energy")
         self.valence = col("valence")
@@ -161,13 +180,70 @@ class Catalog:
             [songs.setdefault((t.artist, song_title(t.title)), len(songs)) for t in self.tracks],
             dtype=np.int32,
         )
-        self.multi_genre = np.zeros((len(self.tracks), len(self.genre_names)), dtype=bool)
-        for i, t in enumerate(self.tracks):
-            for g in (t.genre, *t.genres):
-                self.multi_genre[i, g_index[g]] = True
+        rows = [i for i, t in enumerate(self.tracks) for _ in (t.genre, *t.genres)]
+        keys = [g_index[g] for t in self.tracks for g in (t.genre, *t.genres)]
+        self.listed = Postings.build(np.array(keys, dtype=np.int64), len(self.genre_names), np.array(rows))
+        self._multi_genre: np.ndarray | None = None
+        self._indexes: CatalogIndexes | None = None
+
+    @classmethod
+    def from_tracks(cls, tracks: Iterable[Track], name: str = "catalog") -> Catalog:
+        return cls(tracks, name=name)
+
+    @classmethod
+    def from_columns(
+        cls, columns: CatalogColumns, name: str, indexes: CatalogIndexes | None = None
+    ) -> Catalog:
+        """A catalogue over stored columns (numpy arrays, possibly memory-mapped; string sequences)."""
+        self = cls.__new__(cls)
+        self.name = name
+        n = len(columns.energy)
+        if n == 0:
+            raise CatalogError(f"{name}: the catalogue holds no tracks")
+        self.energy, self.valence, self.tempo = columns.energy, columns.valence, columns.tempo
+        self.year, self.popularity = columns.year, columns.popularity
+        self.danceability, self.acousticness = columns.danceability, columns.acousticness
+        self.genre_ids, self.subgenre_ids = columns.genre_ids, columns.subgenre_ids
+        self.artist_ids, self.song_ids = columns.artist_ids, columns.song_ids
+        self.genre_names, self.subgenre_names = columns.genre_names, columns.subgenre_names
+        self.artist_names = columns.artist_names
+        self.listed = columns.listed
+        self.index = columns.id_index
+        self.titles = columns.titles
+        self.tracks = TrackList(columns)
+        self._multi_genre = None
+        self._indexes = indexes
+        return self
+
+    def name_indexes(self) -> tuple[Any, Any]:
+        """(artist, title) name indexes prebuilt with the store (nlu.name_index.NameIndex), opened on
+        first use; (None, None) for a catalogue read from a file, whose linker builds its own."""
+        loader = getattr(self, "_name_loader", None)
+        if loader is None:
+            return None, None
+        if getattr(self, "_names", None) is None:
+            self._names = loader()
+        return self._names
+
+    @property
+    def multi_genre(self) -> np.ndarray:
+        """(n_tracks, n_genres) bool: the track is listed under that genre. Made on first use."""
+        if self._multi_genre is None:
+            dense = np.zeros((len(self), len(self.genre_names)), dtype=bool)
+            for g in range(len(self.genre_names)):
+                dense[self.listed.rows(g), g] = True
+            self._multi_genre = dense
+        return self._multi_genre
+
+    @property
+    def indexes(self) -> CatalogIndexes:
+        """Sorted orders and postings for candidate generation (stored, or made on first use)."""
+        if self._indexes is None:
+            self._indexes = CatalogIndexes.build(self)
+        return self._indexes
 
     def __len__(self) -> int:
-        return len(self.tracks)
+        return len(self.energy)
 
     def __getitem__(self, track_id: str) -> Track:
         return self.tracks[self.index[track_id]]
@@ -177,20 +253,134 @@ class Catalog:
         return None if i is None else self.tracks[i]
 
     def by_artist(self, artist: str) -> list[Track]:
-        return [t for t in self.tracks if t.artist == artist]
+        if artist not in self.artist_names:
+            return []
+        rows = self.indexes.artists.rows(self.artist_names.index(artist))
+        return [self.tracks[int(i)] for i in rows]
 
     def genre_of_subgenre(self, subgenre: str) -> str | None:
-        for t in self.tracks:
-            if t.subgenre == subgenre:
-                return t.genre
-        return None
+        if subgenre not in self.subgenre_names:
+            return None
+        rows = self.indexes.subgenres.rows(self.subgenre_names.index(subgenre))
+        return self.genre_names[int(self.genre_ids[rows[0]])] if len(rows) else None
 
     def subgenres_of(self, genre: str) -> list[str]:
-        return sorted({t.subgenre for t in self.tracks if t.genre == genre})
+        if genre not in self.genre_names:
+            return []
+        rows = self.indexes.genres.rows(self.genre_names.index(genre))
+        return sorted({self.subgenre_names[int(s)] for s in np.unique(self.subgenre_ids[rows])})
 
-    @classmethod
-    def from_tracks(cls, tracks: Iterable[Track], name: str = "catalog") -> Catalog:
-        return cls(tracks=tuple(tracks), name=name)
+    def track_named(self, title: str) -> Track | None:
+        """The first track with exactly this title (a linked title is a catalogue title)."""
+        for i in self.indexes.titles_equal(self, title):
+            return self.tracks[i]
+        return None
+
+    def __repr__(self) -> str:
+        return f"Catalog(name={self.name!r}, tracks={len(self)})"
+
+
+@dataclass(frozen=True)
+class CatalogColumns:
+    """A catalogue as stored: one array or sequence per field, row i is track i (assistant/music/store.py)."""
+
+    ids: Sequence[str]
+    id_index: Mapping[str, int]
+    titles: Sequence[str]
+    albums: Sequence[str]
+    previews: Sequence[str]
+    """"" for none."""
+    preview_start: np.ndarray
+    energy: np.ndarray
+    valence: np.ndarray
+    tempo: np.ndarray
+    year: np.ndarray
+    popularity: np.ndarray
+    danceability: np.ndarray
+    acousticness: np.ndarray
+    duration_ms: np.ndarray
+    genre_ids: np.ndarray
+    subgenre_ids: np.ndarray
+    artist_ids: np.ndarray
+    song_ids: np.ndarray
+    genre_names: tuple[str, ...]
+    subgenre_names: tuple[str, ...]
+    artist_names: Sequence[str]
+    listed: Postings
+
+
+class TrackList(Sequence[Track]):
+    """The tracks of a column-backed catalogue, each made when asked for."""
+
+    def __init__(self, columns: CatalogColumns) -> None:
+        self._columns = columns
+        self._extras: dict[int, list[int]] | None = None
+        self._made: dict[int, Track] = {}
+        """Tracks already made (a conversation asks for the same few again and again)."""
+
+    def __len__(self) -> int:
+        return len(self._columns.energy)
+
+    @overload
+    def __getitem__(self, i: SupportsIndex) -> Track: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Track]: ...
+    def __getitem__(self, i: SupportsIndex | slice) -> Track | Sequence[Track]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = operator.index(i)
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("track row out of range")
+        made = self._made.get(i)
+        if made is not None:
+            return made
+        if len(self._made) >= 100_000:
+            self._made.clear()  # bounded on huge catalogues; a small one keeps every track it made
+        c = self._columns
+        genre = int(c.genre_ids[i])
+        made = self._made[i] = Track(
+            id=c.ids[i],
+            title=c.titles[i],
+            artist=c.artist_names[int(c.artist_ids[i])],
+            genre=c.genre_names[genre],
+            subgenre=c.subgenre_names[int(c.subgenre_ids[i])],
+            year=int(c.year[i]),
+            energy=float(c.energy[i]),
+            valence=float(c.valence[i]),
+            tempo=float(c.tempo[i]),
+            danceability=float(c.danceability[i]),
+            acousticness=float(c.acousticness[i]),
+            popularity=float(c.popularity[i]),
+            album=c.albums[i],
+            duration_ms=int(c.duration_ms[i]),
+            genres=self._extra_genres(i, genre),
+            preview=c.previews[i] or None,
+            preview_start=float(c.preview_start[i]),
+        )
+        return made
+
+    def __iter__(self) -> Iterator[Track]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def _extra_genres(self, row: int, genre: int) -> tuple[str, ...]:
+        """The genres a track is listed under besides its own, sorted (as the CSV loader keeps them)."""
+        c = self._columns
+        if self._extras is None:
+            # Rows with extra genres are few (a Spotify track in a second playlist): one pass per genre.
+            extras: dict[int, list[int]] = {}
+            for g in range(len(c.genre_names)):
+                rows = c.listed.rows(g)
+                for r in rows[np.asarray(c.genre_ids)[rows] != g].tolist():
+                    extras.setdefault(r, []).append(g)
+            self._extras = extras
+        found = self._extras.get(row)
+        if not found:
+            return ()
+        return tuple(sorted(c.genre_names[g] for g in found if g != genre))
 
 
 _VERSION_NOTE = re.compile(r"\s*(?:\s-\s.*|\([^)]*\)|\[[^\]]*\])\s*$")
