@@ -22,6 +22,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.ARTIST_SUGGESTION: "artist",
     Action.PLAY_SAMPLE: "play sample",
     Action.OFFER_STATION: "offer station",
+    Action.FEEL_AND_GENRE: "feel and genre",
 }
 _NO_DECISION = {
     "repeat": "asked again (not understood)",

@@ -16,6 +16,7 @@ class Action(StrEnum):
     ARTIST_SUGGESTION = "artist_suggestion"  # "How about something like <artist>?"
     PLAY_SAMPLE = "play_sample"  # "How about this? ... Did you like it?"
     OFFER_STATION = "offer_station"  # closing: "Shall I start a station of upbeat rock?"
+    FEEL_AND_GENRE = "feel_and_genre"  # "Something laid back or upbeat? And maybe rock, or jazz?"
 
 
 ACTIONS: tuple[Action, ...] = tuple(Action)
@@ -31,4 +32,5 @@ GATHERS: dict[Action, str | None] = {
     Action.ARTIST_SUGGESTION: "artist",
     Action.PLAY_SAMPLE: None,
     Action.OFFER_STATION: None,
+    Action.FEEL_AND_GENRE: None,  # two attributes at once: the feel or the genre (reward.GATHERED_SLOTS)
 }

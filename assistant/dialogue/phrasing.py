@@ -66,6 +66,17 @@ PROMPTS: dict[Action, dict[Empathy, list[str]]] = {
         ],
         E: ["May I suggest some {a}? Or perhaps {b}?", "I've got great {a} and {b}. Which one?"],
     },
+    Action.FEEL_AND_GENRE: {
+        S: [
+            "Let's narrow it down together. Something laid back, or upbeat? And maybe {a}, or {b}?",
+            "Two quick things: calm or upbeat? And would {a} or {b} suit you?",
+        ],
+        N: [
+            "Something laid back, or upbeat? And maybe {a}, or {b}?",
+            "Laid back or upbeat? And how about {a}, or {b}?",
+        ],
+        E: ["Laid back or upbeat? And {a}, or {b}? Your call!"],
+    },
     Action.ERA_QUESTION: {
         S: [
             "Would it help to pick a time? Something recent, or older?",

@@ -21,6 +21,7 @@ MAX_ASKS: dict[Action, int] = {
     Action.ARTIST_SUGGESTION: 3,
     Action.PLAY_SAMPLE: 10_000,
     Action.OFFER_STATION: 2,
+    Action.FEEL_AND_GENRE: 1,
 }
 DONT_KNOW_LIMIT = 2
 """After this many "I don't know"s, stop quizzing: someone who cannot say what they want is shown
@@ -72,6 +73,8 @@ def available_actions(
             continue
         if action is Action.MOOD_QUESTION and known["activity"]:
             continue
+        if action is Action.FEEL_AND_GENRE and not _both_open(known, state.unknown, quizzed_out, can_pair):
+            continue
         if quizzed_out and action in _OPEN_ENDED:
             continue
         if action is Action.OPEN_QUESTION and (sum(known.values()) > 0 or state.offered):
@@ -89,6 +92,14 @@ def available_actions(
         # Everything asked and every track played: the only sensible move left is to close.
         result.append(Action.OFFER_STATION)
     return result
+
+
+def _both_open(known: dict[str, bool], unknown: set[str], quizzed_out: bool, can_pair: bool) -> bool:
+    """The feel-and-genre question makes sense only while both its questions would: neither feel nor
+    genre known or waived, no activity setting the feel, a genre pair to offer, not quizzed out."""
+    if quizzed_out or not can_pair or known["activity"]:
+        return False
+    return not any(known[a] or a in unknown for a in ("mood", "genre"))
 
 
 def greedy(scores: dict[Action, float], available: Sequence[Action]) -> PolicyOutput:

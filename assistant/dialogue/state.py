@@ -94,6 +94,8 @@ PROGRESS_FEATURES: tuple[str, ...] = FEATURE_NAMES[FEATURE_NAMES.index("opened_w
 OPTIONAL_FEATURES: dict[str, float] = {
     **dict.fromkeys(ACTION_AFFINITY_FEATURES.values(), 0.0),
     **dict.fromkeys(PROGRESS_FEATURES, 0.0),
+    # A prompt type added later was asked no time in an older log.
+    f"asked_{Action.FEEL_AND_GENRE.value}": 0.0,
 }
 """Features added after logs were first written, and the value an older log's decision is read with (a
 cold start logged no affinity; the progress and retriever features were not logged at all, so an older

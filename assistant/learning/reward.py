@@ -56,6 +56,7 @@ MATCH_AT = 0.5
 GATHERED_SLOTS: dict[str, frozenset[str]] = {
     Action.MOOD_QUESTION: frozenset({"mood", "tempo"}),
     Action.GENRE_PAIR: frozenset({"genre"}),
+    Action.FEEL_AND_GENRE: frozenset({"mood", "tempo", "genre"}),
     Action.ERA_QUESTION: frozenset({"era"}),
     Action.ACTIVITY_QUESTION: frozenset({"activity"}),
     Action.ARTIST_SUGGESTION: frozenset({"artist", "track"}),

@@ -190,6 +190,8 @@ class SimulatedUser:
                 self._patience -= unanswerable
                 return pick(rng, DONT_KNOW)
             return pick(rng, NO)
+        if action == Action.FEEL_AND_GENRE:
+            return self._feel_and_genre(text)
         if action == Action.ERA_QUESTION:
             if taste.era is None:
                 return pick(rng, NO_PREFERENCE)
@@ -222,6 +224,40 @@ class SimulatedUser:
             return pick(rng, NO)
         if action == Action.OFFER_STATION:
             return self._judge_station(text)
+        return pick(rng, DONT_KNOW)
+
+    def _feel_and_genre(self, text: str) -> str:
+        """Both questions at once ("Something laid back, or upbeat? And maybe rock, or jazz?"), each part
+        answered exactly as its own question would be (docs/prompts.md): the feel by someone who can
+        choose between two (or "no preference" for a middling energy, half the time), the genre by
+        choosing an offered one that fits, or by naming their own if they know it. Nothing answerable
+        costs what an unanswerable question costs; one turn either way."""
+        me, rng, world = self._me, self._rng, self._world
+        k, taste = me.knowledge, me.taste
+        feel: str | None = None
+        if k.chooses_between_two:
+            if 0.45 <= taste.energy <= 0.6 and rng.random() < 0.5:
+                feel = "no preference"
+            else:
+                feel = "laid back" if taste.energy < 0.525 else "upbeat"
+        options = world.genre_labels_in(text)[-2:]
+        fits = [self._label_fit(o) for o in options] if len(options) == 2 else []
+        genre: str | None = None
+        if k.chooses_between_two and fits and max(fits) >= 0.6:
+            genre = options[int(np.argmax(fits))]
+        elif k.knows_genre:
+            genre = self._my_genre_label()
+        if genre is not None and feel in ("laid back", "upbeat"):
+            return pick(rng, ("something {f}, {g} please", "{f} {g}", "{g}, something {f}")).format(
+                f=feel, g=genre
+            )
+        if genre is not None:
+            return pick(rng, ("{} please", "{}", "I'd like {}")).format(genre)
+        if feel == "no preference":
+            return pick(rng, NO_PREFERENCE)
+        if feel is not None:
+            return pick(rng, LAID_BACK if feel == "laid back" else UPBEAT)
+        self._patience -= self._population.patience.unanswerable_cost
         return pick(rng, DONT_KNOW)
 
     def _something(self, prefix_some: bool = False) -> str:

@@ -33,6 +33,7 @@ GRID: dict[str, tuple[Any, ...]] = {
     "questions_before_sample": (0, 1, 2, 99),
     "genre_first": (False, True),
     "rejects_before_asking": (1, 2),
+    "feel_and_genre": (False, True),
 }
 """The knobs a designer would try first; every other setting stays as written."""
 

@@ -41,6 +41,8 @@ class RuleSettings:
     """Ask about the period only while more than this many tracks still fit."""
     rejects_before_asking: int = 2
     """After this many rejected samples in a row, ask something new before the next sample."""
+    feel_and_genre: bool = False
+    """Ask for the feel and the genre in one question instead of one after the other."""
     play_with_history: bool = False
     """With a listening history whose favourite genre dominates, play a sample at once."""
     history_share: float = 0.5
@@ -103,6 +105,7 @@ class RulePolicy:
             Action.ARTIST_SUGGESTION: 0.15 + 0.1 * state.rejects_in_a_row,
             Action.PLAY_SAMPLE: 0.2 + 0.15 * sum(known.values()),
             Action.OFFER_STATION: 0.05 + 0.1 * state.rejects_in_a_row,
+            Action.FEEL_AND_GENRE: 0.35 if not any(known.values()) else 0.1,
         }
         scores = {a: plausible[a] for a in available}
         # The rule's own choice is what the designer believes in most.
@@ -141,7 +144,8 @@ class RulePolicy:
             if s.play_with_history and state.history.top_genre_share >= s.history_share:
                 return fallback  # their history says what they play: let them hear it
             asked = sum(
-                state.asked[a] for a in (Action.MOOD_QUESTION, Action.GENRE_PAIR, Action.ERA_QUESTION)
+                state.asked[a]
+                for a in (Action.MOOD_QUESTION, Action.GENRE_PAIR, Action.ERA_QUESTION, Action.FEEL_AND_GENRE)
             )
             if asked >= s.questions_before_sample:
                 return fallback
@@ -149,6 +153,8 @@ class RulePolicy:
                 opening = (Action.MOOD_QUESTION, Action.GENRE_PAIR)
                 if s.genre_first:
                     opening = (Action.GENRE_PAIR, Action.MOOD_QUESTION)
+                if s.feel_and_genre:
+                    opening = (Action.FEEL_AND_GENRE, *opening)
                 choice = first(*((Action.OPEN_QUESTION, *opening) if s.open_first else opening))
                 if choice:
                     return choice
