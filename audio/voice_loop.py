@@ -24,6 +24,10 @@ from audio.tts import Synthesizer
 __all__ = ["TurnTiming", "VoiceLoop", "VoiceResult", "VoiceTurn"]
 
 GOODBYE_SILENT = "I haven't heard anything for a while, so I'll stop here. Talk to you later!"
+JUDGE_SECONDS = 8.0
+"""How much of a sample is played before its question ("Did you like it?") is asked: long enough to judge
+(the synthesized previews are this long), and a longer preview is cut here, since the player plays one
+sound after another and the question waits for the clip."""
 
 
 @dataclass
@@ -150,15 +154,18 @@ class VoiceLoop:
         self._active.append(handle)
         return handle
 
-    def _clip(self, track: Track, turn: int, result: VoiceResult) -> None:
+    def _clip(self, track: Track, turn: int, result: VoiceResult) -> bool:
+        """Queue the sample's clip (at most JUDGE_SECONDS of it); False when there is none to play."""
         if self.clips is None:
-            return
+            return False
         try:
             sound = self.clips(track)
         except Exception as exc:
             self._error(PlaybackError("clip-failed", f"no clip for {track.id}: {exc}"), turn, result)
-            return
-        self._play(sound, "clip", turn, result)
+            return False
+        if sound.duration > JUDGE_SECONDS:
+            sound = Sound(sound.samples[: int(JUDGE_SECONDS * sound.rate)], sound.rate)
+        return self._play(sound, "clip", turn, result) is not None
 
     def _error(self, exc: AudioError, turn: int, result: VoiceResult) -> None:
         result.errors.append(exc)
@@ -248,6 +255,7 @@ class VoiceLoop:
         }
         if self.on_turn is not None:
             self.on_turn(heard, reply)
+        question = getattr(reply, "question", "")
         try:
             speech = self.synthesizer.synthesize(reply.text, reply.empathy)
         except SpeechError as exc:
@@ -257,6 +265,10 @@ class VoiceLoop:
         handle = self._play(speech, "speech", turn, result) if speech is not None else None
         if reply.sample is not None and (reply.action == "play_sample" or reply.done):
             self._clip(reply.sample, turn, result)
+        if question:
+            # Queued after the clip, so it is asked once the sample has been heard; if the person speaks
+            # first, barge-in stops the clip and this question with it (they have answered already).
+            self._say(question, reply.empathy, turn, result)
         timing = TurnTiming(
             speech_end=heard.speech_end,
             endpoint_at=heard.endpoint_at,

@@ -41,6 +41,7 @@ from nlu.meaning import Act, Slot, Understanding
 from nlu.names import after_possessive, split_names
 from nlu.negation import with_negation
 from nlu.rules import STRONG_CUES, RuleUnderstanding
+from nlu.turns import in_conversation
 from nlu.values import Value, after_too, normalize_value
 
 __all__ = ["ModelUnderstanding", "decode_spans", "repair_names"]
@@ -277,9 +278,8 @@ class ModelUnderstanding:
 
     def _frame(self, text: str, encoded: EncodedText) -> Understanding:
         with self._one_blas_thread():
-            return in_context(
-                text, with_negation(text, without_foreign_names(text, self._frame_unlimited(text, encoded)))
-            )
+            u = with_negation(text, without_foreign_names(text, self._frame_unlimited(text, encoded)))
+            return in_conversation(text, in_context(text, u))
 
     def _frame_unlimited(self, text: str, encoded: EncodedText) -> Understanding:
         heads, gazetteer = self._heads, self._gazetteer

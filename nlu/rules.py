@@ -18,6 +18,7 @@ from nlu.language import without_foreign_names
 from nlu.lexicon import (
     ACT_PHRASES,
     INTENSIFIERS,
+    LEXICAL_KINDS,
     NEGATORS,
     SENTIMENT_WORDS,
     normalize,
@@ -27,9 +28,11 @@ from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.names import is_not_a_name, split_names
 from nlu.negation import with_negation
+from nlu.turns import in_conversation
 from nlu.values import after_too, spell_decades
 
 __all__ = ["MAX_CHARS", "STRONG_CUES", "RuleUnderstanding", "sentiment_score"]
+
 
 MAX_CHARS = 1000
 """Longer input is cut: nobody asks for music in more words, and matching cost grows with length."""
@@ -55,7 +58,10 @@ KIND_PRIORITY = {
     "tempo": 4,
     "mood": 5,
     "activity": 6,
-    "act": 7,
+    "vocals": 7,
+    "popularity": 8,
+    "theme": 9,
+    "act": 10,
 }
 
 STOPWORDS = frozenset(
@@ -174,8 +180,7 @@ MAX_SCAN_TOKENS = 60
 
 @lru_cache(maxsize=1)
 def _lexical_forms() -> frozenset[str]:
-    kinds = ("genre", "mood", "era", "activity", "tempo")
-    return frozenset(form for kind in kinds for form in surface_index(kind))
+    return frozenset(form for kind in LEXICAL_KINDS for form in surface_index(kind))
 
 
 @lru_cache(maxsize=1)
@@ -269,7 +274,7 @@ class RuleUnderstanding:
     @cached_property
     def _patterns(self) -> list[tuple[str, re.Pattern[str], dict[str, str]]]:
         tables: list[tuple[str, dict[str, str]]] = []
-        for kind in ("genre", "era", "tempo", "mood", "activity"):
+        for kind in LEXICAL_KINDS:
             index = dict(surface_index(kind))
             if kind == "genre":
                 # Catalogue labels the lexicon does not know are still genres the person can ask for.
@@ -282,7 +287,8 @@ class RuleUnderstanding:
 
     def understand(self, text: str) -> Understanding:
         try:
-            return in_context(text, with_negation(text, without_foreign_names(text, self._understand(text))))
+            u = with_negation(text, without_foreign_names(text, self._understand(text)))
+            return in_conversation(text, in_context(text, u))
         except Exception as exc:
             return Understanding(
                 Act.UNCLEAR, confidence=0.0, source=self.name, extras={"error": 1.0 if exc else 0}

@@ -48,11 +48,17 @@ def test_a_spoken_request_ends_accepted_with_speech_then_clip(
     manager, recorder = make_manager(tiny_catalog)
     result, player, synthesizer, clips = run_loop(manager, ScriptedListener([heard(t) for t in REQUEST]))
     assert result.transcript.status == "accepted"
-    assert [text for text, _ in synthesizer.said] == [t["text"] for t in result.transcript.turns[1::2]]
+    # A sample is introduced, its clip plays, and only then is it asked about ("Did you like it?").
+    said = [part for t in result.transcript.turns[1::2] for part in (t["text"], t.get("question")) if part]
+    assert [text for text, _ in synthesizer.said] == said
+    questions = [t["question"] for t in result.transcript.turns[1::2] if t.get("question")]
+    assert questions, "a sample was played and asked about"
     kinds = [kind for kind, _ in player.played]
-    assert kinds.count("speech") == len(REQUEST)
-    # Every clip comes right after the speech that introduces it; the accepted track plays last.
+    assert kinds.count("speech") == len(REQUEST) + len(questions)
+    # Every clip comes right after the speech that introduces it and before its question; the accepted
+    # track plays last.
     assert all(kinds[i - 1] == "speech" for i, k in enumerate(kinds) if k == "clip")
+    assert all(kinds[i + 1] == "speech" for i, k in enumerate(kinds[:-1]) if k == "clip")
     assert kinds[-2:] == ["speech", "clip"]
     assert clips.asked[-1] == result.transcript.track["id"]
     # The recognizer's view of each turn goes into the event stream before the dialogue's.
@@ -158,4 +164,6 @@ def test_a_synthesis_failure_is_reported_and_the_conversation_goes_on(
 def test_replies_are_voiced_with_their_empathy_level(tiny_catalog: Catalog, make_manager: Callable) -> None:
     manager, _ = make_manager(tiny_catalog)
     result, _, synthesizer, _ = run_loop(manager, ScriptedListener([heard(t) for t in REQUEST]))
-    assert [e for _, e in synthesizer.said] == [t.reply.empathy for t in result.turns]
+    # A sample's question after its clip is said at the same level as the reply that played it.
+    levels = [e for t in result.turns for e in [t.reply.empathy] * (2 if t.reply.question else 1)]
+    assert [e for _, e in synthesizer.said] == levels

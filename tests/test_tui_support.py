@@ -72,6 +72,7 @@ def make_app(
         setup_audio=lambda: audio or silent_audio(clock),
         theme=theme,
         tick_seconds=0.05,
+        question_seconds=0.05,
     )
 
 

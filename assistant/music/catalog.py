@@ -43,6 +43,8 @@ OPTIONAL_NUMERIC: dict[str, float] = {
     "track_popularity": 50.0,
     "duration_ms": 200_000.0,
 }
+INSTRUMENTALNESS = "instrumentalness"
+"""Optional too, but unknown (None) rather than a default when absent: a guess would make it searchable."""
 # A free-form column pointing at a real audio file for the track (local music folders); absent in Spotify.
 PREVIEW_COLUMN = "preview_path"
 
@@ -75,6 +77,8 @@ class Track:
     duration_ms: int = 200_000
     genres: tuple[str, ...] = ()
     """Every genre the track is listed under (a Spotify track can sit in several playlists)."""
+    instrumentalness: float | None = None
+    """0..1, Spotify's confidence that the track has no vocals; None when the catalogue does not say."""
     preview: str | None = None
     """Path of a real audio preview, when one exists; otherwise a clip is synthesized from features."""
 
@@ -123,6 +127,8 @@ class Catalog:
     popularity: np.ndarray = field(init=False, repr=False)
     danceability: np.ndarray = field(init=False, repr=False)
     acousticness: np.ndarray = field(init=False, repr=False)
+    instrumentalness: np.ndarray = field(init=False, repr=False)
+    """NaN where a track's instrumentalness is unknown."""
     genre_ids: np.ndarray = field(init=False, repr=False)
     subgenre_ids: np.ndarray = field(init=False, repr=False)
     artist_ids: np.ndarray = field(init=False, repr=False)
@@ -147,6 +153,10 @@ class Catalog:
         self.popularity = col("popularity")
         self.danceability = col("danceability")
         self.acousticness = col("acousticness")
+        self.instrumentalness = np.array(
+            [np.nan if t.instrumentalness is None else t.instrumentalness for t in self.tracks],
+            dtype=np.float64,
+        )
         self.genre_names = tuple(sorted({g for t in self.tracks for g in (t.genre, *t.genres)}))
         self.subgenre_names = tuple(sorted({t.subgenre for t in self.tracks}))
         self.artist_names = tuple(sorted({t.artist for t in self.tracks}))
@@ -175,6 +185,16 @@ class Catalog:
     def get(self, track_id: str) -> Track | None:
         i = self.index.get(track_id)
         return None if i is None else self.tracks[i]
+
+    def knows(self, attribute: str, value: str = "") -> bool:
+        """Can this catalogue be searched for a trait? Vocals: only "instrumental" or "vocal", and only with
+        instrumentalness for most tracks (who sings is in no column); popularity: when it varies."""
+        if attribute == "vocals":
+            known = np.isfinite(self.instrumentalness)
+            return value in ("instrumental", "vocal") and bool(known.mean() >= 0.5)
+        if attribute == "popularity":
+            return value in ("popular", "obscure") and float(np.ptp(self.popularity)) > 0.0
+        return False
 
     def by_artist(self, artist: str) -> list[Track]:
         return [t for t in self.tracks if t.artist == artist]
@@ -249,6 +269,12 @@ def _track_from_row(row: dict[str, str]) -> Track:
     if not genre:
         raise ValueError("playlist_genre is empty")
     preview = (row.get(PREVIEW_COLUMN) or "").strip() or None
+    raw_instrumental = (row.get(INSTRUMENTALNESS) or "").strip()
+    instrumental = (
+        min(max(_number(raw_instrumental, INSTRUMENTALNESS), 0.0), 1.0)
+        if raw_instrumental and raw_instrumental != "NA"
+        else None
+    )
     return Track(
         id=row["track_id"].strip(),
         title=row["track_name"].strip(),
@@ -265,6 +291,7 @@ def _track_from_row(row: dict[str, str]) -> Track:
         popularity=min(max(extras["track_popularity"], 0.0), 100.0),
         duration_ms=int(extras["duration_ms"]),
         preview=preview,
+        instrumentalness=instrumental,
     )
 
 

@@ -33,6 +33,8 @@ WEIGHTS = {
     "activity": 0.8,
     "artist": 1.2,
     "tempo": 0.5,
+    "vocals": 0.8,
+    "popularity": 0.6,
 }
 
 
@@ -156,6 +158,14 @@ class Retriever:
             known = cat.tempo > 0
             fit = np.where(known, np.clip(1 - np.abs(cat.tempo - c.tempo) / 35.0, 0, 1), 0.5)
             parts.append(("tempo", fit))
+        if c.instrumental is not None:
+            # Spotify calls a track instrumental above 0.5; unknown tracks are neither.
+            known = np.isfinite(cat.instrumentalness)
+            value = np.clip(np.nan_to_num(cat.instrumentalness, nan=0.5) / 0.5, 0, 1)
+            parts.append(("vocals", np.where(known, value if c.instrumental else 1 - value, 0.5)))
+        if c.popular is not None:
+            share = cat.popularity / max(1.0, float(cat.popularity.max()))
+            parts.append(("popularity", share if c.popular else 1 - share))
         if not parts:
             return np.full(len(cat), 0.5)
         for name, values in parts:
