@@ -40,6 +40,7 @@ from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.names import after_possessive, split_names
 from nlu.negation import with_negation
+from nlu.numbers import with_spoken_years
 from nlu.rules import STRONG_CUES, RuleUnderstanding
 from nlu.turns import in_conversation
 from nlu.values import Value, after_too, normalize_value
@@ -297,7 +298,7 @@ class ModelUnderstanding:
             token_inputs(encoded, token_features(text, encoded.offsets, hits), heads.tagger_layers)
         )
         spans = repair_names(decode_spans(text, encoded, np.exp(log_probs)), hits)
-        slots = self._slots(text, self._genre_ending_a_name(text, spans))
+        slots = with_spoken_years(text, self._slots(text, self._genre_ending_a_name(text, spans)))
         act = Act(ACTS[int(np.argmax(act_probs))])
         if act not in (Act.UNCLEAR, Act.STOP, Act.GIVE_UP):
             # A name the tagger has never seen, after a cue that can only introduce a name ("something

@@ -28,6 +28,7 @@ from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.names import is_not_a_name, split_names
 from nlu.negation import with_negation
+from nlu.numbers import spoken_years
 from nlu.turns import in_conversation
 from nlu.values import after_too, spell_decades
 
@@ -336,6 +337,8 @@ class RuleUnderstanding:
             spans.append(_Span(m.start(), m.end(), "era", f"{int(m.group(0)) // 10 * 10}s"))
         for m in _BPM.finditer(haystack):
             spans.append(_Span(m.start(), m.end(), "tempo", m.group("bpm")))
+        for start, end, decade in spoken_years(haystack):
+            spans.append(_Span(start, end, "era", decade, 0.9))
         spans.extend(self._entity_spans(text, haystack))
         return spans
 
@@ -400,6 +403,8 @@ class RuleUnderstanding:
             content = [w for w in words if w not in STOPWORDS and w not in lexical and not w.isdigit()]
             if not content or normalize(raw) in lexical or len(words) > 6 or words[0] == "to":
                 continue  # "I would like to listen to ...": "like" was a verb
+            if any((s, e) == (0, len(raw)) for s, e, _ in spoken_years(raw)):
+                continue  # "from two thousand ten" is a year, not a name
             link = linker(raw, threshold=0.8)
             if link:
                 spans.append(_Span(start + a, start + b, kind, link.value, 0.9 * link.score + 0.05, True))
