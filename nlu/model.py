@@ -13,6 +13,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -356,7 +357,23 @@ class ModelUnderstanding:
                 # whole name. Only for a typed, capitalized name; otherwise the cue's words often run on
                 # past the name ("songs by Sia on my playlist") and the tagger knows better.
                 kept = [s for s in kept if s not in overlapping] + [c]
+        if not any(c.isupper() for c in text):
+            kept = self._command_name_whole(text, kept)
         return sorted(kept, key=lambda s: s.start)
+
+    def _command_name_whole(self, text: str, slots: list[Slot]) -> list[Slot]:
+        """Text without capitals (a recognizer's) gives the tagger no hint where a name ends: "put on some
+        pink floyd" came out as artist "pink", "open songs from daft punk" as artist "daft" and genre punk.
+        When the object of a command to play can only be a name (nlu.rules: no lexicon phrase, no common
+        word) and the tagger found a name inside it, the whole object is the name."""
+        assert self._cues is not None
+        for c in self._cues.command_names(text):
+            inside = [s for s in slots if c.start <= s.start and s.end <= c.end]
+            if any(s.name in ("artist", "track") for s in inside) and (c.start, c.end) not in {
+                (s.start, s.end) for s in inside
+            }:
+                slots = [s for s in slots if s not in inside] + [replace(c, own=False)]
+        return slots
 
     def _names_in(self, text: str, spans: list[_TagSpan]) -> list[_TagSpan]:
         """Each artist or track span as the names it holds ("X and Y" -> two, "their" -> none), and no

@@ -41,7 +41,7 @@ _OWN_MUSIC_BEFORE = re.compile(
 # "what genres do you have", "which artists are there", "what kind of music have you got", "what's in
 # the catalogue": a question about a kind of thing, not a request for one value ("do you have any jazz?").
 _TOPIC_WORDS = {
-    "genre": r"genres?|styles?|kinds? of music|types? of music|sorts? of music|music styles?",
+    "genre": r"genres?|styles?|(?:kinds?|types?|sorts?|styles?) of [\w&' -]+?|music styles?",
     "artist": r"artists?|bands?|singers?|musicians?|groups?|who",
     "era": r"eras?|decades?|years?|periods?|time periods?",
     "mood": r"moods?|feels?|vibes?",

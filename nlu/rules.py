@@ -170,10 +170,25 @@ STRONG_CUES = (
 _ARTIST_CUE = _name_after(STRONG_CUES + r"|like|from|into")
 _STRONG_ARTIST_CUE = _name_after(STRONG_CUES)
 _PLAY_BY = re.compile(
-    r"\b(?:play|hear|put on|listen to)\s+(?:the\s+)?(?:song|track|tune)?\s*(?P<track>[^,.!?;]+?)\s+by\s+"
+    r"\b(?:play|hear|put on|listen to)\s+(?:the\s+)?(?:(?:song|track|tune)\s+)?(?P<track>[^,.!?;]+?)\s+by\s+"
     r"(?P<artist>[^,.!?;]+?)\s*(?:[,.!?;]|$)",
     re.IGNORECASE,
 )
+# "put on some pink floyd", "play bob marley playlist", "open songs from daft punk": a command whose object
+# is a name. Whatever it holds is checked like any cued name (not a lexicon phrase, not only common words).
+_COMMAND_NAME = re.compile(
+    r"^\W*(?:(?:please|just|ok(?:ay)?|now|hey|so|can you|could you|would you|um+|uh+)\W+)*"
+    r"(?:play|put on|queue up|listen to|open|start)\s+(?:me\s+)?(?:some\s+|a\s+|more\s+|any\s+)?"
+    r"(?:(?:songs?|music|tracks?|stuff)\s+(?:by|from)\s+)?"
+    r"(?P<name>[^,.!?;]+?)"
+    r"(?:\s+(?:playlist|radio|mix|songs|music|please|now|on [\w ]+))*\W*$",
+    re.IGNORECASE,
+)
+# Words a name after a command cannot hold: they start something else ("play X by Y", "like X").
+_NOT_IN_COMMAND_NAME = frozenset(
+    ["by", "from", "into", "feat", "featuring", "like", "for", "with", "in", "on"]
+)
+_NAME_JOINERS = frozenset(["the", "and", "of", "&", "n", "de", "la", "le", "los", "el"])
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-2]\d)\b")
 _BPM = re.compile(r"\b(?P<bpm>\d{2,3})\s*(?:bpm|beats per minute|beats a minute)\b", re.IGNORECASE)
 MAX_SCAN_TOKENS = 60
@@ -368,17 +383,46 @@ class RuleUnderstanding:
                         title = self.linker.link_title(window, threshold=0.93)
                         if title:
                             spans.append(_Span(start, end, "track", title.value, 0.9 * title.score, True))
-        return spans + self._cued_spans(text, haystack, _ARTIST_CUE)
+        return spans + self._cued_spans(text, haystack, _ARTIST_CUE, commands=True)
 
-    def _cued_spans(self, text: str, haystack: str, artist_cue: re.Pattern[str]) -> list[_Span]:
-        """Names after "X by Y" and after `artist_cue`."""
+    def _cued_spans(
+        self, text: str, haystack: str, artist_cue: re.Pattern[str], commands: bool = False
+    ) -> list[_Span]:
+        """Names after "X by Y" and after `artist_cue`; with `commands`, the object of a command to play."""
         spans: list[_Span] = []
         for m in _PLAY_BY.finditer(haystack):
             spans.extend(self._cue_span(text, m.start("track"), m.end("track"), "track"))
             spans.extend(self._cue_span(text, m.start("artist"), m.end("artist"), "artist"))
         for m in artist_cue.finditer(haystack):
             spans.extend(self._cue_span(text, m.start("name"), m.end("name"), "artist"))
+        if commands:
+            spans.extend(self._command_name(text, haystack))
         return spans
+
+    def _command_name(self, text: str, haystack: str) -> list[_Span]:
+        """ "put on some pink floyd": the object of a command to play, when it can only be a name (no
+        lexicon phrase, no common word but a joining one, at most four words)."""
+        m = _COMMAND_NAME.match(haystack)
+        if m is None:
+            return []
+        words = normalize(m.group("name")).split()
+        common = _common_phrases()
+        if not words or len(words) > 4 or any(w in _NOT_IN_COMMAND_NAME for w in words):
+            return []
+        if any(w in common and w not in _NAME_JOINERS for w in words) or words[0] in _NAME_JOINERS - {"the"}:
+            return []
+        if any(spoken_years(m.group("name"))) or any(w.isdigit() for w in words):
+            return []
+        return self._cue_span(text, m.start("name"), m.end("name"), "artist")
+
+    def command_names(self, text: str) -> list[Slot]:
+        """Names that are the object of a command to play ("put on some pink floyd"), for the model to
+        complete a name it found only a word of in text without capitals."""
+        text = spell_decades((text or "")[:MAX_CHARS])
+        return [
+            Slot(s.kind, s.value, s.start, s.end, round(s.confidence, 3), s.linked)
+            for s in self._command_name(text, _match_text(text))
+        ]
 
     def cued_names(self, text: str) -> list[Slot]:
         """Artist and track names introduced by an unmistakable cue ("something like X", "X by Y"), for a

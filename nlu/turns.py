@@ -57,7 +57,9 @@ def _conversation_act(text: str, u: Understanding) -> Understanding:
         return replace(u, act=act, slots=())
     asked, topic = catalogue_topic(text)
     if asked:
-        return replace(u, act=Act.ASK_CATALOGUE, slots=(topic,) if topic else ())
+        # "What kinds of rock do you have?" asks within a genre: the genre said stays with the question.
+        within = tuple(s for s in u.attributes if s.name == "genre" and not s.negated)
+        return replace(u, act=Act.ASK_CATALOGUE, slots=((topic,) if topic else ()) + within)
     attributes = tuple(s for s in u.attributes if not s.negated)
     options = read_choice(text, attributes)
     if options is not None:

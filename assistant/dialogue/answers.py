@@ -31,9 +31,19 @@ _RELATIVE_SAID = {
 _INSTEAD = "I can go by genre, feel, era, activity or an artist you name instead."
 
 
-def catalogue_answer(catalog: Catalog, topic: str | None) -> tuple[str, str, tuple[str, ...]]:
+def catalogue_answer(
+    catalog: Catalog, topic: str | None, within: str | None = None
+) -> tuple[str, str, tuple[str, ...]]:
     """(the answer, the attribute its options are values of, the options in the order said) for a question
-    about what the catalogue holds: "I have rock, pop and jazz. Which one would you like?"."""
+    about what the catalogue holds: "I have rock, pop and jazz. Which one would you like?". `within`, a
+    genre: its styles ("what kinds of rock do you have?")."""
+    if topic == "genre" and within is not None:
+        styles = _styles_of(catalog, within)
+        if styles:
+            listed = styles[:MAX_LISTED]
+            names = join_names(listed, "and")
+            return f"In {within} I have {names}. Which one would you like?", "genre", listed
+        return f"I have no {within} here, sorry. Ask me what genres I have.", "genre", ()
     if topic == "artist":
         # The best known first: a name the person may recognise is the useful example.
         by_artist = Counter({a: 0.0 for a in catalog.artist_names})
@@ -69,6 +79,12 @@ def catalogue_answer(catalog: Catalog, topic: str | None) -> tuple[str, str, tup
         f"{decades[0]}s to the {decades[-1]}s. What would you like?"
     )
     return text, "genre", listed
+
+
+def _styles_of(catalog: Catalog, genre: str) -> tuple[str, ...]:
+    """The subgenres a catalogue holds of a genre, the biggest first."""
+    counts = Counter(t.subgenre for t in catalog.tracks if t.genre == genre and t.subgenre != genre)
+    return tuple(g for g, _ in sorted(counts.items(), key=lambda gc: (-gc[1], gc[0])))
 
 
 def _genres_by_size(catalog: Catalog) -> tuple[str, ...]:

@@ -250,7 +250,7 @@ class DialogueManager(Conversation):
         ("I have rock, jazz, ... Which one?"), so "the second one" or a name answers it."""
         state = self.state
         closeness, level = self._closeness()
-        text, kind, options = catalogue_answer(self.catalog, u.first("topic"))
+        text, kind, options = catalogue_answer(self.catalog, u.first("topic"), u.first("genre"))
         self._listed = (kind, options)
         sample = self.catalog.get(state.current_sample) if state.current_sample else None
         self.emit(ReplyEvent(self.conversation_id, state.turn, text, "answer", level.value, closeness))

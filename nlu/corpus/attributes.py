@@ -1,5 +1,6 @@
-"""Attribute phrases of the training corpus: a genre, artist, title, era, feel, activity or tempo said in one
-of many frames ("some {}", "something by {}", "from the {}"), with its slot and normalized value."""
+"""Attribute phrases of the training corpus: a genre, artist, title, era, feel, activity, tempo, vocals,
+popularity or theme said in one of many frames ("some {}", "something by {}", "from the {}"), with its slot
+and normalized value."""
 
 from __future__ import annotations
 
@@ -15,9 +16,82 @@ from nlu.corpus.phrases import (
     HOMOPHONES,
     MUSIC_ITEMS,
 )
-from nlu.lexicon import ACTIVITIES, DECADES, ERA_RELATIVE, GENRES, MOODS, TEMPO_WORDS
+from nlu.lexicon import (
+    ACTIVITIES,
+    DECADES,
+    ERA_RELATIVE,
+    GENRES,
+    MOODS,
+    POPULARITY,
+    TEMPO_WORDS,
+    THEMES,
+    VOCALS,
+)
 
-__all__ = ["AttributeWriter"]
+__all__ = ["AttributeWriter", "year_in_words"]
+
+_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_PLURAL_TENS = [
+    "tens",
+    "twenties",
+    "thirties",
+    "forties",
+    "fifties",
+    "sixties",
+    "seventies",
+    "eighties",
+    "nineties",
+]
+
+
+def _number(n: int) -> str:
+    """0-99 in words: "ninety five"."""
+    if n < 20:
+        return _UNITS[n]
+    tens, units = divmod(n, 10)
+    return _TENS[tens - 2] + ("" if units == 0 else " " + _UNITS[units])
+
+
+def year_in_words(year: int, rng: random.Random) -> str:
+    """A year as people say it: "nineteen ninety five", "two thousand ten", "twenty fifteen",
+    "two thousand and five", "nineteen oh five"."""
+    century, rest = divmod(year, 100)
+    if century == 20 and (rest < 10 or rng.random() < 0.5):
+        joint = " and " if rest and rng.random() < 0.3 else " "
+        return "two thousand" + (joint + _number(rest) if rest else "")
+    head = "nineteen" if century == 19 else "twenty"
+    if rest == 0:
+        return head + " hundred" if century == 19 else "two thousand"
+    return f"{head} {'oh ' + _UNITS[rest] if rest < 10 else _number(rest)}"
+
+
+def decade_in_words(decade: int) -> str:
+    """ "nineteen nineties", "twenty tens" (1990, 2010)."""
+    century, rest = divmod(decade, 100)
+    head = "nineteen" if century == 19 else "twenty"
+    return f"{head} {_PLURAL_TENS[rest // 10 - 1]}" if rest else "two thousands"
 
 
 class AttributeWriter:
@@ -38,6 +112,9 @@ class AttributeWriter:
         self.decades = pick_forms({**DECADES, **EXTRA_DECADES})
         self.relative_eras = pick_forms(ERA_RELATIVE)
         self.tempos = pick_forms(TEMPO_WORDS)
+        self.vocal_forms = pick_forms(VOCALS)
+        self.popularity_forms = pick_forms(POPULARITY)
+        self.themes = pick_forms(THEMES)
 
     # -- attribute phrases -------------------------------------------------------------------------------
     def genre(self, d: Draft) -> None:
@@ -126,7 +203,16 @@ class AttributeWriter:
     def era(self, d: Draft) -> None:
         r = self.rng
         roll = r.random()
-        if roll < 0.2:
+        if roll < 0.08:
+            # Years and decades in words, as speech recognizers write them.
+            year = r.randint(1950, 2029)
+            spoken = r.random() < 0.75
+            surface = year_in_words(year, r) if spoken else "the " + decade_in_words(year // 10 * 10)
+            frame = r.choice(
+                ["from {}", "released in {}", "{}", "around {}", "something from {}", "{} music"]
+            )
+            self._frame(d, frame, surface, "era", f"{year // 10 * 10}s")
+        elif roll < 0.25:
             year = r.randint(1925, 2024)
             surface = str(year)
             self._frame(
@@ -270,6 +356,28 @@ class AttributeWriter:
             "tempo",
             value,
         )
+
+    def vocals(self, d: Draft) -> None:
+        surface, value = self.rng.choice(self.vocal_forms)
+        if surface.startswith(("with ", "without ", "no ", "sung")):
+            frames = ["{}", "something {}", "songs {}", "music {}"]
+        elif surface.startswith(("a ", "women ", "men ", "nobody ")):
+            frames = ["{}", "something with {}", "songs with {}"]
+        elif value in ("female", "male"):
+            frames = ["{}", "something with a {}", "songs with a {}", "{} please", "music by a {}"]
+        else:
+            frames = ["something {}", "{}", "{} music", "{} songs", "{} please"]
+        self._frame(d, self.rng.choice(frames), surface, "vocals", value)
+
+    def popularity(self, d: Draft) -> None:
+        surface, value = self.rng.choice(self.popularity_forms)
+        frames = ["something {}", "{}", "{} songs", "some {}", "the {}", "{} tracks", "only {}", "{} stuff"]
+        self._frame(d, self.rng.choice(frames), surface, "popularity", value)
+
+    def theme(self, d: Draft) -> None:
+        surface, value = self.rng.choice(self.themes)
+        frames = ["{}", "some {}", "something {}", "{} please", "play {}"]
+        self._frame(d, self.rng.choice(frames), surface, "theme", value)
 
     def _frame(self, d: Draft, frame: str, surface: str, slot: str, value: str) -> None:
         before, _, after = frame.partition("{}")

@@ -42,6 +42,11 @@ BAND_NOUN = _words(
     "suns clouds shadows mirrors keys doors wheels roses lilies echoes waves giants monks brothers "
     "sisters collective orchestra trio quartet band ensemble club society "
 )
+NAME_ADJ = _words(
+    "daft bad massive deep soft electric happy sad dead dark new old big little cold hot blue royal "
+    "rage wild lazy modern sonic heavy strange sweet rocket "
+)
+NAME_GENRE_WORDS = _words("punk soul jazz funk rock metal blues house disco pop religion attack mondays ")
 SYLLABLES = _words("ka ri zo la mi ne to su va lo pe xa qui ro shi na de bo ly ra mo ki te zu fa ")
 TITLE_WORDS = _words(
     "love night heart rain summer dream fire light midnight river home road city dance sky blue gold "
@@ -78,10 +83,17 @@ def invented_artists(rng: random.Random, n: int) -> list[str]:
             name = f"{rng.choice(FIRST)} {rng.choice(string.ascii_lowercase)} {rng.choice(LAST)}"
         elif kind < 0.93:
             name = f"{rng.choice(FIRST)} {rng.choice(FIRST)} {rng.choice(LAST)}"
-        elif kind < 0.95:
+        elif kind < 0.94:
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)} & the {rng.choice(BAND_NOUN)}"
-        else:
+        elif kind < 0.95:
             name = f"{rng.choice(FIRST)} and the {rng.choice(BAND_NOUN)}"
+        elif kind < 0.975:
+            # A genre or feel word inside a name ("Daft Punk", "Bad Religion", "Massive Attack"): the
+            # context says it is the name, not a genre.
+            name = f"{rng.choice(NAME_ADJ)} {rng.choice(NAME_GENRE_WORDS)}"
+        else:
+            # An everyday word and a surname ("Pink Floyd"), said in lower case by a recognizer.
+            name = f"{rng.choice(BAND_ADJ + NAME_ADJ)} {rng.choice(LAST)}"
         names.add(" ".join(w.capitalize() if w not in ("the", "and") else w for w in name.split()))
     return sorted(names)
 

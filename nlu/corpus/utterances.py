@@ -10,8 +10,14 @@ from nlu.corpus.attributes import AttributeWriter
 from nlu.corpus.drafts import Draft, Example, Seg
 from nlu.corpus.phrases import (
     ACCEPT,
+    AGAIN,
     ALTERNATIVE,
+    ASK_CATALOGUE,
     CARRIERS,
+    CHOOSE_BOTH,
+    CHOOSE_LEADS,
+    CHOOSE_NEITHER,
+    CHOOSE_TAILS,
     DONT_KNOW,
     FUNCTION_WORDS,
     GIVE_UP,
@@ -20,17 +26,25 @@ from nlu.corpus.phrases import (
     INTENSIFY,
     INTERJECTIONS,
     MUSIC_ITEMS,
+    ORDINALS,
     PREFIXES,
+    PREVIOUS,
     REJECT,
     SERVICES,
     SKIP,
     SORTS,
+    STATION_ACCEPT,
     STOP,
     SUFFIXES,
     UNCLEAR,
+    WHAT_IS_PLAYING,
 )
+from nlu.lexicon import surface_index
 
 __all__ = ["UtteranceWriter"]
+
+CONVERSATION_SHARE = 0.09
+"""Share of utterances about the conversation itself: choices, the samples, the catalogue."""
 
 
 class UtteranceWriter(AttributeWriter):
@@ -44,8 +58,19 @@ class UtteranceWriter(AttributeWriter):
             d.add(r.choice(PREFIXES))
             if r.random() < 0.3:
                 d.add(",", glue=True)
-        kinds = ["genre", "artist", "track", "era", "mood", "activity", "tempo"]
-        weights = [0.26, 0.22, 0.07, 0.14, 0.15, 0.1, 0.06]
+        kinds = [
+            "genre",
+            "artist",
+            "track",
+            "era",
+            "mood",
+            "activity",
+            "tempo",
+            "vocals",
+            "popularity",
+            "theme",
+        ]
+        weights = [0.26, 0.22, 0.07, 0.14, 0.15, 0.1, 0.06, 0.03, 0.025, 0.015]
         n = r.choices([1, 2, 3], [0.55, 0.33, 0.12])[0]
         chosen: list[str] = []
         while len(chosen) < n:
@@ -58,11 +83,14 @@ class UtteranceWriter(AttributeWriter):
             chosen.insert(chosen.index("genre"), "era")
         carrier = r.choice(CARRIERS)
         before, _, after = carrier.partition("{}")
-        if r.random() < 0.15:
-            sort = r.choice(SORTS)
-            before = f"{before} the {sort} " if before.strip() else f"the {sort} "
+        sort = r.choice(SORTS) if r.random() < 0.15 else None
         if before.strip():
             d.add(before.strip())
+        if sort is not None:
+            # "the most popular", "the best known" ask for popular music; "the top", "the best" say little.
+            d.add("the")
+            popular = surface_index("popularity").get(sort)
+            d.add(sort, "popularity", popular) if popular else d.add(sort)
         for i, kind in enumerate(chosen):
             if i and r.random() < 0.5:
                 joints = ["and", ",", "or maybe", "and also", "plus"]
@@ -133,9 +161,27 @@ class UtteranceWriter(AttributeWriter):
         return d
 
     def playlist_request(self) -> Draft:
-        """ "play my Sunday Morning playlist": a playlist's name is not an attribute (left unlabelled)."""
+        """ "play my Sunday Morning playlist": a playlist's name is not an attribute (left unlabelled); an
+        artist's playlist or radio ("play bob marley playlist") asks for the artist."""
         r = self.rng
         d = Draft(act="inform")
+        if r.random() < 0.35:
+            artist = self._noisy_name(r.choice(self.artists))
+            frame = r.choice(
+                [
+                    "play {} playlist",
+                    "play the {} playlist",
+                    "put on a {} playlist",
+                    "play {} radio",
+                    "start {} radio",
+                    "open the {} playlist",
+                    "a {} playlist please",
+                    "play a {} mix",
+                ]
+            )
+            spoken = artist if r.random() < 0.5 else artist.lower()
+            self._frame(d, frame, spoken, "artist", artist)
+            return d
         name = r.choice(self.titles) if r.random() < 0.7 else r.choice(self.artists) + " mix"
         frame = r.choice(
             [
@@ -282,8 +328,64 @@ class UtteranceWriter(AttributeWriter):
             d.add(r.choice(["please", "thanks", "now", "then", "for now", "ok", "man", "mate"]))
         return d
 
+    def choice(self) -> Draft:
+        """ "the second one", "I'll take the upbeat one", "both", "neither"."""
+        r = self.rng
+        d = Draft(act="choose")
+        lead = r.choice(CHOOSE_LEADS)
+        if lead:
+            d.add(lead)
+        roll = r.random()
+        if roll < 0.15:
+            d.add(r.choice(CHOOSE_BOTH))
+        elif roll < 0.3:
+            d.add(r.choice(CHOOSE_NEITHER))
+        else:
+            refs = r.choices([1, 2], [0.85, 0.15])[0]
+            for i in range(refs):
+                if i:
+                    d.add(r.choice([",", "i mean", "", "or"]), glue=False)
+                if r.random() < 0.55:
+                    d.add(r.choice(ORDINALS[r.choice(list(ORDINALS))]))
+                else:
+                    # Named by what it is: "the upbeat one", "the alternative rock one".
+                    d.add(r.choice(["the", "the", "that"]))
+                    kind = r.choice(["genre", "genre", "mood", "era", "activity"])
+                    table = {
+                        "genre": self.genres,
+                        "mood": self.moods,
+                        "era": self.relative_eras + self.decades,
+                        "activity": self.activities,
+                    }[kind]
+                    surface, value = r.choice(table)
+                    d.add(surface, kind, value)
+                    d.add(r.choice(["one", "one", "option", "kind"]))
+        tail = r.choice(CHOOSE_TAILS)
+        if tail:
+            d.add(tail)
+        return d
+
+    def conversation_turn(self) -> Draft:
+        """A turn about the conversation: a choice among options, the samples, or the catalogue."""
+        r = self.rng
+        roll = r.random()
+        if roll < 0.4:
+            return self.choice()
+        if roll < 0.55:
+            return self.phrase("previous", PREVIOUS, 0.0)
+        if roll < 0.65:
+            return self.phrase("again", AGAIN, 0.0)
+        if roll < 0.8:
+            return self.phrase("what_is_playing", WHAT_IS_PLAYING, 0.0)
+        if roll < 0.95:
+            return self.phrase("ask_catalogue", ASK_CATALOGUE, 0.0)
+        phrase, valence = r.choice(list(STATION_ACCEPT.items()))
+        return Draft(act="accept", valence=valence, reaction=True).add(phrase)
+
     def draft(self) -> Draft:
         r = self.rng
+        if r.random() < CONVERSATION_SHARE:
+            return self.conversation_turn()
         roll = r.random()
         if roll < 0.31:
             return self.request()

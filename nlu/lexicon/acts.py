@@ -96,6 +96,8 @@ ACT_PHRASES: dict[str, list[str]] = {
         "that's the one",
         "more like this",
         "start the station",
+        "play the station",
+        "put the station on",
         "play that",
         "you got it",
         "works for me",
