@@ -37,6 +37,7 @@ from nlu.heads import (
     utterance_inputs,
 )
 from nlu.language import without_foreign_names
+from nlu.lexicon import GENRE_MODIFIERS, is_genre_word
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
 from nlu.names import after_possessive, split_names
@@ -57,6 +58,9 @@ UNCLEAR_CONFIDENCE = 0.15
 _STRONG_CUE_BEFORE = re.compile(rf"\b(?:{STRONG_CUES})\s+(?:the\s+)?$", re.IGNORECASE)
 _NAME_ENDS = re.compile(r"\s*(?:[,.!?;]|please\b|$)", re.IGNORECASE)
 _BARE_FILLER = re.compile(r"\b(?:i'?m|i am|just|um+|uh+|well|so|oh|ok(?:ay)?|please|really|mostly)\b|[^\w\s]")
+COMMAND_NAME_ALONE = True
+"""In text without capitals, the object of a command to play that can only be a name is taken as one even
+when the tagger found nothing ("play bob marley playlist")."""
 MIN_SLOT_CONFIDENCE = 0.35
 """Spans the tagger is less sure of than this are dropped rather than passed on as guesses."""
 
@@ -306,7 +310,7 @@ class ModelUnderstanding:
             # like Radiohead", "something by Massive Attack"): the tagger leans on the catalogue gazetteer
             # and misses such names, or finds only a word of them.
             slots = self._with_cued_names(text, slots)
-        if not slots and act is Act.INFORM:
+        if not slots and act in (Act.INFORM, Act.UNCLEAR):
             slots = self._bare_phrase(text, hits)
         p_act = float(act_probs.max())
         if slots and act in (Act.UNCLEAR, Act.DONT_KNOW, Act.GREET, Act.HELP):
@@ -327,9 +331,9 @@ class ModelUnderstanding:
         return Understanding(act, tuple(slots), sentiment, confidence, self.name, extras)
 
     def _bare_phrase(self, text: str, hits: list[GazetteerHit]) -> list[Slot]:
-        """An answer that is one lexicon phrase and nothing else ("working" to "what are you up to?"), read as
-        inform with no attribute: the tagger, which sees such words mostly inside longer requests, missed
-        it. The lexicon's reading is then the whole meaning."""
+        """An answer that is one lexicon phrase and nothing else ("working" to "what are you up to?",
+        "sleep"), read as inform or unclear with no attribute: the tagger, which sees such words mostly
+        inside longer requests, missed it. The lexicon's reading is then the whole meaning."""
         attributes = [h for h in hits if h.kind in ("genre", "mood", "era", "activity", "tempo")]
         if not attributes:
             return []
@@ -363,15 +367,32 @@ class ModelUnderstanding:
 
     def _command_name_whole(self, text: str, slots: list[Slot]) -> list[Slot]:
         """Text without capitals (a recognizer's) gives the tagger no hint where a name ends: "put on some
-        pink floyd" came out as artist "pink", "open songs from daft punk" as artist "daft" and genre punk.
-        When the object of a command to play can only be a name (nlu.rules: no lexicon phrase, no common
-        word) and the tagger found a name inside it, the whole object is the name."""
+        pink floyd" came out as artist "pink", "open songs from daft punk" as genre punk, "something by bad
+        religion" as artist "religion". When the object of a command to play, or a name after a cue that
+        only names can follow, can only be a name (nlu.rules: no lexicon phrase, no common word) and the
+        tagger found a name inside it, the whole of it is the name."""
         assert self._cues is not None
-        for c in self._cues.command_names(text):
+        cued = [
+            c
+            for c in self._cues.cued_names(text)
+            if c.name == "artist" and len(text[c.start : c.end].split()) <= 3
+        ]
+        for c in [*self._cues.command_names(text, genre_ending=True), *cued]:
             inside = [s for s in slots if c.start <= s.start and s.end <= c.end]
-            if any(s.name in ("artist", "track") for s in inside) and (c.start, c.end) not in {
-                (s.start, s.end) for s in inside
-            }:
+            if any(s.start < c.start < s.end or s.start < c.end < s.end for s in slots):
+                continue  # a slot crossing the name's edge: the tagger saw something else there
+            whole = (c.start, c.end) in {(s.start, s.end) for s in inside}
+            named = not whole and any(s.name in ("artist", "track") for s in inside)
+            # "daft punk": read as genre punk (the phrase or its last word); the name ends with the genre
+            # word, the phrase is no lexicon genre ("heavy metal" is) and no style of one ("swedish metal").
+            genre_last = (
+                len(inside) == 1
+                and inside[0].name == "genre"
+                and inside[0].end == c.end
+                and not is_genre_word(text[c.start : c.end])
+                and not all(w in GENRE_MODIFIERS or len(w) == 1 for w in text[c.start : c.end].split()[:-1])
+            )
+            if named or genre_last or (COMMAND_NAME_ALONE and not slots):
                 slots = [s for s in slots if s not in inside] + [replace(c, own=False)]
         return slots
 

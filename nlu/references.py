@@ -106,7 +106,8 @@ def _value(m: re.Match[str]) -> tuple[str | None, str | None]:
 
 def _collapse(masked: str) -> tuple[str, list[int]]:
     """`masked` with each run of \\x00 as one \\x00, and for every character kept its offset in `masked`."""
-    out, index = [], []
+    out: list[str] = []
+    index: list[int] = []
     for i, c in enumerate(masked):
         if c == "\x00" and out and out[-1] == "\x00":
             continue

@@ -21,6 +21,7 @@ from nlu.lexicon import (
     LEXICAL_KINDS,
     NEGATORS,
     SENTIMENT_WORDS,
+    is_genre_word,
     normalize,
     surface_index,
 )
@@ -399,9 +400,10 @@ class RuleUnderstanding:
             spans.extend(self._command_name(text, haystack))
         return spans
 
-    def _command_name(self, text: str, haystack: str) -> list[_Span]:
+    def _command_name(self, text: str, haystack: str, genre_ending: bool = False) -> list[_Span]:
         """ "put on some pink floyd": the object of a command to play, when it can only be a name (no
-        lexicon phrase, no common word but a joining one, at most four words)."""
+        lexicon phrase, no common word but a joining one, at most four words). With `genre_ending`, the
+        last word may be a genre word after words that are not ("open songs from daft punk")."""
         m = _COMMAND_NAME.match(haystack)
         if m is None:
             return []
@@ -409,19 +411,25 @@ class RuleUnderstanding:
         common = _common_phrases()
         if not words or len(words) > 4 or any(w in _NOT_IN_COMMAND_NAME for w in words):
             return []
-        if any(w in common and w not in _NAME_JOINERS for w in words) or words[0] in _NAME_JOINERS - {"the"}:
+        checked = words[:-1] if genre_ending and len(words) > 1 and is_genre_word(words[-1]) else words
+        if words[0] in _NAME_JOINERS - {"the"}:
+            return []
+        if any(w in common and w not in _NAME_JOINERS for w in checked):
             return []
         if any(spoken_years(m.group("name"))) or any(w.isdigit() for w in words):
             return []
+        if checked is not words:
+            raw = text[m.start("name") : m.end("name")]
+            return [_Span(m.start("name"), m.end("name"), "artist", raw.strip(), 0.6, False)]
         return self._cue_span(text, m.start("name"), m.end("name"), "artist")
 
-    def command_names(self, text: str) -> list[Slot]:
+    def command_names(self, text: str, genre_ending: bool = False) -> list[Slot]:
         """Names that are the object of a command to play ("put on some pink floyd"), for the model to
         complete a name it found only a word of in text without capitals."""
         text = spell_decades((text or "")[:MAX_CHARS])
         return [
             Slot(s.kind, s.value, s.start, s.end, round(s.confidence, 3), s.linked)
-            for s in self._command_name(text, _match_text(text))
+            for s in self._command_name(text, _match_text(text), genre_ending)
         ]
 
     def cued_names(self, text: str) -> list[Slot]:

@@ -28,6 +28,13 @@ _LOOSE_OPTION = re.compile(
     r"|(?P<oneither>neither|none of them)|(?P<oboth>both|either))\b",
     re.IGNORECASE,
 )
+# Words a question about the sample, going back or hearing it again cannot do without: the act head alone
+# read "no idea who that is" (an artist suggested) as a question about the sample.
+_SAMPLE_WORDS = {
+    Act.WHAT_IS_PLAYING: re.compile(r"\b(?:this|playing|song|track|tune|called)\b", re.IGNORECASE),
+    Act.PREVIOUS: re.compile(r"\b(?:back|before|previous|earlier|last)\b", re.IGNORECASE),
+    Act.AGAIN: re.compile(r"\b(?:again|repeat|replay|once more|over|start)\b", re.IGNORECASE),
+}
 _LOOSE_TOPIC = re.compile(
     r"\b(?:(?P<genre>genres?|styles?|kinds? of music)|(?P<artist>artists?|bands?|singers?)"
     r"|(?P<era>eras?|decades?|years?))\b",
@@ -75,19 +82,21 @@ def _held_to_the_words(text: str, u: Understanding, attributes: tuple[Slot, ...]
     carry no attribute), else the best of the other acts."""
     short = len(text.split()) <= MAX_LOOSE_WORDS
     if u.act is Act.CHOOSE and short:
+        # A choice says which: an ordinal, "both", "neither". Named by an attribute only in the whole-turn
+        # form ("the upbeat one"); "let's go with trap" is a request for trap, whatever was offered.
         found = [m for m in _LOOSE_OPTION.finditer(text)]
         options = tuple(
             Slot("option", _option_value(m), m.start(), m.end())
             for m in found
             if _option_value(m) in OPTION_VALUES
         )
-        if options or attributes:
+        if options:
             return replace(u, slots=(*options[:1], *attributes))
     elif u.act is Act.ASK_CATALOGUE and not attributes:
         m = _LOOSE_TOPIC.search(text)
         topic = next((k for k, v in (m.groupdict().items() if m else ()) if v), None)
         return replace(u, slots=(Slot("topic", topic, m.start(), m.end()),) if m and topic else ())
-    elif u.act in (Act.PREVIOUS, Act.AGAIN, Act.WHAT_IS_PLAYING) and not attributes:
+    elif u.act in _SAMPLE_WORDS and not attributes and _SAMPLE_WORDS[u.act].search(text):
         return replace(u, slots=())
     return replace(u, act=_best_other_act(u), slots=u.slots)
 

@@ -253,7 +253,6 @@ def main() -> int:
         spoken_turns = [(spoken_style(t)[0], [spoken_style(a)[0] for a in artists]) for t, artists in turns]
         cpcd_spoken = {n: evaluate_cpcd(_make(n, EntityLinker()), spoken_turns) for n in names}  # type: ignore[arg-type]
         print(f"\n## (c) CPCD: {len(turns)} user turns (no gold frames: coverage and silver artists)\n")
-        print("| figure | model | rules |\n|---|---|---|")
         keys = [f"turns_with_{s}" for s in ("genre", "era", "artist", "track", "mood", "activity", "tempo")]
         keys += ["silver_artist_recall", "artist_slots_in_conversation"]
         keys += [

@@ -186,7 +186,9 @@ def test_years_said_in_words(text: str, decade: str) -> None:
     assert found == decade
 
 
-@pytest.mark.parametrize("text", ["twenty one pilots", "number one", "a thousand years", "the eighties", "ten"])
+@pytest.mark.parametrize(
+    "text", ["twenty one pilots", "number one", "a thousand years", "the eighties", "ten"]
+)
 def test_numbers_that_are_no_years(text: str) -> None:
     assert spoken_years(text) == []
 

@@ -46,10 +46,8 @@ def catalogue_answer(
         return f"I have no {within} here, sorry. Ask me what genres I have.", "genre", ()
     if topic == "artist":
         # The best known first: a name the person may recognise is the useful example.
-        by_artist = Counter({a: 0.0 for a in catalog.artist_names})
-        for name, popularity in zip(catalog.artist_names, _artist_popularity(catalog), strict=True):
-            by_artist[name] = popularity
-        examples = tuple(name for name, _ in by_artist.most_common(5))
+        popularity = dict(zip(catalog.artist_names, _artist_popularity(catalog), strict=True))
+        examples = tuple(sorted(popularity, key=lambda a: (-popularity[a], a))[:5])
         text = (
             f"I have {len(catalog.artist_names)} artists, for example {join_names(examples, 'and')}. "
             "Who would you like?"
@@ -73,10 +71,10 @@ def catalogue_answer(
     names = join_names(listed, "and") if not more else ", ".join(listed)
     if topic == "genre":
         return f"I have {names}{more}. Which one would you like?", "genre", listed
-    decades = sorted({int(y) // 10 * 10 for y in catalog.year})
+    years = sorted({int(y) // 10 * 10 for y in catalog.year})
     text = (
         f"I have {len(catalog)} tracks by {len(catalog.artist_names)} artists: {names}{more}, from the "
-        f"{decades[0]}s to the {decades[-1]}s. What would you like?"
+        f"{years[0]}s to the {years[-1]}s. What would you like?"
     )
     return text, "genre", listed
 

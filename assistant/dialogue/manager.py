@@ -171,6 +171,9 @@ class DialogueManager(Conversation):
         picks = u.values("option")
         attributes = u.attributes
         if "neither" in picks:
+            if attributes:
+                # "Neither, I want jazz": what is wanted instead is the answer.
+                return replace(u, act=Act.INFORM, slots=attributes)
             # "Neither" turns down every option, as "no" does; with a sample playing, it is a no to it.
             return replace(u, act=Act.REJECT, slots=())
         if "both" in picks:

@@ -206,11 +206,14 @@ class AttributeWriter:
         if roll < 0.08:
             # Years and decades in words, as speech recognizers write them.
             year = r.randint(1950, 2029)
-            spoken = r.random() < 0.75
-            surface = year_in_words(year, r) if spoken else "the " + decade_in_words(year // 10 * 10)
-            frame = r.choice(
-                ["from {}", "released in {}", "{}", "around {}", "something from {}", "{} music"]
-            )
+            if r.random() < 0.75:
+                surface = year_in_words(year, r)
+                frames = ["from {}", "released in {}", "{}", "around {}", "something from {}", "{} music"]
+            else:
+                # "the" stays outside the span, as for every decade of the lexicon ("from the nineties").
+                surface = decade_in_words(year // 10 * 10)
+                frames = ["from the {}", "the {}", "something from the {}", "{} music", "back in the {}"]
+            frame = r.choice(frames)
             self._frame(d, frame, surface, "era", f"{year // 10 * 10}s")
         elif roll < 0.25:
             year = r.randint(1925, 2024)

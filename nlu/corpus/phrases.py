@@ -33,12 +33,6 @@ EXTRA_GENRES = [
 ]
 # fmt: on
 # fmt: off
-GENRE_MODIFIERS = [
-    "german", "french", "brazilian", "japanese", "korean", "swedish", "african", "irish", "british",
-    "italian", "christian", "experimental", "progressive", "psychedelic", "symphonic", "melodic", "gothic",
-    "southern", "acid", "art", "garage", "tropical", "latin", "avant-garde", "post", "neo",
-    "nordic",
-]
 # fmt: on
 GENRE_FAMILIES = ["rock", "pop", "punk", "metal", "jazz", "folk", "house", "hip hop", "rap", "soul", "techno"]
 EXTRA_DECADES = {

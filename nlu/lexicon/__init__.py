@@ -15,7 +15,7 @@ from nlu.lexicon.activities import ACTIVITIES, ACTIVITY_PROFILE
 from nlu.lexicon.acts import ACT_PHRASES, INTENSIFIERS, NEGATORS, SENTIMENT_WORDS
 from nlu.lexicon.eras import DECADES, ERA_RELATIVE
 from nlu.lexicon.feelings import MOOD_PROFILE, MOODS, TEMPO_WORDS
-from nlu.lexicon.genres import GENRE_PARENT, GENRES
+from nlu.lexicon.genres import GENRE_MODIFIERS, GENRE_PARENT, GENRES
 from nlu.lexicon.traits import POPULARITY, THEMES, VOCALS
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "DECADES",
     "ERA_RELATIVE",
     "GENRES",
+    "GENRE_MODIFIERS",
     "GENRE_PARENT",
     "INTENSIFIERS",
     "LEXICAL_KINDS",

@@ -174,3 +174,14 @@ GENRE_PARENT: dict[str, str] = {
     "pop punk": "punk",
     "hardcore punk": "punk",
 }
+
+# Words that make a style of a genre ("swedish metal", "psychedelic rock"): a genre word after them names
+# a genre, not a band ("daft punk" is a band: "daft" is no such word).
+# fmt: off
+GENRE_MODIFIERS = [
+    "german", "french", "brazilian", "japanese", "korean", "swedish", "african", "irish", "british",
+    "italian", "christian", "experimental", "progressive", "psychedelic", "symphonic", "melodic", "gothic",
+    "southern", "acid", "art", "garage", "tropical", "latin", "avant-garde", "post", "neo",
+    "nordic",
+]
+# fmt: on
