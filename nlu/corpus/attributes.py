@@ -12,7 +12,6 @@ from nlu.corpus.phrases import (
     EXTRA_DECADES,
     EXTRA_GENRES,
     GENRE_FAMILIES,
-    GENRE_MODIFIERS,
     HOMOPHONES,
     MUSIC_ITEMS,
 )
@@ -20,6 +19,7 @@ from nlu.lexicon import (
     ACTIVITIES,
     DECADES,
     ERA_RELATIVE,
+    GENRE_MODIFIERS,
     GENRES,
     MOODS,
     POPULARITY,
