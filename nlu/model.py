@@ -40,7 +40,7 @@ from nlu.language import without_foreign_names
 from nlu.lexicon import GENRE_MODIFIERS, is_genre_word
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
-from nlu.names import after_possessive, split_names
+from nlu.names import after_possessive, could_be_in_a_name, split_names
 from nlu.negation import with_negation
 from nlu.numbers import with_spoken_years
 from nlu.rules import STRONG_CUES, RuleUnderstanding
@@ -58,6 +58,8 @@ UNCLEAR_CONFIDENCE = 0.15
 _STRONG_CUE_BEFORE = re.compile(rf"\b(?:{STRONG_CUES})\s+(?:the\s+)?$", re.IGNORECASE)
 _NAME_ENDS = re.compile(r"\s*(?:[,.!?;]|please\b|$)", re.IGNORECASE)
 _BARE_FILLER = re.compile(r"\b(?:i'?m|i am|just|um+|uh+|well|so|oh|ok(?:ay)?|please|really|mostly)\b|[^\w\s]")
+UNCLEAR_OVER_NAMES = 0.6
+"""An act head this sure a turn is no request keeps it unclear though the tagger found unknown names."""
 COMMAND_NAME_ALONE = True
 """In text without capitals, the object of a command to play that can only be a name is taken as one even
 when the tagger found nothing ("play bob marley playlist")."""
@@ -312,6 +314,14 @@ class ModelUnderstanding:
             slots = self._with_cued_names(text, slots)
         if not slots and act in (Act.INFORM, Act.UNCLEAR):
             slots = self._bare_phrase(text, hits)
+        if (
+            act is Act.UNCLEAR
+            and act_probs.max() >= UNCLEAR_OVER_NAMES
+            and all(s.name in ("artist", "track") and not s.linked for s in slots)
+        ):
+            # Sure the turn is about something else ("how tall is the eiffel tower"): a name the catalogue
+            # does not know, found in it, is no evidence that it is a request.
+            slots = []
         p_act = float(act_probs.max())
         if slots and act in (Act.UNCLEAR, Act.DONT_KNOW, Act.GREET, Act.HELP):
             # "hi, some jazz please", "no idea, maybe rock": the attribute is the point of the turn.
@@ -375,7 +385,9 @@ class ModelUnderstanding:
         cued = [
             c
             for c in self._cues.cued_names(text)
-            if c.name == "artist" and len(text[c.start : c.end].split()) <= 3
+            if c.name == "artist"
+            and len(text[c.start : c.end].split()) <= 3
+            and all(could_be_in_a_name(w) for w in text[c.start : c.end].split())
         ]
         for c in [*self._cues.command_names(text, genre_ending=True), *cued]:
             inside = [s for s in slots if c.start <= s.start and s.end <= c.end]
@@ -386,7 +398,8 @@ class ModelUnderstanding:
             # "daft punk": read as genre punk (the phrase or its last word); the name ends with the genre
             # word, the phrase is no lexicon genre ("heavy metal" is) and no style of one ("swedish metal").
             genre_last = (
-                len(inside) == 1
+                len(text[c.start : c.end].split()) == 2
+                and len(inside) == 1
                 and inside[0].name == "genre"
                 and inside[0].end == c.end
                 and not is_genre_word(text[c.start : c.end])

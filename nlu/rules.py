@@ -27,7 +27,7 @@ from nlu.lexicon import (
 )
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
-from nlu.names import is_not_a_name, split_names
+from nlu.names import could_be_in_a_name, is_not_a_name, split_names
 from nlu.negation import with_negation
 from nlu.numbers import spoken_years
 from nlu.turns import in_conversation
@@ -413,6 +413,8 @@ class RuleUnderstanding:
             return []
         checked = words[:-1] if genre_ending and len(words) > 1 and is_genre_word(words[-1]) else words
         if words[0] in _NAME_JOINERS - {"the"}:
+            return []
+        if not all(could_be_in_a_name(w) or w in _NAME_JOINERS for w in words):
             return []
         if any(w in common and w not in _NAME_JOINERS for w in checked):
             return []

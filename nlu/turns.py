@@ -37,7 +37,7 @@ _SAMPLE_WORDS = {
 }
 _LOOSE_TOPIC = re.compile(
     r"\b(?:(?P<genre>genres?|styles?|kinds? of music)|(?P<artist>artists?|bands?|singers?)"
-    r"|(?P<era>eras?|decades?|years?))\b",
+    r"|(?P<era>eras?|decades?|years?)|(?P<anything>catalogue|catalog|collection|library))\b",
     re.IGNORECASE,
 )
 MAX_LOOSE_WORDS = 8
@@ -92,10 +92,12 @@ def _held_to_the_words(text: str, u: Understanding, attributes: tuple[Slot, ...]
         )
         if options:
             return replace(u, slots=(*options[:1], *attributes))
-    elif u.act is Act.ASK_CATALOGUE and not attributes:
+    elif u.act is Act.ASK_CATALOGUE and not attributes and _LOOSE_TOPIC.search(text):
+        # A question about the catalogue names what it asks about: "what have you got for me" is a hello.
         m = _LOOSE_TOPIC.search(text)
-        topic = next((k for k, v in (m.groupdict().items() if m else ()) if v), None)
-        return replace(u, slots=(Slot("topic", topic, m.start(), m.end()),) if m and topic else ())
+        assert m is not None
+        topic = next((k for k, v in m.groupdict().items() if v and k != "anything"), None)
+        return replace(u, slots=(Slot("topic", topic, m.start(), m.end()),) if topic else ())
     elif u.act in _SAMPLE_WORDS and not attributes and _SAMPLE_WORDS[u.act].search(text):
         return replace(u, slots=())
     return replace(u, act=_best_other_act(u), slots=u.slots)
