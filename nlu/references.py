@@ -28,13 +28,16 @@ _ORDINALS = (
     ("last", r"latter|last|later one|final"),
 )
 _FILLER = (
-    r"(?:um+|uh+|hmm+|er+|well|oh|ok|okay|yeah|yes|so|i guess|maybe|let'?s (?:go|try)|let'?s go with"
+    r"(?:um+|uh+|hmm+|er+|well|oh|ok|okay|yeah|yes|so|i guess|maybe|let'?s (?:go|try|do|have)|let'?s go with"
     r"|i'?d (?:say|like|take|go with)|i'?ll (?:take|have|go with|pick)|i (?:want|choose|pick|prefer)"
     r"|go with|give me|i think|probably|definitely|actually)"
 )
 _LEAD = r"^(?:" + _FILLER + r"[\s,]+)*"
 _ONE = r"(?:\s+(?:one|option|thing|choice|please))?"
-_TAIL = r"(?:[\s,]+(?:i guess|please|i think|maybe|then|thanks|thank you|for sure|sounds good))*[\s.!?]*$"
+_TAIL = (
+    r"(?:[\s,]+(?:i guess|please|i think|maybe|then|thanks|thank you|for sure|sounds good|to me|for me))*"
+    r"[\s.!?]*$"
+)
 _BOTH = (
     r"(?:i (?:like|want|love|'?d take|'?ll take) |i'?d like |give me |let'?s (?:do|have) )?"
     r"(?:both|either|either one|either of them|both of them|a (?:bit|mix) of both|a mix of the two|the two)"

@@ -457,7 +457,8 @@ class RuleUnderstanding:
             content = [w for w in words if w not in STOPWORDS and w not in lexical and not w.isdigit()]
             if not content or normalize(raw) in lexical or len(words) > 6 or words[0] == "to":
                 continue  # "I would like to listen to ...": "like" was a verb
-            if any((s, e) == (0, len(raw)) for s, e, _ in spoken_years(raw)):
+            said = raw[4:] if raw.lower().startswith("the ") else raw
+            if any((s, e) == (0, len(said)) for s, e, _ in spoken_years(said)):
                 continue  # "from two thousand ten" is a year, not a name
             link = linker(raw, threshold=0.8)
             if link:

@@ -24,9 +24,9 @@ _WHAT_IS_PLAYING = re.compile(
     + r"(?:(?:what|who)(?:'?s| is| was)\s+"
     + _TRACK
     + r"|what (?:song|track|tune) is (?:this|that|it|playing)"
-    + r"|what(?:'?s| is) (?:this|that|it) called"
+    + r"|what(?:'?s| is) (?:this|that|it|the)(?: song| track| tune)? called"
     + r"|who (?:sings|sang|plays|played|is singing|made) (?:this|that|it)"
-    + r"|(?:what|which) (?:artist|band|year) is (?:this|that|it)"
+    + r"|(?:what|which) (?:artist|band|year) is (?:this|that|it)(?: from)?"
     + r"|(?:tell me )?(?:the )?(?:name|title) of (?:this|that|the) (?:song|track)"
     + r")"
     + _END,
@@ -57,7 +57,8 @@ _AGAIN = re.compile(
     _LEAD
     + r"(?:(?:play|put on|start|hear)\s+(?:it|this|that|this one|that one|this song|that song)\s+"
     + r"(?:again|one more time|from the (?:start|beginning)|over)"
-    + r"|again|one more time|replay(?: it| this| that)?|(?:play|start) it over|start (?:it |this )?over"
+    + r"|again|one more time|replay(?: it| this| that)?(?: one)?"
+    + r"|(?:play|start) it over|start (?:it |this )?over"
     + r"|(?:can i|could i|let me) hear (?:it|this|that)(?: one)? again)"
     + r"(?:[\s,]+(?:please|then|now))*[\s.!?]*$",
     re.IGNORECASE,

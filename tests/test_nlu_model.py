@@ -322,7 +322,7 @@ def test_snips_artist_genre_year_span_f1(model: ModelUnderstanding) -> None:
     assert ours.micro().f1 > rules.micro().f1
     # As a recognizer writes them: no capitals or punctuation to find names by.
     spoken = evaluate_snips(ModelUnderstanding(EntityLinker()), [spoken_style(t, s) for t, s in rows])
-    assert spoken.micro().f1 >= 0.82
+    assert spoken.micro().f1 >= 0.83
 
 
 @pytest.mark.shared_data
