@@ -58,6 +58,8 @@ UNCLEAR_CONFIDENCE = 0.15
 _STRONG_CUE_BEFORE = re.compile(rf"\b(?:{STRONG_CUES})\s+(?:the\s+)?$", re.IGNORECASE)
 _NAME_ENDS = re.compile(r"\s*(?:[,.!?;]|please\b|$)", re.IGNORECASE)
 _BARE_FILLER = re.compile(r"\b(?:i'?m|i am|just|um+|uh+|well|so|oh|ok(?:ay)?|please|really|mostly)\b|[^\w\s]")
+BARE_PHRASE_CONFIDENCE = 0.8
+"""How sure a turn that is one lexicon phrase ("working", "sleep") is, read by the lexicon."""
 UNCLEAR_OVER_NAMES = 0.6
 """An act head this sure a turn is no request keeps it unclear though the tagger found unknown names."""
 COMMAND_NAME_ALONE = True
@@ -312,8 +314,14 @@ class ModelUnderstanding:
             # like Radiohead", "something by Massive Attack"): the tagger leans on the catalogue gazetteer
             # and misses such names, or finds only a word of them.
             slots = self._with_cued_names(text, slots)
-        if not slots and act in (Act.INFORM, Act.UNCLEAR):
+        bare = not slots and act in (Act.INFORM, Act.UNCLEAR)
+        if not slots and act in (Act.STOP, Act.GIVE_UP) and not any(h.kind == "act" for h in hits):
+            # Ending the conversation takes words that say so: a lone "working" to "what are you up to?"
+            # read as give-up (from "this isn't working") ended it.
+            bare = True
+        if bare:
             slots = self._bare_phrase(text, hits)
+            act = Act.INFORM if slots else act
         if (
             act is Act.UNCLEAR
             and act_probs.max() >= UNCLEAR_OVER_NAMES
@@ -336,6 +344,9 @@ class ModelUnderstanding:
             # person wants. Confidence is the probability of that handling, so "something chill" (inform
             # 0.31, reject 0.18, help 0.11) is not asked back as if it might not have been heard.
             p_act = 1.0 - float(sum(act_probs[ACTS.index(a.value)] for a in _ENDS_OR_ACCEPTS))
+        if bare and slots:
+            # The lexicon's reading of the whole turn: as sure as its match, whatever the act head thought.
+            p_act = max(p_act, BARE_PHRASE_CONFIDENCE)
         slot_conf = float(np.mean([s.confidence for s in slots])) if slots else 1.0
         confidence = round(p_act * slot_conf**0.5, 4)
         return Understanding(act, tuple(slots), sentiment, confidence, self.name, extras)

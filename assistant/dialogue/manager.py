@@ -181,8 +181,9 @@ class DialogueManager(Conversation):
                 # "Both sound good" to "jazz or r&b?": either will do, so both are kept.
                 slots = tuple(Slot("genre", option, 0, 0, linked=True) for option in options)
                 return self._chosen(u, slots)
-            # To "laid back or upbeat?" either is fine: no preference, as a yes to the question is.
-            return replace(u, act=Act.ACCEPT if options else Act.DONT_KNOW, slots=())
+            # To "laid back or upbeat?" (or "which decade?") either is fine: no preference, as a yes to the
+            # question is; with nothing asked it says as little as "I don't know".
+            return replace(u, act=Act.ACCEPT if kind is not None else Act.DONT_KNOW, slots=())
         named = [s for s in attributes if kind is not None and s.name == kind and s.value in options]
         if named:
             # "The upbeat one", "the second one, the upbeat one": the option named outright.
