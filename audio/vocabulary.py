@@ -32,8 +32,8 @@ DEFAULT_PHRASES: dict[str, tuple[str, ...]] = {
             not for me, skip, skip it, next, next one, something else, another one, something different,
             i don't know, no idea, anything, surprise me, you choose, help, what can i say, repeat, stop,
             quit, goodbye, forget it, i give up, never mind""",
-        # Turns the dialogue manager resolves in context (nlu/references.py, nlu/sample_talk.py): without
-        # them in the vocabulary, "the second one" cannot be heard at all.
+        # Turns the understanding reads as choices and sample questions (nlu/references.py,
+        # nlu/sample_talk.py): without them in the vocabulary, "the second one" cannot be heard at all.
         "reference": """the first one, the second one, the third one, the last one, the first, the second,
             the latter, the former, what is this, who is this, what song is this, what's this called,
             who sings this, what's playing, go back, go back to the previous one, the previous one,

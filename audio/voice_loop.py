@@ -36,6 +36,10 @@ def split_sentences(text: str) -> list[str]:
 
 
 GOODBYE_SILENT = "I haven't heard anything for a while, so I'll stop here. Talk to you later!"
+JUDGE_SECONDS = 8.0
+"""How much of a sample is played before its question ("Did you like it?") is asked: long enough to judge
+(the synthesized previews are this long), and a longer preview is cut here, since the player plays one
+sound after another and the question waits for the clip."""
 
 
 @dataclass
@@ -297,6 +301,7 @@ class VoiceLoop:
         self._finish_preparing()
         self._cancel = threading.Event()
         sentences = split_sentences(reply.text) if self.by_sentence else [reply.text]
+        question = getattr(reply, "question", "")
         try:
             speech = self.synthesizer.synthesize(sentences[0], reply.empathy)
         except SpeechError as exc:
@@ -310,11 +315,11 @@ class VoiceLoop:
             else None
         )
         if not self.by_sentence:
-            self._prepare_rest([], reply.empathy, track, turn, result, self._cancel)
-        elif len(sentences) > 1 or (track is not None and self.clips is not None):
+            self._prepare_rest([], reply.empathy, track, turn, result, self._cancel, question)
+        elif len(sentences) > 1 or question or (track is not None and self.clips is not None):
             self._worker = threading.Thread(
                 target=self._prepare_rest,
-                args=(sentences[1:], reply.empathy, track, turn, result, self._cancel),
+                args=(sentences[1:], reply.empathy, track, turn, result, self._cancel, question),
                 name="tunetalk-reply",
                 daemon=True,
             )
@@ -341,26 +346,37 @@ class VoiceLoop:
         turn: int,
         result: VoiceResult,
         cancel: threading.Event,
+        question: str = "",
     ) -> None:
-        """Synthesize and queue the rest of a reply, then its clip; stop queuing on barge-in."""
-        clip: Sound | None = None
+        """Synthesize and queue the rest of a reply, then its clip (at most JUDGE_SECONDS of it), then the
+        sample's question, so it is asked once the sample has been heard; stop queuing on barge-in (the
+        person has answered already)."""
         for sentence in sentences:
             if cancel.is_set():
                 return
+            self._speak_queued(sentence, empathy, turn, result, cancel)
+        if track is not None and self.clips is not None and not cancel.is_set():
             try:
-                sound = self.synthesizer.synthesize(sentence, empathy)
-            except SpeechError as exc:
-                self._error(exc, turn, result)
-                continue
-            self._play(sound, "speech", turn, result, cancel)
-        if track is None or self.clips is None or cancel.is_set():
-            return
+                clip: Sound | None = self.clips(track)
+            except Exception as exc:
+                self._error(PlaybackError("clip-failed", f"no clip for {track.id}: {exc}"), turn, result)
+                clip = None
+            if clip is not None:
+                if clip.duration > JUDGE_SECONDS:
+                    clip = Sound(clip.samples[: int(JUDGE_SECONDS * clip.rate)], clip.rate)
+                self._play(clip, "clip", turn, result, cancel)
+        if question and not cancel.is_set():
+            self._speak_queued(question, empathy, turn, result, cancel)
+
+    def _speak_queued(
+        self, text: str, empathy: str, turn: int, result: VoiceResult, cancel: threading.Event
+    ) -> None:
         try:
-            clip = self.clips(track)
-        except Exception as exc:
-            self._error(PlaybackError("clip-failed", f"no clip for {track.id}: {exc}"), turn, result)
+            sound = self.synthesizer.synthesize(text, empathy)
+        except SpeechError as exc:
+            self._error(exc, turn, result)
             return
-        self._play(clip, "clip", turn, result, cancel)
+        self._play(sound, "speech", turn, result, cancel)
 
     @staticmethod
     def _note_start(handle: Playing, timing: TurnTiming, wait: float = 2.0) -> None:

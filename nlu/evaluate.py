@@ -1,11 +1,16 @@
 """Evaluating understanding components side by side on the held-out set, SNIPS PlayMusic and CPCD.
 
 Metrics:
-- act accuracy; per-slot precision/recall/F1 where a predicted slot counts when its name and normalized value
+- act accuracy, and precision/recall per act (the acts about the conversation are measured on the
+  held-out meanings set, tests/data/nlu_meanings_heldout.jsonl);
+- the command and hand-over marks, an artist's own music, the language: precision/recall where gold says;
+- per-slot precision/recall/F1 where a predicted slot counts when its name and normalized value
   equal a gold slot's and the spans overlap (artist/track values compared spacing-, case- and
   accent-insensitively); frame exact match = same act and the same multiset of (slot, value);
 - sentiment: Spearman rank correlation with the gold grades, and the share of ordered pairs inside each
   sentiment chain ("Hmm, OK" < "Yes" < "YES!" < ...) that come out strictly in order;
+- every SNIPS and CPCD figure also on a spoken-style copy (lower case, no punctuation), as a recognizer
+  writes: names then have no capitals to go by;
 - SNIPS PlayMusic: exact character-span F1 for artist, genre and year (our era slots whose value is a decade;
   "newer"/"older" are left out because SNIPS labels "newest" as a sort order, not a year);
 - CPCD (no gold frames): how often each slot is found in user turns, and recall of "silver" artist mentions
@@ -29,6 +34,7 @@ from nlu.linking import EntityLinker, name_key
 from nlu.meaning import CONFIRM_BELOW, SLOT_NAMES, Act, Understander, Understanding
 
 __all__ = [
+    "MEANINGS",
     "Gold",
     "Report",
     "cpcd_turns",
@@ -39,12 +45,14 @@ __all__ = [
     "rss_mb",
     "snips_examples",
     "spearman",
+    "spoken_style",
     "time_component",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "data" / "nlu_heldout.jsonl"
 DEV = ROOT / "tests" / "data" / "nlu_dev.jsonl"
+MEANINGS = ROOT / "tests" / "data" / "nlu_meanings_heldout.jsonl"
 EVAL_CATALOG = ROOT / "tests" / "data" / "nlu_eval_catalog.json"
 SHARED = ROOT.parent / "shared" / "data"
 SNIPS = SHARED / "snips" / "train_PlayMusic_full.json"
@@ -60,6 +68,11 @@ class Gold:
     sentiment: float = 0.0
     chain: str | None = None
     rank: int = 0
+    command: bool = False
+    hand_over: bool = False
+    language: str = "English"
+    own: tuple[tuple[int, int], ...] = ()
+    """(start, end) of the artist slots said as the artist's own music."""
 
 
 def load_gold(path: Path = HELDOUT) -> list[Gold]:
@@ -77,6 +90,10 @@ def load_gold(path: Path = HELDOUT) -> list[Gold]:
                 data.get("sentiment", 0),
                 data.get("chain"),
                 data.get("rank", 0),
+                bool(data.get("command", False)),
+                bool(data.get("hand_over", False)),
+                str(data.get("language", "English")),
+                tuple((s["start"], s["end"]) for s in data["slots"] if s.get("own")),
             )
         )
     return rows
@@ -144,6 +161,10 @@ class Report:
     act_accuracy: float | None = None
     frame_exact: float | None = None
     slots: dict[str, Counts] = field(default_factory=dict)
+    acts: dict[str, Counts] = field(default_factory=dict)
+    """Per act: a turn of that act read as it (tp), another read as it (fp), it read as another (fn)."""
+    marks: dict[str, Counts] = field(default_factory=dict)
+    """command, hand_over, own (artist slots matched), language (turns not in English)."""
     sentiment_spearman: float | None = None
     chain_order: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
@@ -170,6 +191,14 @@ class Report:
                 for k, c in self.slots.items()
             },
             "slot_micro_f1": self.micro().f1,
+            "acts": {
+                k: {"p": c.precision, "r": c.recall, "f1": c.f1, "n": c.tp + c.fn}
+                for k, c in self.acts.items()
+            },
+            "marks": {
+                k: {"p": c.precision, "r": c.recall, "f1": c.f1, "n": c.tp + c.fn}
+                for k, c in self.marks.items()
+            },
             "sentiment_spearman": self.sentiment_spearman,
             "chain_order": self.chain_order,
             **self.extra,
@@ -185,8 +214,16 @@ def evaluate_frames(component: Understander, gold: Sequence[Gold], dataset: str 
     predictions = _understand_all(component, [g.text for g in gold])
     report = Report(component.name, dataset, len(gold), slots={s: Counts() for s in SLOT_NAMES})
     correct_act = exact = 0
+    report.acts = {a.value: Counts() for a in Act}
+    report.marks = {m: Counts() for m in ("command", "hand_over", "own", "language")}
     for g, u in zip(gold, predictions, strict=True):
         correct_act += u.act.value == g.act
+        if u.act.value == g.act:
+            report.acts[g.act].tp += 1
+        else:
+            report.acts[u.act.value].fp += 1
+            report.acts[g.act].fn += 1
+        _count_marks(report.marks, g, u)
         remaining = list(g.slots)
         frame_ok = u.act.value == g.act
         for s in u.slots:
@@ -233,6 +270,27 @@ def evaluate_frames(component: Understander, gold: Sequence[Gold], dataset: str 
                 ordered += members[i][1] < members[j][1]
     report.chain_order = ordered / pairs if pairs else None
     return report
+
+
+def _count(counts: Counts, predicted: bool, gold: bool) -> None:
+    counts.tp += predicted and gold
+    counts.fp += predicted and not gold
+    counts.fn += gold and not predicted
+
+
+def _count_marks(marks: dict[str, Counts], g: Gold, u: Understanding) -> None:
+    _count(marks["command"], u.command, g.command)
+    _count(marks["hand_over"], u.hand_over, g.hand_over)
+    _count(marks["language"], u.language != "English" and u.language == g.language, g.language != "English")
+    if u.language != "English" and u.language != g.language:
+        marks["language"].fp += 1
+    # Own music: over the gold artist slots the understanding found (an artist missed counts elsewhere).
+    for gs in g.slots:
+        if gs[0] != "artist":
+            continue
+        found = next((s for s in u.slots if s.name == "artist" and s.start < gs[3] and gs[2] < s.end), None)
+        if found is not None:
+            _count(marks["own"], found.own, (gs[2], gs[3]) in g.own)
 
 
 def _confirmations(gold: Sequence[Gold], predictions: Sequence[Understanding]) -> dict[str, float]:
@@ -286,6 +344,36 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def spoken_style(
+    text: str, spans: Sequence[tuple[str, int, int]] = ()
+) -> tuple[str, list[tuple[str, int, int]]]:
+    """`text` as a speech recognizer writes it (lower case, no punctuation but apostrophes inside words,
+    single spaces) and `spans` moved to the same words."""
+    kept: list[int] = []  # for each character of the new text, its offset in the old
+    out: list[str] = []
+    for i, c in enumerate(text):
+        inner_apostrophe = (
+            c in "'’" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+        )
+        if c.isalnum() or inner_apostrophe:
+            out.append("'" if c == "’" else c.lower())
+        elif c.isspace() or not c.isalnum():
+            if not out or out[-1] == " ":
+                continue
+            out.append(" ")
+        kept.append(i)
+    while out and out[-1] == " ":
+        out.pop()
+        kept.pop()
+    new = "".join(out)
+    moved = []
+    for name, start, end in spans:
+        inside = [j for j, i in enumerate(kept) if start <= i < end and new[j] != " "]
+        if inside:
+            moved.append((name, inside[0], inside[-1] + 1))
+    return new, moved
+
+
 def evaluate_snips(component: Understander, rows: Sequence[tuple[str, list[tuple[str, int, int]]]]) -> Report:
     predictions = _understand_all(component, [t for t, _ in rows])
     report = Report(
@@ -318,6 +406,9 @@ def evaluate_snips(component: Understander, rows: Sequence[tuple[str, list[tuple
             report.errors.append(f"{text!r}: missed {g[0]} {text[g[1] : g[2]]!r}")
         lenient.fn += len(loose)
     report.extra["overlap_f1"] = lenient.f1
+    for act, share in Counter(u.act.value for u in predictions).items():
+        report.extra[f"act_{act}"] = share / len(rows)
+    report.extra["command"] = sum(u.command for u in predictions) / len(rows)
     return report
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from nlu.lexicon import ACT_PHRASES, INTENSIFIERS, NEGATORS, normalize, surface_index
+from nlu.lexicon import ACT_PHRASES, INTENSIFIERS, LEXICAL_KINDS, NEGATORS, normalize, surface_index
 from nlu.linking import name_key
 from nlu.rules import sentiment_score
 from nlu.values import spell_decades
@@ -37,7 +37,6 @@ __all__ = [
 
 MAX_CHARS = 1000
 """Longer input is cut before anything else: nobody asks for music in more words."""
-LEXICAL_KINDS: tuple[str, ...] = ("genre", "era", "tempo", "mood", "activity")
 GAZETTEER_KINDS: tuple[str, ...] = (*LEXICAL_KINDS, "artist", "track", "act")
 ACT_KINDS: tuple[str, ...] = tuple(ACT_PHRASES)
 MAX_NAME_WORDS = 5

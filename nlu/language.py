@@ -92,13 +92,17 @@ def other_language(text: str) -> str | None:
 
 
 def without_foreign_names(text: str, u: Understanding) -> Understanding:
-    """What is left of an understanding when the turn is in another language: the tagger and the name cues
-    find "names" among foreign words ("ich möchte etwas ruhiges hören" -> track "hören"), so artists and
-    titles are dropped unless linked to the catalogue, while lexicon values stay ("je voudrais écouter du
-    jazz" -> jazz). With nothing left, the turn is unclear. English turns are returned as they are."""
-    if any(s.linked for s in u.slots) or other_language(text) is None:
+    """What is left of an understanding when the turn is in another language, with that language said: the
+    tagger and the name cues find "names" among foreign words ("ich möchte etwas ruhiges hören" -> track
+    "hören"), so artists and titles are dropped unless linked to the catalogue, while lexicon values stay
+    ("je voudrais écouter du jazz" -> jazz). With nothing left, the turn is unclear. A turn naming an
+    artist or title of the catalogue counts as English; English turns are returned as they are."""
+    language = None if any(s.linked for s in u.slots) else other_language(text)
+    if language is None:
         return u
     kept = tuple(s for s in u.slots if s.name not in ("artist", "track"))
     if not kept:
-        return replace(u, act=Act.UNCLEAR, slots=(), confidence=min(u.confidence, 0.2))
-    return replace(u, act=Act.INFORM, slots=kept) if kept != u.slots else u
+        return replace(u, act=Act.UNCLEAR, slots=(), confidence=min(u.confidence, 0.2), language=language)
+    if kept != u.slots:
+        return replace(u, act=Act.INFORM, slots=kept, language=language)
+    return replace(u, language=language)

@@ -13,6 +13,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +37,14 @@ from nlu.heads import (
     utterance_inputs,
 )
 from nlu.language import without_foreign_names
+from nlu.lexicon import GENRE_MODIFIERS, is_genre_word
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
-from nlu.names import after_possessive, split_names
+from nlu.names import after_possessive, could_be_in_a_name, split_names
 from nlu.negation import with_negation
+from nlu.numbers import with_spoken_years
 from nlu.rules import STRONG_CUES, RuleUnderstanding
+from nlu.turns import in_conversation
 from nlu.values import Value, after_too, normalize_value
 
 __all__ = ["ModelUnderstanding", "decode_spans", "repair_names"]
@@ -54,6 +58,13 @@ UNCLEAR_CONFIDENCE = 0.15
 _STRONG_CUE_BEFORE = re.compile(rf"\b(?:{STRONG_CUES})\s+(?:the\s+)?$", re.IGNORECASE)
 _NAME_ENDS = re.compile(r"\s*(?:[,.!?;]|please\b|$)", re.IGNORECASE)
 _BARE_FILLER = re.compile(r"\b(?:i'?m|i am|just|um+|uh+|well|so|oh|ok(?:ay)?|please|really|mostly)\b|[^\w\s]")
+BARE_PHRASE_CONFIDENCE = 0.8
+"""How sure a turn that is one lexicon phrase ("working", "sleep") is, read by the lexicon."""
+UNCLEAR_OVER_NAMES = 0.6
+"""An act head this sure a turn is no request keeps it unclear though the tagger found unknown names."""
+COMMAND_NAME_ALONE = True
+"""In text without capitals, the object of a command to play that can only be a name is taken as one even
+when the tagger found nothing ("play bob marley playlist")."""
 MIN_SLOT_CONFIDENCE = 0.35
 """Spans the tagger is less sure of than this are dropped rather than passed on as guesses."""
 
@@ -277,9 +288,8 @@ class ModelUnderstanding:
 
     def _frame(self, text: str, encoded: EncodedText) -> Understanding:
         with self._one_blas_thread():
-            return in_context(
-                text, with_negation(text, without_foreign_names(text, self._frame_unlimited(text, encoded)))
-            )
+            u = with_negation(text, without_foreign_names(text, self._frame_unlimited(text, encoded)))
+            return in_conversation(text, in_context(text, u))
 
     def _frame_unlimited(self, text: str, encoded: EncodedText) -> Understanding:
         heads, gazetteer = self._heads, self._gazetteer
@@ -297,15 +307,29 @@ class ModelUnderstanding:
             token_inputs(encoded, token_features(text, encoded.offsets, hits), heads.tagger_layers)
         )
         spans = repair_names(decode_spans(text, encoded, np.exp(log_probs)), hits)
-        slots = self._slots(text, self._genre_ending_a_name(text, spans))
+        slots = with_spoken_years(text, self._slots(text, self._genre_ending_a_name(text, spans)))
         act = Act(ACTS[int(np.argmax(act_probs))])
         if act not in (Act.UNCLEAR, Act.STOP, Act.GIVE_UP):
             # A name the tagger has never seen, after a cue that can only introduce a name ("something
             # like Radiohead", "something by Massive Attack"): the tagger leans on the catalogue gazetteer
             # and misses such names, or finds only a word of them.
             slots = self._with_cued_names(text, slots)
-        if not slots and act is Act.INFORM:
+        bare = not slots and act in (Act.INFORM, Act.UNCLEAR)
+        if not slots and act in (Act.STOP, Act.GIVE_UP) and not any(h.kind == "act" for h in hits):
+            # Ending the conversation takes words that say so: a lone "working" to "what are you up to?"
+            # read as give-up (from "this isn't working") ended it.
+            bare = True
+        if bare:
             slots = self._bare_phrase(text, hits)
+            act = Act.INFORM if slots else act
+        if (
+            act is Act.UNCLEAR
+            and act_probs.max() >= UNCLEAR_OVER_NAMES
+            and all(s.name in ("artist", "track") and not s.linked for s in slots)
+        ):
+            # Sure the turn is about something else ("how tall is the eiffel tower"): a name the catalogue
+            # does not know, found in it, is no evidence that it is a request.
+            slots = []
         p_act = float(act_probs.max())
         if slots and act in (Act.UNCLEAR, Act.DONT_KNOW, Act.GREET, Act.HELP):
             # "hi, some jazz please", "no idea, maybe rock": the attribute is the point of the turn.
@@ -320,14 +344,17 @@ class ModelUnderstanding:
             # person wants. Confidence is the probability of that handling, so "something chill" (inform
             # 0.31, reject 0.18, help 0.11) is not asked back as if it might not have been heard.
             p_act = 1.0 - float(sum(act_probs[ACTS.index(a.value)] for a in _ENDS_OR_ACCEPTS))
+        if bare and slots:
+            # The lexicon's reading of the whole turn: as sure as its match, whatever the act head thought.
+            p_act = max(p_act, BARE_PHRASE_CONFIDENCE)
         slot_conf = float(np.mean([s.confidence for s in slots])) if slots else 1.0
         confidence = round(p_act * slot_conf**0.5, 4)
         return Understanding(act, tuple(slots), sentiment, confidence, self.name, extras)
 
     def _bare_phrase(self, text: str, hits: list[GazetteerHit]) -> list[Slot]:
-        """An answer that is one lexicon phrase and nothing else ("working" to "what are you up to?"), read as
-        inform with no attribute: the tagger, which sees such words mostly inside longer requests, missed
-        it. The lexicon's reading is then the whole meaning."""
+        """An answer that is one lexicon phrase and nothing else ("working" to "what are you up to?",
+        "sleep"), read as inform or unclear with no attribute: the tagger, which sees such words mostly
+        inside longer requests, missed it. The lexicon's reading is then the whole meaning."""
         attributes = [h for h in hits if h.kind in ("genre", "mood", "era", "activity", "tempo")]
         if not attributes:
             return []
@@ -355,7 +382,43 @@ class ModelUnderstanding:
                 # whole name. Only for a typed, capitalized name; otherwise the cue's words often run on
                 # past the name ("songs by Sia on my playlist") and the tagger knows better.
                 kept = [s for s in kept if s not in overlapping] + [c]
+        if not any(c.isupper() for c in text):
+            kept = self._command_name_whole(text, kept)
         return sorted(kept, key=lambda s: s.start)
+
+    def _command_name_whole(self, text: str, slots: list[Slot]) -> list[Slot]:
+        """Text without capitals (a recognizer's) gives the tagger no hint where a name ends: "put on some
+        pink floyd" came out as artist "pink", "open songs from daft punk" as genre punk, "something by bad
+        religion" as artist "religion". When the object of a command to play, or a name after a cue that
+        only names can follow, can only be a name (nlu.rules: no lexicon phrase, no common word) and the
+        tagger found a name inside it, the whole of it is the name."""
+        assert self._cues is not None
+        cued = [
+            c
+            for c in self._cues.cued_names(text)
+            if c.name == "artist"
+            and len(text[c.start : c.end].split()) <= 3
+            and all(could_be_in_a_name(w) for w in text[c.start : c.end].split())
+        ]
+        for c in [*self._cues.command_names(text, genre_ending=True), *cued]:
+            inside = [s for s in slots if c.start <= s.start and s.end <= c.end]
+            if any(s.start < c.start < s.end or s.start < c.end < s.end for s in slots):
+                continue  # a slot crossing the name's edge: the tagger saw something else there
+            whole = (c.start, c.end) in {(s.start, s.end) for s in inside}
+            named = not whole and any(s.name in ("artist", "track") for s in inside)
+            # "daft punk": read as genre punk (the phrase or its last word); the name ends with the genre
+            # word, the phrase is no lexicon genre ("heavy metal" is) and no style of one ("swedish metal").
+            genre_last = (
+                len(text[c.start : c.end].split()) == 2
+                and len(inside) == 1
+                and inside[0].name == "genre"
+                and inside[0].end == c.end
+                and not is_genre_word(text[c.start : c.end])
+                and not all(w in GENRE_MODIFIERS or len(w) == 1 for w in text[c.start : c.end].split()[:-1])
+            )
+            if named or genre_last or (COMMAND_NAME_ALONE and not slots):
+                slots = [s for s in slots if s not in inside] + [replace(c, own=False)]
+        return slots
 
     def _names_in(self, text: str, spans: list[_TagSpan]) -> list[_TagSpan]:
         """Each artist or track span as the names it holds ("X and Y" -> two, "their" -> none), and no

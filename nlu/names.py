@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["after_possessive", "is_not_a_name", "split_names"]
+__all__ = ["after_possessive", "could_be_in_a_name", "is_not_a_name", "split_names"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -27,6 +27,15 @@ _REQUEST_NOUNS = _words(
     """playlist playlists mix mixtape list selection song songs track tracks music tune tunes stuff
     something anything one ones station radio album albums artist artists band bands singer singers
     a an the some any more other few couple of"""
+)
+# Words around a name that are no part of it: what kind of recording, which service, which sort, where.
+_AROUND_NAMES = _words(
+    """record records soundtrack soundtracks melody melodies concerto concertos movement movements symphony
+    symphonies single singles ep eps chant piece pieces number numbers jam cut anthem sonata record
+    top best greatest newest latest new selling charting chart charts hits rated ten twenty forty
+    on with by from for via using feat featuring pl
+    spotify pandora deezer youtube itunes zvooq slacker netflix iheart vimeo tidal soundcloud napster
+    lastfm groove shark google amazon apple rdio qobuz bandcamp mixcloud audiomack anghami gaana"""
 )
 _WORD = re.compile(r"[\w'’&-]+")
 
@@ -48,6 +57,16 @@ def is_not_a_name(text: str) -> bool:
     """Only pronouns and words for music itself: "their", "a playlist", "some more songs"."""
     words = [w.lower().strip("'’") for w in _WORD.findall(text)]
     return not words or all(w in _PRONOUNS or w in _REQUEST_NOUNS for w in words)
+
+
+def could_be_in_a_name(word: str) -> bool:
+    """Can this word be part of a name heard without capitals? Not a word for music or a recording
+    ("album", "concerto"), a sort ("top", "newest"), a service ("on deezer"), a number, or a word with a
+    possessive ("broadrick's music" is Broadrick's)."""
+    w = word.lower().strip("\"'“”‘’.,!?;:()")
+    return bool(w) and not (
+        w in _AROUND_NAMES or w in _REQUEST_NOUNS or w in _PRONOUNS or w.isdigit() or w.endswith(("'s", "’s"))
+    )
 
 
 def after_possessive(before: str) -> bool:

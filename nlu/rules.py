@@ -18,18 +18,23 @@ from nlu.language import without_foreign_names
 from nlu.lexicon import (
     ACT_PHRASES,
     INTENSIFIERS,
+    LEXICAL_KINDS,
     NEGATORS,
     SENTIMENT_WORDS,
+    is_genre_word,
     normalize,
     surface_index,
 )
 from nlu.linking import EntityLinker
 from nlu.meaning import Act, Slot, Understanding
-from nlu.names import is_not_a_name, split_names
+from nlu.names import could_be_in_a_name, is_not_a_name, split_names
 from nlu.negation import with_negation
+from nlu.numbers import spoken_years
+from nlu.turns import in_conversation
 from nlu.values import after_too, spell_decades
 
 __all__ = ["MAX_CHARS", "STRONG_CUES", "RuleUnderstanding", "sentiment_score"]
+
 
 MAX_CHARS = 1000
 """Longer input is cut: nobody asks for music in more words, and matching cost grows with length."""
@@ -55,7 +60,10 @@ KIND_PRIORITY = {
     "tempo": 4,
     "mood": 5,
     "activity": 6,
-    "act": 7,
+    "vocals": 7,
+    "popularity": 8,
+    "theme": 9,
+    "act": 10,
 }
 
 STOPWORDS = frozenset(
@@ -163,10 +171,25 @@ STRONG_CUES = (
 _ARTIST_CUE = _name_after(STRONG_CUES + r"|like|from|into")
 _STRONG_ARTIST_CUE = _name_after(STRONG_CUES)
 _PLAY_BY = re.compile(
-    r"\b(?:play|hear|put on|listen to)\s+(?:the\s+)?(?:song|track|tune)?\s*(?P<track>[^,.!?;]+?)\s+by\s+"
+    r"\b(?:play|hear|put on|listen to)\s+(?:the\s+)?(?:(?:song|track|tune)\s+)?(?P<track>[^,.!?;]+?)\s+by\s+"
     r"(?P<artist>[^,.!?;]+?)\s*(?:[,.!?;]|$)",
     re.IGNORECASE,
 )
+# "put on some pink floyd", "play bob marley playlist", "open songs from daft punk": a command whose object
+# is a name. Whatever it holds is checked like any cued name (not a lexicon phrase, not only common words).
+_COMMAND_NAME = re.compile(
+    r"^\W*(?:(?:please|just|ok(?:ay)?|now|hey|so|can you|could you|would you|um+|uh+)\W+)*"
+    r"(?:play|put on|queue up|listen to|open|start)\s+(?:me\s+)?(?:some\s+|a\s+|more\s+|any\s+)?"
+    r"(?:(?:songs?|music|tracks?|stuff)\s+(?:by|from)\s+)?"
+    r"(?P<name>[^,.!?;]+?)"
+    r"(?:\s+(?:playlist|radio|mix|songs|music|please|now|on [\w ]+))*\W*$",
+    re.IGNORECASE,
+)
+# Words a name after a command cannot hold: they start something else ("play X by Y", "like X").
+_NOT_IN_COMMAND_NAME = frozenset(
+    ["by", "from", "into", "feat", "featuring", "like", "for", "with", "in", "on"]
+)
+_NAME_JOINERS = frozenset(["the", "and", "of", "&", "n", "de", "la", "le", "los", "el"])
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-2]\d)\b")
 _BPM = re.compile(r"\b(?P<bpm>\d{2,3})\s*(?:bpm|beats per minute|beats a minute)\b", re.IGNORECASE)
 MAX_SCAN_TOKENS = 60
@@ -174,8 +197,7 @@ MAX_SCAN_TOKENS = 60
 
 @lru_cache(maxsize=1)
 def _lexical_forms() -> frozenset[str]:
-    kinds = ("genre", "mood", "era", "activity", "tempo")
-    return frozenset(form for kind in kinds for form in surface_index(kind))
+    return frozenset(form for kind in LEXICAL_KINDS for form in surface_index(kind))
 
 
 @lru_cache(maxsize=1)
@@ -269,7 +291,7 @@ class RuleUnderstanding:
     @cached_property
     def _patterns(self) -> list[tuple[str, re.Pattern[str], dict[str, str]]]:
         tables: list[tuple[str, dict[str, str]]] = []
-        for kind in ("genre", "era", "tempo", "mood", "activity"):
+        for kind in LEXICAL_KINDS:
             index = dict(surface_index(kind))
             if kind == "genre":
                 # Catalogue labels the lexicon does not know are still genres the person can ask for.
@@ -282,7 +304,8 @@ class RuleUnderstanding:
 
     def understand(self, text: str) -> Understanding:
         try:
-            return in_context(text, with_negation(text, without_foreign_names(text, self._understand(text))))
+            u = with_negation(text, without_foreign_names(text, self._understand(text)))
+            return in_conversation(text, in_context(text, u))
         except Exception as exc:
             return Understanding(
                 Act.UNCLEAR, confidence=0.0, source=self.name, extras={"error": 1.0 if exc else 0}
@@ -330,6 +353,8 @@ class RuleUnderstanding:
             spans.append(_Span(m.start(), m.end(), "era", f"{int(m.group(0)) // 10 * 10}s"))
         for m in _BPM.finditer(haystack):
             spans.append(_Span(m.start(), m.end(), "tempo", m.group("bpm")))
+        for start, end, decade in spoken_years(haystack):
+            spans.append(_Span(start, end, "era", decade, 0.9))
         spans.extend(self._entity_spans(text, haystack))
         return spans
 
@@ -359,17 +384,55 @@ class RuleUnderstanding:
                         title = self.linker.link_title(window, threshold=0.93)
                         if title:
                             spans.append(_Span(start, end, "track", title.value, 0.9 * title.score, True))
-        return spans + self._cued_spans(text, haystack, _ARTIST_CUE)
+        return spans + self._cued_spans(text, haystack, _ARTIST_CUE, commands=True)
 
-    def _cued_spans(self, text: str, haystack: str, artist_cue: re.Pattern[str]) -> list[_Span]:
-        """Names after "X by Y" and after `artist_cue`."""
+    def _cued_spans(
+        self, text: str, haystack: str, artist_cue: re.Pattern[str], commands: bool = False
+    ) -> list[_Span]:
+        """Names after "X by Y" and after `artist_cue`; with `commands`, the object of a command to play."""
         spans: list[_Span] = []
         for m in _PLAY_BY.finditer(haystack):
             spans.extend(self._cue_span(text, m.start("track"), m.end("track"), "track"))
             spans.extend(self._cue_span(text, m.start("artist"), m.end("artist"), "artist"))
         for m in artist_cue.finditer(haystack):
             spans.extend(self._cue_span(text, m.start("name"), m.end("name"), "artist"))
+        if commands:
+            spans.extend(self._command_name(text, haystack))
         return spans
+
+    def _command_name(self, text: str, haystack: str, genre_ending: bool = False) -> list[_Span]:
+        """ "put on some pink floyd": the object of a command to play, when it can only be a name (no
+        lexicon phrase, no common word but a joining one, at most four words). With `genre_ending`, the
+        last word may be a genre word after words that are not ("open songs from daft punk")."""
+        m = _COMMAND_NAME.match(haystack)
+        if m is None:
+            return []
+        words = normalize(m.group("name")).split()
+        common = _common_phrases()
+        if not words or len(words) > 4 or any(w in _NOT_IN_COMMAND_NAME for w in words):
+            return []
+        checked = words[:-1] if genre_ending and len(words) > 1 and is_genre_word(words[-1]) else words
+        if words[0] in _NAME_JOINERS - {"the"}:
+            return []
+        if not all(could_be_in_a_name(w) or w in _NAME_JOINERS for w in words):
+            return []
+        if any(w in common and w not in _NAME_JOINERS for w in checked):
+            return []
+        if any(spoken_years(m.group("name"))) or any(w.isdigit() for w in words):
+            return []
+        if checked is not words:
+            raw = text[m.start("name") : m.end("name")]
+            return [_Span(m.start("name"), m.end("name"), "artist", raw.strip(), 0.6, False)]
+        return self._cue_span(text, m.start("name"), m.end("name"), "artist")
+
+    def command_names(self, text: str, genre_ending: bool = False) -> list[Slot]:
+        """Names that are the object of a command to play ("put on some pink floyd"), for the model to
+        complete a name it found only a word of in text without capitals."""
+        text = spell_decades((text or "")[:MAX_CHARS])
+        return [
+            Slot(s.kind, s.value, s.start, s.end, round(s.confidence, 3), s.linked)
+            for s in self._command_name(text, _match_text(text), genre_ending)
+        ]
 
     def cued_names(self, text: str) -> list[Slot]:
         """Artist and track names introduced by an unmistakable cue ("something like X", "X by Y"), for a
@@ -394,6 +457,9 @@ class RuleUnderstanding:
             content = [w for w in words if w not in STOPWORDS and w not in lexical and not w.isdigit()]
             if not content or normalize(raw) in lexical or len(words) > 6 or words[0] == "to":
                 continue  # "I would like to listen to ...": "like" was a verb
+            said = raw[4:] if raw.lower().startswith("the ") else raw
+            if any((s, e) == (0, len(said)) for s, e, _ in spoken_years(said)):
+                continue  # "from two thousand ten" is a year, not a name
             link = linker(raw, threshold=0.8)
             if link:
                 spans.append(_Span(start + a, start + b, kind, link.value, 0.9 * link.score + 0.05, True))

@@ -33,7 +33,7 @@ DEMO_CATALOG = Path(__file__).resolve().parent.parent / "assets" / "catalog.csv"
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 0
-    examples: int = 14000
+    examples: int = 16000
     epochs_tagger: int = 8
     epochs_utterance: int = 20
     hidden_tagger: int = 256

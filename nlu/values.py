@@ -241,7 +241,7 @@ def normalize_value(kind: str, text: str, linker: EntityLinker | None = None) ->
         return _era(text)
     if kind == "tempo":
         return _tempo(text)
-    if kind in ("mood", "activity"):
+    if kind in ("mood", "activity", "vocals", "popularity", "theme"):
         return _lexicon(kind, text) or _fuzzy(kind, text, 0.85)
     if kind in ("artist", "track"):
         name = _name(text)

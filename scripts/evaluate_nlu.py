@@ -1,10 +1,13 @@
 """Evaluate the trained model and the rule understanding side by side; print the tables of docs/nlu.md.
 
-Datasets: (a) the held-out natural set tests/data/nlu_heldout.jsonl, (b) SNIPS PlayMusic, (c) CPCD user
-turns (both from ../shared/data, skipped when absent). Cost (load time, latency, memory) is measured in a
-fresh subprocess per component, so one component's imports do not flatter or burden the other.
+Datasets: (a) the held-out natural set tests/data/nlu_heldout.jsonl and the held-out meanings set
+tests/data/nlu_meanings_heldout.jsonl (choices, sample and catalogue questions, commands, hand-over, own
+music, years in words, traits, language), (b) SNIPS PlayMusic, (c) CPCD user turns (both from
+../shared/data, skipped when absent), each also in spoken style (lower case, no punctuation). Cost (load
+time, latency, memory) is measured in a fresh subprocess per component, so one component's imports do not
+flatter or burden the other.
 
-Usage: .venv/bin/python scripts/evaluate_nlu.py [--dev] [--errors N] [--json FILE]
+Usage: .venv/bin/python scripts/evaluate_nlu.py [--dev] [--errors N] [--json FILE] [--no-cost]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -71,6 +75,21 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _both(typed: Any, spoken: Any, key: str) -> str:
+    """ "typed / spoken" of one extra figure of two reports."""
+    return f"{_fmt(typed.extra.get(key, 0.0))} / {_fmt(spoken.extra.get(key, 0.0))}"
+
+
+def _print_acts(reports: dict[str, Any], label: str) -> None:
+    """Precision and recall of every act that occurs in the gold or the predictions."""
+    print(f"\n| act ({label}) | model P / R | rules P / R | gold |\n|---|---|---|---|")
+    for act, m in reports["model"].acts.items():
+        r = reports["rules"].acts[act]
+        if m.tp + m.fn + m.fp + r.fp:
+            model, rules = f"{m.precision:.2f} / {m.recall:.2f}", f"{r.precision:.2f} / {r.recall:.2f}"
+            print(f"| {act} | {model} | {rules} | {m.tp + m.fn} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -78,6 +97,7 @@ def main() -> int:
     )
     parser.add_argument("--errors", type=int, default=0, help="print up to N wrong frames per component")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    parser.add_argument("--no-cost", action="store_true", help="skip the latency and memory measurements")
     parser.add_argument("--cost", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cost:
@@ -88,7 +108,9 @@ def main() -> int:
         CPCD,
         DEV,
         HELDOUT,
+        MEANINGS,
         SNIPS,
+        Counts,
         cpcd_turns,
         eval_linker,
         evaluate_cpcd,
@@ -96,6 +118,7 @@ def main() -> int:
         evaluate_snips,
         load_gold,
         snips_examples,
+        spoken_style,
     )
     from nlu.linking import EntityLinker
     from nlu.meaning import SLOT_NAMES
@@ -139,15 +162,48 @@ def main() -> int:
             f"{r.precision:.2f} / {r.recall:.2f} / {r.f1:.2f} | {m.tp + m.fn} |"
         )
     figures["heldout"] = {n: reports[n].to_dict() for n in names}
+    _print_acts(reports, "held-out natural set")
     if args.errors:
         for n in names:
             print(f"\n{n} errors:")
             for line in reports[n].errors[: args.errors]:
                 print(f"  {line}")
 
+    meanings_gold = load_gold(MEANINGS)
+    meanings = {n: evaluate_frames(_make(n, eval_linker()), meanings_gold, "meanings") for n in names}  # type: ignore[arg-type]
+    print(f"\n## (a') {MEANINGS.name}: {len(meanings_gold)} turns about the conversation and more\n")
+    print("| metric | model | rules |\n|---|---|---|")
+    for label, key in (("act accuracy", "act_accuracy"), ("frame exact match", "frame_exact")):
+        print(
+            f"| {label} | {_fmt(getattr(meanings['model'], key))} | {_fmt(getattr(meanings['rules'], key))} |"
+        )
+    print(f"| slot micro F1 | {_fmt(meanings['model'].micro().f1)} | {_fmt(meanings['rules'].micro().f1)} |")
+    for mark in ("command", "hand_over", "own", "language"):
+        m, r = meanings["model"].marks[mark], meanings["rules"].marks[mark]
+        print(
+            f"| {mark} P / R | {m.precision:.2f} / {m.recall:.2f} | {r.precision:.2f} / {r.recall:.2f} "
+            f"(n={m.tp + m.fn}) |"
+        )
+    _print_acts(meanings, "held-out meanings set")
+    print("\n| slot | model P / R / F1 | rules P / R / F1 | gold |\n|---|---|---|---|")
+    for slot in ("option", "topic", "era", "vocals", "popularity", "theme", "artist"):
+        m, r = meanings["model"].slots.get(slot, Counts()), meanings["rules"].slots.get(slot, Counts())
+        print(
+            f"| {slot} | {m.precision:.2f} / {m.recall:.2f} / {m.f1:.2f} | "
+            f"{r.precision:.2f} / {r.recall:.2f} / {r.f1:.2f} | {m.tp + m.fn} |"
+        )
+    figures["meanings"] = {n: meanings[n].to_dict() for n in names}
+    if args.errors:
+        for n in names:
+            print(f"\n{n} errors (meanings):")
+            for line in meanings[n].errors[: args.errors]:
+                print(f"  {line}")
+
     if SNIPS.exists():
         rows = snips_examples()
         snips = {n: evaluate_snips(_make(n, EntityLinker()), rows) for n in names}  # type: ignore[arg-type]
+        spoken_rows = [spoken_style(text, spans) for text, spans in rows]
+        spoken = {n: evaluate_snips(_make(n, EntityLinker()), spoken_rows) for n in names}  # type: ignore[arg-type]
         print(f"\n## (b) SNIPS PlayMusic: {len(rows)} requests, exact span match\n")
         print("| span | model P / R / F1 | rules P / R / F1 |\n|---|---|---|")
         for slot, label in (("artist", "artist"), ("genre", "genre"), ("era", "year")):
@@ -165,7 +221,26 @@ def main() -> int:
             f"| (overlap match) | F1 {snips['model'].extra['overlap_f1']:.3f} | "
             f"F1 {snips['rules'].extra['overlap_f1']:.3f} |"
         )
+        print("\nSpoken style (lower case, no punctuation):\n")
+        print("| span | model P / R / F1 | rules P / R / F1 |\n|---|---|---|")
+        for slot, label in (("artist", "artist"), ("genre", "genre"), ("era", "year")):
+            m, r = spoken["model"].slots[slot], spoken["rules"].slots[slot]
+            print(
+                f"| {label} | {m.precision:.3f} / {m.recall:.3f} / {m.f1:.3f} | "
+                f"{r.precision:.3f} / {r.recall:.3f} / {r.f1:.3f} |"
+            )
+        mm, rm = spoken["model"].micro(), spoken["rules"].micro()
+        print(
+            f"| **artist+genre+year** | {mm.precision:.3f} / {mm.recall:.3f} / **{mm.f1:.3f}** | "
+            f"{rm.precision:.3f} / {rm.recall:.3f} / {rm.f1:.3f} |"
+        )
+        print("\n| SNIPS turns read as | model (typed / spoken) | rules (typed / spoken) |\n|---|---|---|")
+        for key in ("act_inform", "act_greet", "act_accept", "act_unclear", "command"):
+            model = _both(snips["model"], spoken["model"], key)
+            rules = _both(snips["rules"], spoken["rules"], key)
+            print(f"| {key} | {model} | {rules} |")
         figures["snips"] = {n: snips[n].to_dict() for n in names}
+        figures["snips_spoken"] = {n: spoken[n].to_dict() for n in names}
         if args.errors:
             for line in snips["model"].errors[: args.errors]:
                 print(f"  {line}")
@@ -175,20 +250,34 @@ def main() -> int:
     if CPCD.exists():
         turns = cpcd_turns()
         cpcd = {n: evaluate_cpcd(_make(n, EntityLinker()), turns) for n in names}  # type: ignore[arg-type]
+        spoken_turns = [(spoken_style(t)[0], [spoken_style(a)[0] for a in artists]) for t, artists in turns]
+        cpcd_spoken = {n: evaluate_cpcd(_make(n, EntityLinker()), spoken_turns) for n in names}  # type: ignore[arg-type]
         print(f"\n## (c) CPCD: {len(turns)} user turns (no gold frames: coverage and silver artists)\n")
-        print("| figure | model | rules |\n|---|---|---|")
         keys = [f"turns_with_{s}" for s in ("genre", "era", "artist", "track", "mood", "activity", "tempo")]
-        keys += ["silver_artist_recall", "artist_slots_in_conversation", "act_unclear"]
+        keys += ["silver_artist_recall", "artist_slots_in_conversation"]
+        keys += [
+            f"act_{a}" for a in ("unclear", "choose", "previous", "again", "what_is_playing", "ask_catalogue")
+        ]
+        print("| figure | model (typed / spoken) | rules (typed / spoken) |\n|---|---|---|")
         for key in keys:
-            print(
-                f"| {key} | {_fmt(cpcd['model'].extra.get(key, 0.0))} "
-                f"| {_fmt(cpcd['rules'].extra.get(key, 0.0))} |"
+            model, rules = (
+                _both(cpcd["model"], cpcd_spoken["model"], key),
+                _both(cpcd["rules"], cpcd_spoken["rules"], key),
             )
-        print(f"| silver artist mentions | {int(cpcd['model'].extra['silver_artist_mentions'])} | |")
+            print(f"| {key} | {model} | {rules} |")
+        print(
+            f"| silver artist mentions | {int(cpcd['model'].extra['silver_artist_mentions'])} / "
+            f"{int(cpcd_spoken['model'].extra['silver_artist_mentions'])} | |"
+        )
         figures["cpcd"] = {n: cpcd[n].to_dict() for n in names}
+        figures["cpcd_spoken"] = {n: cpcd_spoken[n].to_dict() for n in names}
     else:
         print(f"\n(c) CPCD skipped: {CPCD} is absent")
 
+    if args.no_cost:
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1, default=str) + "\n")
+        return 0
     costs = {n: _cost_in_subprocess(n) for n in names}
     wall = {n: _cli_wall_time("auto" if n == "model" else "rules") for n in names}
     print("\n## Cost (fresh process each; one utterance at a time over the held-out set x3)\n")

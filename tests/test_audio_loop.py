@@ -48,14 +48,24 @@ def test_a_spoken_request_ends_accepted_with_speech_then_clip(
     manager, recorder = make_manager(tiny_catalog)
     result, player, synthesizer, clips = run_loop(manager, ScriptedListener([heard(t) for t in REQUEST]))
     assert result.transcript.status == "accepted"
-    # Each reply is spoken sentence by sentence, in order, the first one synthesized on its own.
-    replies = [t["text"] for t in result.transcript.turns[1::2]]
-    assert [text for text, _ in synthesizer.said] == [s for r in replies for s in split_sentences(r)]
-    assert any(len(split_sentences(r)) > 1 for r in replies)
+    # Each reply is spoken sentence by sentence, in order; a sample is introduced, its clip plays, and only
+    # then is it asked about ("Did you like it?").
+    turns = result.transcript.turns[1::2]
+    said = [
+        part
+        for t in turns
+        for part in (*split_sentences(t["text"]), *([t["question"]] if t.get("question") else []))
+    ]
+    assert [text for text, _ in synthesizer.said] == said
+    assert any(len(split_sentences(t["text"])) > 1 for t in turns)
+    questions = [t["question"] for t in turns if t.get("question")]
+    assert questions, "a sample was played and asked about"
     kinds = [kind for kind, _ in player.played]
     assert kinds.count("speech") == len(synthesizer.said)
-    # Every clip comes right after the speech that introduces it; the accepted track plays last.
+    # Every clip comes right after the speech that introduces it and before its question; the accepted
+    # track plays last.
     assert all(kinds[i - 1] == "speech" for i, k in enumerate(kinds) if k == "clip")
+    assert all(kinds[i + 1] == "speech" for i, k in enumerate(kinds[:-1]) if k == "clip")
     assert kinds[-2:] == ["speech", "clip"]
     assert clips.asked[-1] == result.transcript.track["id"]
     # The recognizer's view of each turn goes into the event stream before the dialogue's.
@@ -177,5 +187,10 @@ def test_a_synthesis_failure_is_reported_and_the_conversation_goes_on(
 def test_replies_are_voiced_with_their_empathy_level(tiny_catalog: Catalog, make_manager: Callable) -> None:
     manager, _ = make_manager(tiny_catalog)
     result, _, synthesizer, _ = run_loop(manager, ScriptedListener([heard(t) for t in REQUEST]))
-    expected = [t.reply.empathy for t in result.turns for _ in split_sentences(t.reply.text)]
-    assert [e for _, e in synthesizer.said] == expected
+    # Sentence by sentence, each at its reply's level; a sample's question after its clip too.
+    levels = [
+        e
+        for t in result.turns
+        for e in [t.reply.empathy] * (len(split_sentences(t.reply.text)) + (1 if t.reply.question else 0))
+    ]
+    assert [e for _, e in synthesizer.said] == levels

@@ -22,6 +22,7 @@ from assistant.logs.store import LogStore, export_parquet
 from assistant.music.catalog import Catalog
 from assistant.policies.rules import RulePolicy
 from nlu.linking import EntityLinker
+from nlu.meaning import Act
 from nlu.rules import RuleUnderstanding
 from tests.conftest import AlwaysSamples, ManagerFactory
 
@@ -76,7 +77,9 @@ def test_an_answer_to_a_genre_pair_is_resolved_to_the_genre_offered(
     turn_events = [e for e in events.events if e.turn == resolved.turn]
     kinds = [type(e) for e in turn_events]
     assert kinds.index(NluResult) < kinds.index(Resolved) < kinds.index(ReplyEvent)
-    assert events.of(NluResult)[-1].understanding.slots == ()
+    heard = events.of(NluResult)[-1].understanding
+    assert heard.attributes == ()
+    assert heard.act is (Act.ACCEPT if answer == "yes" else Act.CHOOSE)
 
 
 def test_a_yes_to_an_artist_suggestion_is_resolved_to_that_artist(tiny_catalog: Catalog) -> None:
@@ -135,7 +138,8 @@ def test_a_reference_past_the_options_offered_is_asked_about(tiny_catalog: Catal
     manager.step("help me find music")
     assert len(manager.state.pending_options) == 2
     reply = manager.step("the fourth one")
-    assert reply.understanding is not None and reply.understanding.slots == ()
+    assert reply.understanding is not None and reply.understanding.act is Act.CHOOSE
+    assert reply.understanding.values("option") == ["4"] and not reply.understanding.attributes
     assert manager.state.constraints.energy is None
     # Said so, and the question asked again.
     assert reply.action == "repeat" and reply.text.startswith("There were just two.")
@@ -234,7 +238,9 @@ def test_the_genre_chosen_from_a_pair_is_logged_and_earns_the_genre_pair_its_rew
         assert [("resolved" in u) for u in understandings] == [False, False, False, True, False], source
         answer_row = understandings[3]
         assert [(s["name"], s["value"]) for s in answer_row["resolved"]] == [("genre", chosen)], source
-        assert answer_row["slots"] == [], source  # the NLU output as heard is kept alongside
+        # The NLU output as heard is kept alongside: a bare yes, or a choice with the option pointed at.
+        assert answer_row["act"] == ("accept" if answer == "yes" else "choose"), source
+        assert [s["name"] for s in answer_row["slots"]] == ([] if answer == "yes" else ["option"]), source
         (pair_row,) = [i for i, a in enumerate(table.columns["action"]) if a == Action.GENRE_PAIR]
         assert prompt_usefulness(table, demo_catalog)[pair_row] == 1.0, source
 

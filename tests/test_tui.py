@@ -13,7 +13,7 @@ import pytest
 from textual.widgets import Input
 
 from assistant.dialogue.actions import Action
-from assistant.dialogue.phrasing import WELCOME
+from assistant.dialogue.phrasing import SAMPLE_QUESTIONS, WELCOME
 from assistant.dialogue.policy import PolicyOutput
 from assistant.music.catalog import CatalogError
 from audio.player import RecordingPlayer
@@ -22,6 +22,7 @@ from tests.test_tui_support import (
     OPENING,
     FakeClock,
     converse,
+    enter_line,
     held_loader,
     make_app,
     settle,
@@ -389,3 +390,28 @@ async def test_the_status_line_names_the_policy_each_conversation_really_uses(ti
         await type_line(pilot, OPENING[0])
         await settle(pilot)
         assert app.status.policy == "policy learned+history"
+
+
+@pytest.mark.asyncio
+async def test_a_samples_question_is_asked_after_a_while_or_when_the_person_types(tiny_catalog):
+    # "Did you like it?" as the sample starts asks about something nobody has heard yet.
+    app = make_app(tiny_catalog, question_seconds=60.0)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        presented = None
+        for line in [*OPENING, "yes", "yes", "yes", "yes"]:
+            before = len(app.transcript.messages)
+            await enter_line(pilot, line)
+            while len(app.transcript.messages) < before + 2:
+                await pilot.pause(0.02)
+            if app.now_playing.border_title == "Sample":
+                presented = app.transcript.messages[-1]
+                break
+        assert presented is not None, app.transcript.messages
+        assert not presented.rstrip().endswith("?"), presented  # introduced, not yet asked about
+        await pilot.pause(0.3)
+        assert app.transcript.messages[-1] == presented  # the question waits for the clip to be heard
+        await pilot.press("y")  # the person starts answering: the question comes first
+        await pilot.pause()
+        assert app.transcript.messages[-1] in {f"tunetalk: {q}" for q in SAMPLE_QUESTIONS}
+        assert app.transcript.messages[-2] == presented

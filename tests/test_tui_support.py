@@ -65,6 +65,7 @@ def make_app(
     load: Callable[[], Session] | None = None,
     theme: str = "dark",
     audio: AudioSetup | None = None,
+    question_seconds: float = 0.05,
 ) -> TuneTalkApp:
     clock = clock or FakeClock()
     return TuneTalkApp(
@@ -72,6 +73,7 @@ def make_app(
         setup_audio=lambda: audio or silent_audio(clock),
         theme=theme,
         tick_seconds=0.05,
+        question_seconds=question_seconds,
     )
 
 

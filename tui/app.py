@@ -37,6 +37,9 @@ from tui.why import Decided, WhyPanel
 __all__ = ["THEMES", "Engine", "TuneTalkApp"]
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
+QUESTION_SECONDS = 4.0
+"""A sample's question ("Did you like it?") shows this long after the sample starts, or as soon as the
+person starts typing: asked as the clip starts, nothing could have been heard yet."""
 ENDED_HINT = "Type to start a new conversation, or press ctrl+n."
 
 
@@ -128,6 +131,7 @@ class TuneTalkApp(App[None]):
         setup_audio: Callable[[], AudioSetup] | None = None,
         theme: str = "dark",
         tick_seconds: float = 0.25,
+        question_seconds: float = QUESTION_SECONDS,
     ) -> None:
         """`load_session` builds the catalogue, understanding and policy (slow: runs in a worker);
         `setup_audio` finds the clip player (default: the voice mode's player when a device exists)."""
@@ -135,6 +139,9 @@ class TuneTalkApp(App[None]):
         self._load_session = load_session
         self._setup_audio = setup_audio or detect_audio
         self._tick_seconds = tick_seconds
+        self._question_seconds = question_seconds
+        self._question = ""
+        """A sample's question not shown yet (Reply.question)."""
         self.theme = THEMES.get(theme, theme)
         self.session: Engine | None = None
         self.manager: DialogueManager | None = None
@@ -200,7 +207,12 @@ class TuneTalkApp(App[None]):
             self.deck.clip is None or self.deck.clip.track.id != self._loaded_track_id
         )
         return (
-            loaded and self.audio is not None and not self._thinking and not self._queue and not clip_pending
+            loaded
+            and self.audio is not None
+            and not self._thinking
+            and not self._queue
+            and not clip_pending
+            and not self._question
         )
 
     # -- workers ----------------------------------------------------------------------------------
@@ -305,7 +317,11 @@ class TuneTalkApp(App[None]):
         self._thinking = False
         reply = message.reply
         state = message.manager.state
+        self._ask_question()  # a question still waiting comes before whatever is said next
         self.transcript.add("assistant", reply.text)
+        if reply.question:
+            self._question = reply.question
+            self.set_timer(self._question_seconds, self._ask_question)
         if reply.probabilities:
             self._decided = Decided(
                 state.turn, reply.action, reply.probabilities, reply.scores, self._policy_name
@@ -317,7 +333,7 @@ class TuneTalkApp(App[None]):
             self._conversation_over(reply)
         elif reply.action == Action.PLAY_SAMPLE and reply.sample is not None:
             self._play(reply.sample, "sample")
-        elif self._mode == "sample" and reply.action not in ("repeat", "confirm"):
+        elif self._mode == "sample" and reply.action not in ("repeat", "confirm", "answer"):
             self._stop_music()  # the assistant moved on to a question: that sample is no longer asked about
         self._next()
 
@@ -341,8 +357,19 @@ class TuneTalkApp(App[None]):
         if text:
             self.say(text)
 
+    @on(Input.Changed, "#entry")
+    def _typing(self, event: Input.Changed) -> None:
+        if event.value:
+            self._ask_question()  # they are answering: ask now, so the transcript reads in order
+
+    def _ask_question(self) -> None:
+        if self._question:
+            question, self._question = self._question, ""
+            self.transcript.add("assistant", question)
+
     def say(self, text: str, note: str = "") -> None:
         """Send a user turn, as typing it and pressing Enter does."""
+        self._ask_question()
         if self._ended:
             # The last conversation is over: whatever comes next opens a new one.
             self._ended = False

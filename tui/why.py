@@ -27,6 +27,7 @@ ACTION_LABELS: dict[str, str] = {
 _NO_DECISION = {
     "repeat": "asked again (not understood)",
     "confirm": "checking what I heard",
+    "answer": "answering a question",
     "ended": "conversation over",
 }
 _BAR = 5

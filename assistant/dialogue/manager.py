@@ -1,57 +1,40 @@
-"""The dialogue manager: one user turn in, one reply out. Pure: no audio, no model loading, no clock.
+"""The dialogue manager: one user turn in, one reply out, from the meaning of the turn alone.
 
-Everything it needs is handed in (catalogue, understanding, policy, random generator, event sink), so the
-same manager runs under the terminal UI, the voice loop, transcript replay, the simulator and the tests.
+It reads what the understanding made of a turn (nlu/meaning.py: act, slots, command, hand-over, language)
+and never the words: choices are resolved against the options it offered, questions about the samples and
+the catalogue against what it played and holds, and attributes change the constraints. What to say next is
+decided by the conversation it extends (assistant/dialogue/conversation.py). Pure: everything it needs is
+handed in, so the same manager runs under the terminal UI, the voice loop, replay, the simulator and tests.
 """
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-
-import numpy as np
+from dataclasses import replace
 
 from assistant.dialogue.actions import Action
-from assistant.dialogue.closeness import Empathy, empathy_for, goal_closeness
-from assistant.dialogue.phrasing import HELP_TEXT, Phraser, describe_track, listed_options
-from assistant.dialogue.policy import Policy, PolicyOutput, available_actions
-from assistant.dialogue.state import DialogueState, Status
-from assistant.events import (
-    ConversationEnded,
-    ConversationStarted,
-    Decision,
-    ErrorEvent,
-    EventSink,
-    NluResult,
-    Playback,
-    ReplyEvent,
-    Resolved,
-    TurnStarted,
-)
-from assistant.music.catalog import Catalog, Track
+from assistant.dialogue.answers import catalogue_answer, relative_said, unsearchable_said
+from assistant.dialogue.conversation import STATION_SIZE, Conversation
+from assistant.dialogue.phrasing import describe_track
+from assistant.dialogue.reply import Reply
+from assistant.dialogue.state import Status
+from assistant.events import ErrorEvent, NluResult, ReplyEvent, TurnStarted
+from assistant.music.catalog import Track
 from assistant.music.constraints import (
+    RELATIVE_VALUES,
     Constraints,
     apply_slot,
     avoid_slot,
     describe,
-    describe_era,
     is_decade,
     join_names,
     join_slot,
 )
-from assistant.music.retrieval import CANDIDATE_THRESHOLD, Retriever
-from assistant.taste.summary import HistorySummary
-from nlu.language import other_language
 from nlu.lexicon import is_genre_word
-from nlu.meaning import CONFIRM_BELOW, Act, Slot, Understander, Understanding
-from nlu.references import both_options, option_reference
-from nlu.sample_talk import asks_for_previous_sample, asks_what_is_playing
+from nlu.meaning import CONFIRM_BELOW, ENGLISH, Act, Slot, Understanding
 
-__all__ = ["DialogueManager", "Reply", "new_conversation_id"]
+__all__ = ["STATION_SIZE", "DialogueManager", "Reply"]
 
-STATION_SIZE = 10
 UNCLEAR_BEFORE_MOVING_ON = 4
 """After this many turns in a row that were not understood, the assistant moves on rather than re-ask."""
 # Which attribute a question asks about, so "I don't know" can mark it as "no preference".
@@ -61,36 +44,26 @@ QUESTION_ATTRIBUTE = {
     Action.ERA_QUESTION: "era",
     Action.ACTIVITY_QUESTION: "activity",
     Action.ARTIST_SUGGESTION: "artist",
+    # Feel and genre at once: "I don't know" or "either is fine" waives the feel; the genres it offered are
+    # what "the second one" picks (_options) and what "no" turns down (_decline_suggestion).
+    Action.FEEL_AND_GENRE: "mood",
 }
 _QUESTIONS = (Action.OPEN_QUESTION, Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION)
-_PLAY_COMMAND = re.compile(
-    r"^\W*(?:(?:please|just|can you|could you|would you|now|ok(?:ay)?|hey)\W+)*(?:play|put on|queue up)\b",
-    re.IGNORECASE,
-)
-# "just play something", "play anything": the person hands the choice over and wants music now, not a
-# question. "surprise me" and "you pick" say the same as a first turn; as an answer to a question they are
-# "I don't know" (simulated listeners say them so, and the policy learned what to ask next).
-_HANDS_OVER = re.compile(
-    r"^\W*(?:(?:please|just|ok(?:ay)?|now|hey|then|so|whatever|anything)\W+)*(?:play|put on)\s+(?:me\s+)?"
-    r"(?:anything|something|whatever)(?:\s+(?:at all|you like|you want|random|already|then))?"
-    r"\W*(?:please\W*)?$",
-    re.IGNORECASE,
-)
-_HANDS_OVER_FIRST = re.compile(
-    r"^\W*(?:just\s+)?(?:surprise me|you (?:pick|choose|decide)|dealer'?s choice)\W*(?:please\W*)?$",
-    re.IGNORECASE,
-)
-# Right before an artist's name, words that ask for their own music ("some songs by X", "add in some X",
-# "more of X") rather than music like theirs ("something like X").
-_OWN_MUSIC_BEFORE = re.compile(
-    r"\b(?:by|from|of|play|put on|add|add in|some|more|any|how about|what about)\s+"
-    r"(?:(?:some|more|of|songs?|music|tracks?|stuff|by|from)\s+)*$",
-    re.IGNORECASE,
-)
 # Questions that offer options, so "the second one" can be resolved against what was said.
-_OPTIONS_ASKED = (Action.GENRE_PAIR, Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION)
+_OPTIONS_ASKED = (
+    Action.GENRE_PAIR,
+    Action.MOOD_QUESTION,
+    Action.ERA_QUESTION,
+    Action.ACTIVITY_QUESTION,
+    Action.FEEL_AND_GENRE,
+)
+_PAIRS = (Action.GENRE_PAIR, Action.FEEL_AND_GENRE)
+"""Prompts that offer two genres."""
 _COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 _REACTIONS = (Act.ACCEPT, Act.REJECT, Act.SKIP, Act.REQUEST_ALTERNATIVE, Act.INFORM, Act.DONT_KNOW)
+_COMPLAINTS = (Act.REJECT, Act.SKIP, Act.REQUEST_ALTERNATIVE)
+# Attributes a catalogue may or may not have the data for; without it they are said, not searched.
+_TRAITS = ("vocals", "popularity")
 
 
 def _steer_away(
@@ -109,80 +82,8 @@ def _steer_away(
     return avoid_slot(c, slot, sample), said
 
 
-@dataclass(frozen=True)
-class Reply:
-    """What the assistant says and does after a turn."""
-
-    text: str
-    action: str
-    """A prompt type (assistant.dialogue.actions.Action), or "confirm", "repeat", "close", "ended"."""
-    sample: Track | None = None
-    station: tuple[Track, ...] = ()
-    empathy: str = Empathy.NEUTRAL.value
-    closeness: float = 0.5
-    done: bool = False
-    status: str = Status.ACTIVE
-    probabilities: dict[str, float] = field(default_factory=dict)
-    scores: dict[str, float] = field(default_factory=dict)
-    understanding: Understanding | None = None
-
-
-def _noop(_event: object) -> None:
-    return None
-
-
-def new_conversation_id() -> str:
-    """A conversation id unique across runs, machines and seeds. Never drawn from the dialogue's random
-    generator: the seed decides behaviour only, so two runs with the same seed are two conversations in
-    the log, not one."""
-    return uuid.uuid4().hex
-
-
-class DialogueManager:
+class DialogueManager(Conversation):
     """Runs one conversation. Create a new manager per conversation."""
-
-    def __init__(
-        self,
-        catalog: Catalog,
-        understander: Understander,
-        policy: Policy,
-        rng: np.random.Generator,
-        *,
-        emit: EventSink | None = None,
-        conversation_id: str | None = None,
-        retriever: Retriever | None = None,
-        user: str | None = None,
-        affinity: np.ndarray | None = None,
-        history: HistorySummary | None = None,
-        seed: int | None = None,
-    ) -> None:
-        self.catalog = catalog
-        self.understander = understander
-        self.policy = policy
-        self.rng = rng
-        self.emit: EventSink = emit or _noop
-        self.retriever = retriever or Retriever(catalog)
-        self.conversation_id = conversation_id or new_conversation_id()
-        self.user = user
-        self.affinity = affinity
-        self.seed = seed
-        self.state = DialogueState(history=history or HistorySummary())
-        self.phraser = Phraser(rng)
-        self._started = False
-        self._last_prompt: tuple[Action, dict[str, object]] | None = None
-        self._requested: Track | None = None
-        """A track the person named, to be played next whatever the policy prefers."""
-        self._play_command = False
-        """The last turn was a command to play ("play ...", "put on ..."), not an answer."""
-        self._hands_over = False
-        """The last turn handed the choice over ("just play something", "surprise me" first): play now."""
-        self._text = ""
-        """The last turn as typed or heard: slot offsets point into it."""
-
-    # -- public -----------------------------------------------------------------------------------
-    @property
-    def done(self) -> bool:
-        return self.state.status != Status.ACTIVE
 
     def step(
         self,
@@ -201,34 +102,32 @@ class DialogueManager:
         self.emit(TurnStarted(self.conversation_id, state.turn, text))
         u = self._understand(text)
         self.emit(NluResult(self.conversation_id, state.turn, u))
-        about_samples = self._about_samples(text, u)
+        listed, self._listed = self._listed, None
+        about_samples = self._about_samples(u)
         if about_samples is not None:
             return about_samples
+        if u.act is Act.ASK_CATALOGUE:
+            return self._answer_catalogue(u)
         # The understanding has already dropped names read from foreign words; say why.
-        language = other_language(text) if not any(s.linked for s in u.slots) else None
         language_note = None
-        if language is not None and not u.slots:
+        if u.language != ENGLISH and not u.attributes:
             return self._repair(
-                u, lead=f"Sorry, I only understand English for now (that sounded like {language})."
+                u, lead=f"Sorry, I only understand English for now (that sounded like {u.language})."
             )
-        if language is not None:
-            heard = " and ".join(s.value.replace("_", " ") for s in u.slots)
+        if u.language != ENGLISH:
+            heard = " and ".join(s.value.replace("_", " ") for s in u.attributes)
             language_note = f"I only understand English for now, but I caught {heard}."
-        resolved = self._resolve_option_reference(text, u)
+        resolved = self._resolve_choice(u, listed)
         if resolved is None:
-            return self._repair(u, lead=self._no_such_option())
-        if resolved is not u:
-            self._resolved(resolved.slots, "option_reference")
+            return self._repair(u, lead=self._no_such_option(listed))
         u = resolved
-        self._play_command = bool(_PLAY_COMMAND.match(text or ""))
-        self._hands_over = bool(_HANDS_OVER.match(text or "")) or (
-            self._last_prompt is None and bool(_HANDS_OVER_FIRST.match(text or ""))
-        )
-        self._text = text or ""
+        self._play_command = u.command
+        # "Surprise me" before anything was asked hands the choice over; as an answer it is "I don't know".
+        self._hands_over = u.hand_over and (u.command or self._last_prompt is None)
         confidence = u.confidence * (1.0 if asr_confidence is None else max(0.0, min(1.0, asr_confidence)))
         sentiment = self._with_prosody(u.sentiment, loudness, pitch)
         u = replace(u, sentiment=sentiment)
-        if state.turn == 1 and any(not s.negated for s in u.slots):
+        if state.turn == 1 and any(not s.negated for s in u.attributes):
             state.opened_with_request = True
         state.last_act = u.act
         state.confidences.append(confidence)
@@ -248,22 +147,7 @@ class DialogueManager:
             return self._confirm(u)
         return self._interpret(u, acks)
 
-    def finish(self) -> None:
-        """Mark a conversation that ended without a decision (input ran out, window closed)."""
-        if not self.done and self._started:
-            self.state.status = Status.UNFINISHED
-            self.emit(ConversationEnded(self.conversation_id, self.state.turn, Status.UNFINISHED))
-
-    # -- understanding ----------------------------------------------------------------------------
-    def _start(self) -> None:
-        if not self._started:
-            self._started = True
-            self.emit(
-                ConversationStarted(
-                    self.conversation_id, 0, self.policy.name, self.catalog.name, self.user, self.seed
-                )
-            )
-
+    # -- the turn in context ------------------------------------------------------------------------
     def _understand(self, text: str) -> Understanding:
         try:
             return self.understander.understand(text)
@@ -275,51 +159,100 @@ class DialogueManager:
             )
             return Understanding(Act.UNCLEAR, confidence=0.0, source="error")
 
-    def _resolve_option_reference(self, text: str, u: Understanding) -> Understanding | None:
-        """ "The second one" after "jazz or r&b?" means r&b: only the manager knows what was offered.
-        None when the turn points at an option that was not offered ("the third one" after two, "the
-        second one" after one artist): the NLU reads such turns as anything from accept to unclear, and
-        acting on that would choose something the person did not."""
+    def _options(self, listed: tuple[str, tuple[str, ...]] | None) -> tuple[str | None, tuple[str, ...]]:
+        """(the attribute the options are values of, the options) a choice can pick from now: what an
+        answer about the catalogue just listed, else what the last question offered."""
+        if listed is not None:
+            return listed
         last = self.state.last_action
-        if u.slots or u.act in (Act.STOP, Act.GIVE_UP, Act.HELP) or self.state.held is not None:
-            # With a value held, the question pending is "did I get that right?": nothing to point at.
-            return u
-        options = self.state.pending_options if last in _OPTIONS_ASKED else ()
-        if last is Action.GENRE_PAIR and len(options) == 2 and both_options(text):
-            # "Both sound good" to "jazz or r&b?": either will do, so both are kept, as "jazz or r&b" is.
-            slots = tuple(Slot("genre", option, 0, 0, linked=True) for option in options)
-            return replace(u, act=Act.INFORM, slots=slots, confidence=max(u.confidence, 0.9))
-        index = option_reference(text)
-        if index is None or last is None:
-            return u
-        if not -len(options) <= index < len(options):
-            return None
-        slot = Slot(QUESTION_ATTRIBUTE[last], options[index], 0, 0, linked=last is Action.GENRE_PAIR)
-        # The words matched a closed pattern, so the reading is as sure as the hearing was.
-        return replace(u, act=Act.INFORM, slots=(slot,), confidence=max(u.confidence, 0.9))
+        if last in _OPTIONS_ASKED:
+            kind = "genre" if last in _PAIRS else QUESTION_ATTRIBUTE[last]
+            return kind, self.state.pending_options
+        return QUESTION_ATTRIBUTE.get(last) if last is not None else None, ()
 
-    def _no_such_option(self) -> str:
-        offered = len(self.state.pending_options) if self.state.last_action is not Action.PLAY_SAMPLE else 0
+    def _resolve_choice(
+        self, u: Understanding, listed: tuple[str, tuple[str, ...]] | None
+    ) -> Understanding | None:
+        """A choice ("the second one", "the upbeat one", "both", "neither") as the values it picks: "the
+        second one" after "jazz or r&b?" is r&b. None when it points at an option that was not offered
+        ("the third one" after two): acting on it would choose something the person did not."""
+        if u.act is not Act.CHOOSE:
+            return u
+        kind, options = self._options(None if self.state.held is not None else listed)
+        if self.state.held is not None:
+            # With a value held, the question pending is "did I get that right?": nothing to point at.
+            kind, options = None, ()
+        picks = u.values("option")
+        attributes = u.attributes
+        if "neither" in picks:
+            if attributes:
+                # "Neither, I want jazz": what is wanted instead is the answer.
+                return replace(u, act=Act.INFORM, slots=attributes)
+            # "Neither" turns down every option, as "no" does; with a sample playing, it is a no to it.
+            return replace(u, act=Act.REJECT, slots=())
+        if "both" in picks:
+            if kind == "genre" and len(options) == 2 and self.state.last_action in _PAIRS:
+                # "Both sound good" to "jazz or r&b?": either will do, so both are kept.
+                slots = tuple(Slot("genre", option, 0, 0, linked=True) for option in options)
+                return self._chosen(u, slots)
+            # To "laid back or upbeat?" (or "which decade?") either is fine: no preference, as a yes to the
+            # question is; with nothing asked it says as little as "I don't know".
+            return replace(u, act=Act.ACCEPT if kind is not None else Act.DONT_KNOW, slots=())
+        named = [s for s in attributes if kind is not None and s.name == kind and s.value in options]
+        if named:
+            # "The upbeat one", "the second one, the upbeat one": the option named outright.
+            return self._chosen(u, (replace(named[0], start=0, end=0, linked=kind in ("genre", "artist")),))
+        ordinal = next((p for p in picks if p not in ("both", "neither")), None)
+        if ordinal is None:
+            # Named by an attribute that was not among the options: a request for it, as said.
+            return replace(u, act=Act.INFORM, slots=attributes) if attributes else replace(u, act=Act.UNCLEAR)
+        index = -1 if ordinal == "last" else int(ordinal) - 1
+        if kind is None or not -len(options) <= index < len(options):
+            return None
+        slot = Slot(kind, options[index], 0, 0, linked=kind in ("genre", "artist"))
+        return self._chosen(u, (slot,))
+
+    def _chosen(self, u: Understanding, slots: tuple[Slot, ...]) -> Understanding:
+        self._resolved(slots, "option_reference")
+        # The words matched a closed pattern, so the reading is as sure as the hearing was.
+        return replace(u, act=Act.INFORM, slots=slots, confidence=max(u.confidence, 0.9))
+
+    def _no_such_option(self, listed: tuple[str, tuple[str, ...]] | None) -> str:
+        _, options = self._options(listed)
+        offered = len(options) if self.state.last_action is not Action.PLAY_SAMPLE or listed else 0
+        if offered == 0 and self.state.last_action is Action.ARTIST_SUGGESTION:
+            offered = 1
         if offered == 1:
             return "I only suggested the one."
         if offered > 1:
             return f"There were just {_COUNT_WORDS.get(offered, str(offered))}."
         return "Sorry, which one do you mean?"
 
-    def _about_samples(self, text: str, u: Understanding) -> Reply | None:
+    def _about_samples(self, u: Understanding) -> Reply | None:
         """ "What is this?" while a sample plays gets its name, and the question again; "go back to the
-        previous one" plays the one before again. The NLU reads these as help or a request for something
-        else, which would drop the track being asked about."""
+        previous one" plays the one before again; "play it again" plays this one from the start."""
+        if u.act not in (Act.WHAT_IS_PLAYING, Act.PREVIOUS, Act.AGAIN):
+            return None
         state = self.state
-        if state.last_action is not Action.PLAY_SAMPLE or state.held is not None:
-            return None
-        current = self.catalog.get(state.current_sample) if state.current_sample else None
-        if current is None:
-            return None
-        if asks_what_is_playing(text):
+        state.held = None
+        playing = state.last_action is Action.PLAY_SAMPLE
+        current = self.catalog.get(state.current_sample) if playing and state.current_sample else None
+        latest = self.catalog.get(state.offered[-1]) if state.offered else None
+        if u.act is Act.WHAT_IS_PLAYING:
+            if current is None:
+                return self._repair(u, lead="Nothing is playing right now.")
             return self._repair(u, lead=describe_track(current))
-        if not asks_for_previous_sample(text):
-            return None
+        if u.act is Act.AGAIN:
+            if latest is None:
+                return self._repair(u, lead="I haven't played anything yet.")
+            self._requested = latest
+            return self._decide(u, ["Sure."])
+        if current is None:
+            # A question came after the samples: "the one before" is the last one played.
+            if latest is None:
+                return self._repair(u, lead="I haven't played anything yet.")
+            self._requested = latest
+            return self._decide(u, ["Sure."])
         earlier = [self.catalog.get(t) for t in reversed(state.offered) if t != current.id]
         previous = next((t for t in earlier if t is not None), None)
         if previous is None:
@@ -330,10 +263,16 @@ class DialogueManager:
         self._requested = previous
         return self._decide(u, ["Sure."])
 
-    def _resolved(self, slots: tuple[Slot, ...], reason: str) -> None:
-        """Tell the log what the turn came to mean in context: the NluResult alone would not say which
-        offered option the person chose, so the reward could not credit the question that offered it."""
-        self.emit(Resolved(self.conversation_id, self.state.turn, slots, reason))
+    def _answer_catalogue(self, u: Understanding) -> Reply:
+        """ "What genres do you have?": the answer from the loaded catalogue, listing what can be picked
+        ("I have rock, jazz, ... Which one?"), so "the second one" or a name answers it."""
+        state = self.state
+        closeness, level = self._closeness()
+        text, kind, options = catalogue_answer(self.catalog, u.first("topic"), u.first("genre"))
+        self._listed = (kind, options)
+        sample = self.catalog.get(state.current_sample) if state.current_sample else None
+        self.emit(ReplyEvent(self.conversation_id, state.turn, text, "answer", level.value, closeness))
+        return Reply(text, "answer", sample, (), level.value, closeness, False, state.status, understanding=u)
 
     @staticmethod
     def _with_prosody(sentiment: float, loudness: float | None, pitch: float | None) -> float:
@@ -406,7 +345,8 @@ class DialogueManager:
                 state.unknown.add(QUESTION_ATTRIBUTE[last])
             acks.append(self._ack("dont_know"))
         if u.slots:
-            acks.extend(self._apply_slots(u.slots, sample))
+            complaint = u.sentiment < 0 or act in _COMPLAINTS
+            acks.extend(self._apply_slots(u.slots, sample, complaint))
         self._count_reply(last, u, declined or steering)
         return self._decide(u, acks)
 
@@ -427,7 +367,7 @@ class DialogueManager:
 
     def _decline_suggestion(self, last: Action | None) -> None:
         state = self.state
-        if last is Action.GENRE_PAIR:
+        if last in _PAIRS:
             state.constraints = replace(
                 state.constraints, avoid_genres=(*state.constraints.avoid_genres, *state.pending_options)
             )
@@ -438,21 +378,31 @@ class DialogueManager:
         elif last in QUESTION_ATTRIBUTE:
             state.unknown.add(QUESTION_ATTRIBUTE[last])
 
-    def _apply_slots(self, slots: Sequence[Slot], sample: Track | None) -> list[str]:
+    def _apply_slots(self, slots: Sequence[Slot], sample: Track | None, complaint: bool = False) -> list[str]:
+        """The constraints after a turn's attributes, and what to say about them. After a complaint the
+        acknowledgement carries no praise ("Ooh, upbeat punk. Nice!" right after "too loud"), and a move
+        relative to the sample ("calmer", "older") is said as the move, not as the whole search."""
         state = self.state
         acks: list[str] = []
         before = state.constraints
         constraints = before
         unknown: list[str] = []
         missing: list[str] = []
-        not_genres: list[str] = []  # tagged as a genre, but no style of music ("christmas", "seductive")
+        not_genres: list[str] = []  # tagged as a genre, but no style of music ("seductive")
+        unsearchable: list[Slot] = []  # vocals, popularity or themes this catalogue cannot look for
         named: dict[str, str] = {}  # kind -> the value it was last given in this turn
         unwanted: list[str] = []
+        relative: list[str] = []
         for slot in slots:
             if slot.negated:
                 constraints, said = _steer_away(constraints, slot, slots, sample)
                 if said and said not in unwanted:
                     unwanted.append(said)
+                continue
+            if slot.name == "theme" or (
+                slot.name in _TRAITS and not self.catalog.knows(slot.name, slot.value)
+            ):
+                unsearchable.append(slot)
                 continue
             if slot.name == "artist" and slot.value not in self.catalog.artist_names:
                 if slot.value not in unknown:
@@ -481,9 +431,10 @@ class DialogueManager:
                     )
                 continue
             named[slot.name] = slot.value
+            if slot.value in RELATIVE_VALUES:
+                relative.append(slot.value)
             if slot.name == "artist":
-                own = _OWN_MUSIC_BEFORE.search(self._text[: slot.start]) is not None
-                constraints = replace(apply_slot(constraints, slot, sample), artist_own=own)
+                constraints = replace(apply_slot(constraints, slot, sample), artist_own=slot.own)
             else:
                 constraints = apply_slot(constraints, slot, sample)
             state.unknown.discard({"tempo": "mood"}.get(slot.name, slot.name))
@@ -493,310 +444,28 @@ class DialogueManager:
             acks.append(self._ack("missing_genre", genre=join_names(missing, "or")))
         if not_genres:
             acks.append(self._ack("not_a_genre", what=join_names(not_genres, "or")))
+        if unsearchable:
+            acks.append(unsearchable_said(unsearchable))
         if unwanted:
             acks.append(self._ack("unwanted", what=join_names(unwanted, "or")))
         if constraints != before:
             state.constraints = constraints
             state.rejects_in_a_row = 0
-            if describe(constraints) != describe(before) or not unwanted:
+            anything_left = (
+                any(constraints.known().values())
+                or constraints.instrumental is not None
+                or constraints.popular is not None
+            )
+            if unwanted and not anything_left:
+                pass  # "No more country" with nothing else asked for: "That leaves music" says nothing.
+            elif relative and len(relative) == len(named):
+                # Every value said moves from the sample ("too loud", "older"): say the move.
+                acks.append(self._ack("steered", desc=relative_said(relative)))
+            elif describe(constraints) != describe(before) or not unwanted:
                 # After "Okay, no jazz." another "Okay, upbeat music." sounds like an echo: say what is left.
-                kind = "understood_without" if unwanted else "understood"
+                kind = "understood_without" if unwanted else "understood_plain" if complaint else "understood"
                 acks.append(self._ack(kind, desc=describe(constraints)))
         return acks
 
     def _track_named(self, title: str) -> Track | None:
         return self.catalog.track_named(title)  # by the catalogue's title index, not a scan
-
-    # -- deciding and acting ----------------------------------------------------------------------
-    def _decide(self, u: Understanding, acks: list[str]) -> Reply:
-        state = self.state
-        c = state.constraints
-        stats = self.retriever.stats(c, state.offered)
-        state.candidates = stats
-        self._update_history_view()
-        pair = self._history_pair(c) or self.retriever.genre_pair(c, state.rejected, self.affinity)
-        if (
-            pair is not None
-            and state.last_action is Action.GENRE_PAIR
-            and set(pair) == set(state.pending_options)
-        ):
-            # The same two were offered just now and passed over (the person talked about something else):
-            # offering them again word for word sounds like a loop, so the next two are offered instead.
-            pair = self.retriever.genre_pair(c, state.rejected, self.affinity, exclude=pair) or pair
-        artist = self.retriever.suggest_artist(c, state.rejected, self.affinity)
-        if self.affinity is not None:
-            from assistant.taste.affinity import action_affinity  # scipy-backed module: only with a history
-
-            state.action_affinity = action_affinity(
-                self.retriever, c, self.affinity, offered=state.offered, rejected=state.rejected,
-                pair=pair, artist=artist,
-            )  # fmt: skip
-        if pair is not None:
-            stats = replace(
-                stats, pair_coverage=self.retriever.pair_coverage(c, pair, state.rejected, self.affinity)
-            )
-            state.candidates = stats
-        state.proposals = {
-            Action.GENRE_PAIR: tuple(pair or ()),
-            Action.ARTIST_SUGGESTION: (artist,) if artist else (),
-        }
-        can_sample = len(state.offered) < len(self.catalog)
-        available = available_actions(
-            state, can_pair=pair is not None, can_suggest_artist=artist is not None, can_sample=can_sample
-        )
-        features = state.features()
-        requested, self._requested = self._requested, None
-        play_artist = (self._play_command or c.artist_own) and c.artist is not None and c.artist_linked
-        if (requested is not None or play_artist or self._hands_over) and can_sample:
-            # The person asked for a specific track, told us to play an artist ("play something like X") or
-            # handed the choice over ("just play something"): mixed initiative overrides the policy, which
-            # would otherwise ask another question.
-            output = PolicyOutput({Action.PLAY_SAMPLE: 1.0}, {Action.PLAY_SAMPLE: 1.0})
-            policy_name = "user_request"
-        else:
-            output = self.policy.decide(state, available, features)
-            policy_name = self.policy.name
-        action = self._sample_action(output)
-        probabilities = {a.value: round(float(p), 6) for a, p in output.probabilities.items()}
-        self.emit(
-            Decision(
-                self.conversation_id,
-                state.turn,
-                action.value,
-                float(output.probabilities[action]),
-                probabilities,
-                features,
-                {a.value: float(s) for a, s in output.scores.items()},
-                policy_name,
-            )
-        )
-        closeness, level = self._closeness()
-        slots: dict[str, object] = {}
-        track: Track | None = None
-        state.pending_options = ()
-        if action is Action.PLAY_SAMPLE:
-            surprise = self.rng if self._hands_over and not any(c.known().values()) else None
-            track = requested or self.retriever.next_sample(
-                c, state.offered, state.rejected, self.affinity, surprise=surprise
-            )
-            if track is None:  # cannot happen while can_sample; keep the conversation sane regardless
-                action = Action.OFFER_STATION
-            else:
-                nothing_fits = stats.n_candidates == 0 and stats.top_match < CANDIDATE_THRESHOLD
-                # With nothing asked for yet, every track is an equally good guess, not a poor match.
-                if requested is None and nothing_fits and any(c.known().values()):
-                    acks.append(self._ack("relaxed", level))
-                elif requested is None and c.era is not None and not c.era[0] <= track.year <= c.era[1]:
-                    acks.append(self._outside_era(c.era, track))
-                state.offered.append(track.id)
-                slots = self._track_slots(track)
-        if action is Action.GENRE_PAIR and pair:
-            state.pending_options = pair
-            slots = {"a": pair[0], "b": pair[1]}
-        elif action is Action.ARTIST_SUGGESTION and artist:
-            state.pending_options = (artist,)
-            slots = {"artist": artist}
-        elif action is Action.OFFER_STATION:
-            slots = {"desc": self._station_description()}
-        state.current_sample = track.id if track else None
-        if track is not None:
-            state.questions_in_a_row = 0
-            state.last_sample_turn = state.turn
-        else:
-            state.questions_in_a_row += 1
-        state.asked[action] += 1
-        state.last_action = action
-        self._last_prompt = (action, slots)
-        if track is not None and track is requested and track.id in state.offered[:-1]:
-            # Played before and asked for again ("go back"): say which, not "how about this?".
-            prompt = f'Here\'s "{track.title}" by {track.artist} again. Do you like it?'
-        else:
-            prompt = self._phrase(action, level, slots)
-        text = " ".join([*(a for a in acks if a), prompt])
-        self.emit(
-            ReplyEvent(
-                self.conversation_id,
-                state.turn,
-                text,
-                action.value,
-                level.value,
-                closeness,
-                track.id if track else None,
-            )
-        )
-        if track is not None:
-            self.emit(Playback(self.conversation_id, state.turn, track.id, "sample"))
-        return Reply(
-            text,
-            action.value,
-            track,
-            (),
-            level.value,
-            closeness,
-            False,
-            state.status,
-            probabilities,
-            {a.value: round(float(s), 6) for a, s in output.scores.items()},
-            u,
-        )
-
-    def _phrase(self, action: Action, level: Empathy, slots: dict[str, object]) -> str:
-        """The words of a prompt. A closed question's variants list their options in different orders, so
-        the options of the variant said are what "the second one" will point at."""
-        if action is Action.PLAY_SAMPLE and level is Empathy.SUPPORTIVE and len(self.state.offered) == 1:
-            # The supportive wordings ("something a bit different ... any better?") answer a miss; the
-            # first sample has none to answer.
-            level = Empathy.NEUTRAL
-        prompt = self.phraser.prompt(action, level, **slots)
-        if action in (Action.MOOD_QUESTION, Action.ERA_QUESTION, Action.ACTIVITY_QUESTION):
-            self.state.pending_options = listed_options(action, prompt)
-        return prompt
-
-    def _sample_action(self, output: PolicyOutput) -> Action:
-        actions = list(output.probabilities)
-        p = np.array([output.probabilities[a] for a in actions], dtype=np.float64)
-        p = p / p.sum()
-        # One draw per decision whatever the policy, so seeded runs stay comparable across policies.
-        u = self.rng.random()
-        index = int(np.searchsorted(np.cumsum(p), u, side="right"))
-        return actions[min(index, len(actions) - 1)]
-
-    @staticmethod
-    def _track_slots(track: Track) -> dict[str, object]:
-        return {
-            "title": track.title,
-            "artist": track.artist,
-            "subgenre": track.subgenre,
-            "genre": track.genre,
-            "year": track.year,
-            "feel": track.mood,
-        }
-
-    def _station_description(self) -> str:
-        c = self.state.constraints
-        if any(c.known().values()):
-            return describe(c)
-        seed = self.retriever.next_sample(c, (), self.state.rejected, self.affinity)
-        return f"music like {seed.artist}" if seed else "popular music"
-
-    def _outside_era(self, era: tuple[int, int], track: Track) -> str:
-        """Era fit is soft, so when the period asked for has run out the nearest track is offered; say so
-        rather than confirm "from before 1998" and play 2002. Fixed words, no random draw: what the
-        generator draws must not depend on wording, or seeded simulations would change with it."""
-        # The track about to be offered is not in `offered` yet.
-        earlier = (self.catalog.get(t) for t in self.state.offered)
-        more = any(t is not None and era[0] <= t.year <= era[1] for t in earlier)
-        return (
-            f"I have nothing {'more ' if more else ''}that fits {describe_era(era)}, "
-            f"so here's the nearest, from {track.year}."
-        )
-
-    def _history_pair(self, c: Constraints) -> tuple[str, str] | None:
-        """With listening history, the genre pair is the two genres the person plays most among what fits
-        ("May I suggest some alternative rock? Or perhaps electronic music?"); None for a cold start."""
-        if self.affinity is None:
-            return None
-        from assistant.taste.affinity import history_genre_pair
-
-        return history_genre_pair(self.retriever, c, self.affinity)
-
-    def _update_history_view(self) -> None:
-        if self.affinity is None:
-            return
-        fit = self.retriever.match(self.state.constraints)
-        top = np.argsort(fit)[::-1][:10]
-        self.state.history = replace(
-            self.state.history,
-            affinity_top=float(self.affinity[top].max()),
-            affinity_mean_top10=float(self.affinity[top].mean()),
-        )
-
-    # -- repair, confirmation, closing ------------------------------------------------------------
-    def _closeness(self) -> tuple[float, Empathy]:
-        state = self.state
-        match = state.candidates.top_match if state.candidates else 0.5
-        n_known = sum(state.constraints.known().values())
-        closeness = goal_closeness(state.sentiment_mean, state.confidences, match, n_known)
-        return closeness, empathy_for(closeness)
-
-    def _ack(self, kind: str, level: Empathy | None = None, **slots: object) -> str:
-        return self.phraser.ack(kind, level or self._closeness()[1], **slots)
-
-    def _repair(self, u: Understanding, help_text: bool = False, lead: str | None = None) -> Reply:
-        """Not understood, or asked for help: say so and ask the pending question again, rather than
-        move on as if an answer had been given. `lead` replaces what is said before the question."""
-        state = self.state
-        state.repairs += 1
-        if self._last_prompt is None:
-            lead = lead or (
-                HELP_TEXT if help_text else self._ack("unclear" if u.confidence > 0 else "silent")
-            )
-            return self._decide(u, [lead])
-        closeness, level = self._closeness()
-        action, slots = self._last_prompt
-        given_lead = lead is not None
-        if lead is None and help_text:
-            lead = HELP_TEXT
-        elif lead is None:
-            lead = self._ack("unclear" if u.confidence > 0 else "silent", level)
-            if state.unclear_in_a_row >= 2:
-                lead += ' You can say things like "something upbeat", "jazz", "yes" or "skip".'
-        if action is Action.PLAY_SAMPLE:
-            # A lead of our own (what the track is) has just named it; do not name it twice.
-            prompt = (
-                "Do you like it?" if given_lead else 'Did you like "{title}" by {artist}?'.format(**slots)
-            )
-        else:
-            prompt = self._phrase(action, level, slots)
-        text = f"{lead} {prompt}"
-        self.emit(
-            ReplyEvent(
-                self.conversation_id, state.turn, text, "repeat", level.value, closeness, state.current_sample
-            )
-        )
-        sample = self.catalog.get(state.current_sample) if state.current_sample else None
-        return Reply(text, "repeat", sample, (), level.value, closeness, False, state.status, understanding=u)
-
-    def _confirm(self, u: Understanding) -> Reply:
-        state = self.state
-        state.held = u
-        state.repairs += 1
-        # Nothing of this turn is applied until the person confirms it: a misheard value they decline
-        # must not be credited to the question, so the log says this turn gave nothing (yet).
-        self._resolved((), "held")
-        closeness, level = self._closeness()
-        names = [s.value.replace("_", " ") for s in u.slots]
-        text = self.phraser.confirm(" and ".join(names))
-        self.emit(ReplyEvent(self.conversation_id, state.turn, text, "confirm", level.value, closeness))
-        return Reply(text, "confirm", None, (), level.value, closeness, False, state.status, understanding=u)
-
-    def _end(self, status: str, track: Track | None = None) -> Reply:
-        state = self.state
-        state.status = status
-        closeness, level = self._closeness()
-        station: tuple[Track, ...] = ()
-        if status == Status.ACCEPTED and track is not None:
-            state.accepted_track = track.id
-            station = tuple(self.retriever.station(track, STATION_SIZE))
-            text = self.phraser.closing("accepted", level, title=track.title, artist=track.artist)
-        else:
-            text = self.phraser.closing(status, level)
-        self.emit(
-            ReplyEvent(
-                self.conversation_id,
-                state.turn,
-                text,
-                "close",
-                level.value,
-                closeness,
-                track.id if track else None,
-            )
-        )
-        if station:
-            self.emit(
-                Playback(
-                    self.conversation_id, state.turn, station[0].id, "station", tuple(t.id for t in station)
-                )
-            )
-        self.emit(ConversationEnded(self.conversation_id, state.turn, status, track.id if track else None))
-        return Reply(text, "close", track, station, level.value, closeness, True, status)

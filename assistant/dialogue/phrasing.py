@@ -14,7 +14,15 @@ from assistant.dialogue.actions import Action
 from assistant.dialogue.closeness import Empathy
 from assistant.music.catalog import Track
 
-__all__ = ["HELP_TEXT", "WELCOME", "Phraser", "describe_track", "listed_options"]
+__all__ = [
+    "HELP_TEXT",
+    "SAMPLE_QUESTIONS",
+    "WELCOME",
+    "Phraser",
+    "describe_track",
+    "listed_options",
+    "sample_question",
+]
 
 S, N, E = Empathy.SUPPORTIVE, Empathy.NEUTRAL, Empathy.ENTHUSIASTIC
 
@@ -141,6 +149,19 @@ ACKS: dict[str, dict[Empathy, list[str]]] = {
         N: ["{Desc}, got it.", "Okay, {desc}.", "Right, {desc}."],
         E: ["{Desc}, great choice!", "Ooh, {desc}. Nice!"],
     },
+    # After a complaint or a negative turn: the same number of variants per level as "understood", so the
+    # seeded draw is the same whichever is said, and no praise ("great choice!" right after "too loud").
+    "understood_plain": {
+        S: ["Thanks, that helps: {desc}.", "Okay, {desc}. Let's see."],
+        N: ["{Desc}, got it.", "Okay, {desc}.", "Right, {desc}."],
+        E: ["{Desc}, coming up.", "Okay, {desc} then."],
+    },
+    # A move from the sample ("too loud", "older"), said as the move (same counts as "understood").
+    "steered": {
+        S: ["Sorry about that. Let's try {desc}.", "Okay, {desc}. Let's see."],
+        N: ["Okay, {desc}.", "Right, {desc}.", "{Desc} it is."],
+        E: ["Sure, {desc}.", "{Desc}, coming up."],
+    },
     "understood_without": {
         S: ["So: {desc}.", "That leaves {desc}."],
         N: ["So, {desc}.", "That leaves {desc}.", "So {desc} then."],
@@ -228,6 +249,25 @@ CLOSINGS: dict[str, dict[Empathy, list[str]]] = {
 }
 
 CONFIRM = "{value}, did I get that right?"
+
+SAMPLE_QUESTIONS: tuple[str, ...] = (
+    "Did you like it?",
+    "What do you think?",
+    "Any better?",
+    "How's this one?",
+    "Do you like it?",
+)
+"""The questions that end a sample's wording: asked after the clip has been heard (Reply.question)."""
+
+
+def sample_question(prompt: str) -> tuple[str, str]:
+    """A sample's wording split into the presentation and the question asked after the clip:
+    'How about this? "X" by Y. Did you like it?' -> ('How about this? "X" by Y.', "Did you like it?")."""
+    for question in SAMPLE_QUESTIONS:
+        if prompt.endswith(" " + question):
+            return prompt[: -len(question) - 1], question
+    return prompt, ""
+
 
 # The words the closed questions use for their options -> the value each one means. The variants list
 # the options in different orders ("Working out, relaxing, ..." / "Workout, party, ..."), so "the second

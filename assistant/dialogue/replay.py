@@ -6,7 +6,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from assistant.dialogue.manager import DialogueManager, Reply
+from assistant.dialogue.manager import DialogueManager
+from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Status
 
 __all__ = ["MAX_LINE", "Transcript", "format_text", "read_turns", "run"]
@@ -44,6 +45,9 @@ class Transcript:
         }
         if reply.sample is not None and reply.action != "close":
             entry["sample"] = reply.sample.summary()
+        if reply.question:
+            # Asked once the sample has been heard: after it, in the order a listener meets them.
+            entry["question"] = reply.question
         self.turns.append(entry)
         if reply.done:
             self.status = reply.status
@@ -82,8 +86,17 @@ def run(manager: DialogueManager, turns: Iterable[str], on_turn: Any = None) -> 
     return transcript
 
 
+def _assistant_lines(text: str, action: str, sample: dict[str, Any] | None, question: str) -> str:
+    lines = f"tunetalk: {text}   [{action}]"
+    if question:
+        heard = f'"{sample["title"]}" by {sample["artist"]}' if sample else "the sample"
+        lines += f"\n          (plays {heard})\ntunetalk: {question}"
+    return lines
+
+
 def format_reply(user_text: str, reply: Reply) -> str:
-    return f"you:      {user_text}\ntunetalk: {reply.text}   [{reply.action}]"
+    sample = reply.sample.summary() if reply.sample is not None else None
+    return f"you:      {user_text}\n" + _assistant_lines(reply.text, reply.action, sample, reply.question)
 
 
 def format_outcome(transcript: Transcript) -> str:
@@ -101,6 +114,9 @@ def format_text(transcript: Transcript) -> str:
     lines = []
     for i in range(0, len(transcript.turns) - 1, 2):
         user, assistant = transcript.turns[i], transcript.turns[i + 1]
-        lines.append(f"you:      {user['text']}\ntunetalk: {assistant['text']}   [{assistant['action']}]")
+        said = _assistant_lines(
+            assistant["text"], assistant["action"], assistant.get("sample"), assistant.get("question", "")
+        )
+        lines.append(f"you:      {user['text']}\n{said}")
     lines.append(format_outcome(transcript))
     return "\n".join(lines)

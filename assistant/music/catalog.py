@@ -47,6 +47,8 @@ OPTIONAL_NUMERIC: dict[str, float] = {
     "track_popularity": 50.0,
     "duration_ms": 200_000.0,
 }
+INSTRUMENTALNESS = "instrumentalness"
+"""Optional too, but unknown (None) rather than a default when absent: a guess would make it searchable."""
 # A free-form column pointing at a real audio file for the track (local music folders); absent in Spotify.
 PREVIEW_COLUMN = "preview_path"
 
@@ -79,6 +81,8 @@ class Track:
     duration_ms: int = 200_000
     genres: tuple[str, ...] = ()
     """Every genre the track is listed under (a Spotify track can sit in several playlists)."""
+    instrumentalness: float | None = None
+    """0..1, Spotify's confidence that the track has no vocals; None when the catalogue does not say."""
     preview: str | None = None
     """Path of a real audio file or preview, if any; otherwise a clip is synthesized from the features."""
     preview_start: float = 0.0
@@ -136,6 +140,8 @@ class Catalog:
     popularity: np.ndarray
     danceability: np.ndarray
     acousticness: np.ndarray
+    instrumentalness: np.ndarray
+    """NaN where a track's instrumentalness is unknown."""
     genre_ids: np.ndarray
     subgenre_ids: np.ndarray
     artist_ids: np.ndarray
@@ -166,6 +172,10 @@ class Catalog:
         self.popularity = col("popularity")
         self.danceability = col("danceability")
         self.acousticness = col("acousticness")
+        self.instrumentalness = np.array(
+            [np.nan if t.instrumentalness is None else t.instrumentalness for t in self.tracks],
+            dtype=np.float64,
+        )
         self.genre_names = tuple(sorted({g for t in self.tracks for g in (t.genre, *t.genres)}))
         self.subgenre_names = tuple(sorted({t.subgenre for t in self.tracks}))
         self.artist_names = tuple(sorted({t.artist for t in self.tracks}))
@@ -203,6 +213,7 @@ class Catalog:
         self.energy, self.valence, self.tempo = columns.energy, columns.valence, columns.tempo
         self.year, self.popularity = columns.year, columns.popularity
         self.danceability, self.acousticness = columns.danceability, columns.acousticness
+        self.instrumentalness = columns.instrumentalness
         self.genre_ids, self.subgenre_ids = columns.genre_ids, columns.subgenre_ids
         self.artist_ids, self.song_ids = columns.artist_ids, columns.song_ids
         self.genre_names, self.subgenre_names = columns.genre_names, columns.subgenre_names
@@ -252,6 +263,16 @@ class Catalog:
         i = self.index.get(track_id)
         return None if i is None else self.tracks[i]
 
+    def knows(self, attribute: str, value: str = "") -> bool:
+        """Can this catalogue be searched for a trait? Vocals: only "instrumental" or "vocal", and only with
+        instrumentalness for most tracks (who sings is in no column); popularity: when it varies."""
+        if attribute == "vocals":
+            known = np.isfinite(self.instrumentalness)
+            return value in ("instrumental", "vocal") and bool(known.mean() >= 0.5)
+        if attribute == "popularity":
+            return value in ("popular", "obscure") and float(np.ptp(self.popularity)) > 0.0
+        return False
+
     def by_artist(self, artist: str) -> list[Track]:
         if artist not in self.artist_names:
             return []
@@ -298,6 +319,8 @@ class CatalogColumns:
     popularity: np.ndarray
     danceability: np.ndarray
     acousticness: np.ndarray
+    instrumentalness: np.ndarray
+    """NaN where unknown."""
     duration_ms: np.ndarray
     genre_ids: np.ndarray
     subgenre_ids: np.ndarray
@@ -354,6 +377,7 @@ class TrackList(Sequence[Track]):
             danceability=float(c.danceability[i]),
             acousticness=float(c.acousticness[i]),
             popularity=float(c.popularity[i]),
+            instrumentalness=None if np.isnan(c.instrumentalness[i]) else float(c.instrumentalness[i]),
             album=c.albums[i],
             duration_ms=int(c.duration_ms[i]),
             genres=self._extra_genres(i, genre),
@@ -439,6 +463,12 @@ def _track_from_row(row: dict[str, str]) -> Track:
     if not genre:
         raise ValueError("playlist_genre is empty")
     preview = (row.get(PREVIEW_COLUMN) or "").strip() or None
+    raw_instrumental = (row.get(INSTRUMENTALNESS) or "").strip()
+    instrumental = (
+        min(max(_number(raw_instrumental, INSTRUMENTALNESS), 0.0), 1.0)
+        if raw_instrumental and raw_instrumental != "NA"
+        else None
+    )
     return Track(
         id=row["track_id"].strip(),
         title=row["track_name"].strip(),
@@ -455,6 +485,7 @@ def _track_from_row(row: dict[str, str]) -> Track:
         popularity=min(max(extras["track_popularity"], 0.0), 100.0),
         duration_ms=int(extras["duration_ms"]),
         preview=preview,
+        instrumentalness=instrumental,
     )
 
 

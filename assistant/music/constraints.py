@@ -10,6 +10,7 @@ from nlu.meaning import Slot
 
 __all__ = [
     "ERA_SPAN",
+    "RELATIVE_VALUES",
     "Constraints",
     "apply_slot",
     "avoid_slot",
@@ -23,6 +24,8 @@ __all__ = [
 ERA_SPAN = (1950, 2029)
 ENERGY_STEP = 0.2
 TEMPO_WORDS = {"slow": 80.0, "fast": 140.0}
+RELATIVE_VALUES = frozenset({"more_upbeat", "more_laid_back", "faster", "slower", "older", "newer"})
+"""Values that move from the sample playing (or from what was asked) rather than name a target."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class Constraints:
     """The artists' own music was asked for ("some songs by X", "add some X"), not music like theirs."""
     avoid_artists: tuple[str, ...] = ()
     tempo: float | None = None
+    instrumental: bool | None = None
+    """True: without vocals ("instrumental"); False: with them. Only for catalogues that know."""
+    popular: bool | None = None
+    """True: well known ("something popular", "hits"); False: lesser known. Only where popularity varies."""
 
     @property
     def artists(self) -> tuple[str, ...]:
@@ -115,6 +122,10 @@ def apply_slot(c: Constraints, slot: Slot, sample: Track | None = None) -> Const
             artist_own=False,
             avoid_artists=tuple(a for a in c.avoid_artists if a != value),
         )
+    if slot.name == "vocals" and value in ("instrumental", "vocal"):
+        return replace(c, instrumental=value == "instrumental")
+    if slot.name == "popularity" and value in ("popular", "obscure"):
+        return replace(c, popular=value == "popular")
     if slot.name == "tempo":
         if value in ("faster", "slower"):
             base = c.tempo if c.tempo is not None else (sample.tempo if sample and sample.tempo else 110.0)
@@ -228,7 +239,13 @@ def describe(c: Constraints) -> str:
         parts.append("upbeat" if c.energy >= 0.6 else "laid back" if c.energy <= 0.4 else "mid-tempo")
     if c.valence is not None:
         parts.append("happy" if c.valence >= 0.6 else "melancholy" if c.valence <= 0.35 else "")
+    if c.popular is not None:
+        parts.append("popular" if c.popular else "lesser-known")
+    if c.instrumental:
+        parts.append("instrumental")
     parts.append(join_names(c.genres, "or") if c.genres else "music")
+    if c.instrumental is False:
+        parts.append("with vocals")
     if c.activity:
         parts.append(f"for {ACTIVITY_SAID.get(c.activity, c.activity)}")
     if c.artist:

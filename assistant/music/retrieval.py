@@ -17,7 +17,7 @@ from nlu.linking import EntityLinker
 
 __all__ = ["CANDIDATE_THRESHOLD", "CandidateStats", "Retriever"]
 
-PART_ORDER = ("genre", "energy", "valence", "era", "activity", "artist", "tempo")
+PART_ORDER = ("genre", "energy", "valence", "era", "activity", "artist", "tempo", "vocals", "popularity")
 """The order a match adds its parts up in (float addition is not associative: one order, one result)."""
 EXACT_UP_TO = 50_000
 """Requests that more tracks may fit than this (only on catalogues bigger than it: the 28k Spotify one
@@ -31,7 +31,7 @@ POPULAR_VISITS = 50_000
 """How many tracks a popularity-first ranking scores before it gives up for the exact pool."""
 RANK_FROM = 0.95
 """The match a ranking's first candidates must reach; lowered as far as the k-th score requires."""
-PRUNE_ORDER = ("energy", "valence", "era", "tempo", "genre", "activity", "artist")
+PRUNE_ORDER = ("energy", "valence", "era", "tempo", "vocals", "popularity", "genre", "activity", "artist")
 """Cheapest parts first when candidates are pruned."""
 
 SURPRISE_POOL = 40
@@ -52,6 +52,8 @@ WEIGHTS = {
     "activity": 0.8,
     "artist": 1.2,
     "tempo": 0.5,
+    "vocals": 0.8,
+    "popularity": 0.6,
 }
 
 
@@ -252,6 +254,15 @@ class Retriever:
         if name == "artist":
             # Several named together ("like X and Y") each make a track fit.
             return np.max([self._one_artist_match(a, rows) for a in self._artists(c)], axis=0)
+        if name == "vocals":
+            # Spotify calls a track instrumental above 0.5; unknown tracks are neither.
+            instrumentalness = col("instrumentalness")
+            known = np.isfinite(instrumentalness)
+            value = np.clip(np.nan_to_num(instrumentalness, nan=0.5) / 0.5, 0, 1)
+            return np.where(known, value if c.instrumental else 1 - value, 0.5)
+        if name == "popularity":
+            share = col("popularity") / max(1.0, float(cat.popularity.max()))
+            return share if c.popular else 1 - share
         assert name == "tempo" and c.tempo is not None
         tempo = col("tempo")
         known = tempo > 0
@@ -407,6 +418,8 @@ class Retriever:
             "activity": c.activity is not None,
             "artist": bool(self._artists(c)),
             "tempo": c.tempo is not None,
+            "vocals": c.instrumental is not None,
+            "popularity": c.popular is not None,
         }
         return {name: WEIGHTS[name] for name, on in stated.items() if on}
 

@@ -47,7 +47,7 @@ __all__ = [
     "write_store",
 ]
 
-STORE_SCHEMA = 2
+STORE_SCHEMA = 3
 """Bumped whenever what a store holds or how it is laid out changes; an older store is rebuilt."""
 
 _NUMERIC = (
@@ -59,6 +59,7 @@ _NUMERIC = (
     "popularity",
     "danceability",
     "acousticness",
+    "instrumentalness",
 )
 _INTEGER = ("duration_ms", "genre_ids", "subgenre_ids", "artist_ids", "song_ids")
 
@@ -254,6 +255,7 @@ def open_store(folder: Path, *, key: str | None = None) -> Catalog:
             popularity=num("popularity"),
             danceability=num("danceability"),
             acousticness=num("acousticness"),
+            instrumentalness=num("instrumentalness"),
             duration_ms=num("duration_ms"),
             genre_ids=num("genre_ids"),
             subgenre_ids=num("subgenre_ids"),

@@ -150,7 +150,7 @@ class RulePolicy:
             if asked >= s.questions_before_sample:
                 return fallback
             if not any(known.values()):
-                opening = (Action.MOOD_QUESTION, Action.GENRE_PAIR)
+                opening: tuple[Action, ...] = (Action.MOOD_QUESTION, Action.GENRE_PAIR)
                 if s.genre_first:
                     opening = (Action.GENRE_PAIR, Action.MOOD_QUESTION)
                 if s.feel_and_genre:

@@ -519,7 +519,7 @@ class FeedbackRecorder:
         if isinstance(event, ReplyEvent):
             if event.action == "play_sample" and event.sample_id:
                 self._pending[cid] = event.sample_id
-            elif event.action not in ("repeat", "confirm"):
+            elif event.action not in ("repeat", "confirm", "answer"):
                 self._pending.pop(cid, None)
         elif isinstance(event, NluResult):
             sample = self._pending.get(cid)
