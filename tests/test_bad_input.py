@@ -265,6 +265,10 @@ CASES = [
     case("tune-population-typo", "no such population", "tune", "--populations", "default,impatent"),
     case("tune-zero", "--conversations must be from 1", "tune", "--conversations", "0"),
     case("tune-output-exists", "--force", "tune", "--output", "{d}/old.csv"),
+    # library
+    case("library-missing", "no such catalogue file or music folder", "library", "scan", "{d}/no-music"),
+    case("library-action-typo", "did you mean 'scan'", "library", "scna", "{d}"),
+    case("library-skipped-unscanned", "has not been scanned yet", "library", "skipped", "{d}"),
     case(
         "evaluate-history-policy-typo",
         "did you mean 'learned+history'",

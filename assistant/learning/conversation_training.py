@@ -26,6 +26,7 @@ from assistant.dialogue.policy import Policy
 from assistant.learning.episodes import Episodes
 from assistant.learning.fitted_q import FittedQ, greedy_available
 from assistant.learning.fqe import with_fitted_critic
+from assistant.learning.fqe_bootstrap import BootstrapFQE
 from assistant.learning.replayed_policies import distribution_on_steps
 from assistant.learning.sequential_ope import TrajectoryOPEReport, evaluate_trajectories, paired_difference
 from assistant.learning.trajectories import LoggedTrajectories
@@ -48,6 +49,8 @@ GATE_ESTIMATOR = "wdr"
 """The estimator whose paired interval gates promotion: weighted doubly robust, chosen from the
 ground-truth table (docs/policy.md, "Which estimator to trust"), where it had the smallest RMSE among the
 estimators whose intervals covered the simulated on-policy value."""
+BOOTSTRAP_REPLICATES = 30
+"""Refits of the critics when the gate's estimator is the bootstrapped fitted-Q evaluation."""
 SUCCESS_MARGIN = 0.01
 """A candidate may cost at most this much estimated success (one point) to be promoted."""
 
@@ -125,13 +128,23 @@ def gate(
     estimator: str = GATE_ESTIMATOR,
     n_bootstrap: int = 1000,
     seed: int = 0,
+    replicates: int = BOOTSTRAP_REPLICATES,
 ) -> GateDecision:
     """Promote only if G(candidate) - G(current), paired on the same held-out conversations, is above
     zero at the lower end of its interval and success is not estimated lower by more than SUCCESS_MARGIN.
     Both arguments are the held-out conversations with each policy's distribution and critic
-    (`trajectories`)."""
+    (`trajectories`). With "fqe-boot" the critics are refitted on `replicates` resamples of the
+    conversations (assistant.learning.fqe_bootstrap); any other name is an estimator of
+    assistant.learning.sequential_ope, resampled `n_bootstrap` times with the critics held fixed."""
     difference: dict[str, tuple[float, float, float]] = {}
     for objective in ("G", "success", "turns"):
+        if estimator == "fqe-boot":
+            boot = BootstrapFQE(n_replicates=replicates, random_state=seed).fit(
+                {"candidate": candidate, "current": current}, objective
+            )
+            paired_fqe = boot.difference("candidate", "current")
+            difference[objective] = (paired_fqe.value, *paired_fqe.ci)
+            continue
         paired = paired_difference(
             candidate, current, estimator, objective, n_bootstrap=n_bootstrap, random_state=seed
         )
@@ -153,6 +166,11 @@ def gate(
     else:
         reason = f"not promoted: estimated success {s[0]:+.4f} is more than {SUCCESS_MARGIN:.2f} lower"
     return GateDecision(promoted, reason, estimator, difference)
+
+
+def _point_estimator(estimator: str) -> str:
+    """The report's estimator whose point a gate estimator stands on (the bootstrapped FQE's is FQE's)."""
+    return "dm" if estimator == "fqe-boot" else estimator
 
 
 def _prefixed(say: Callable[[str], None], prefix: str) -> Callable[[str], None]:
@@ -209,14 +227,15 @@ def train_fitted_q(
         timings[f"fit_{backend}"] = fit_seconds
         timings[f"ope_{backend}"] = time.perf_counter() - t
         candidates.append(Candidate(backend, model, fit_seconds, report, _share(pi[backend])))
-        value = report.value(estimator, "G")
-        say(f"{backend}: G by {estimator} {value:.4f} (fitted in {fit_seconds:.0f} s)")
+        value = report.value(_point_estimator(estimator), "G")
+        say(f"{backend}: G by {_point_estimator(estimator)} {value:.4f} (fitted in {fit_seconds:.0f} s)")
     t = time.perf_counter()
     pi["current"] = distribution_on_steps(current, test)
     data["current"] = trajectories(test, pi["current"], seed=seed)
     current_report = evaluate_trajectories(data["current"], n_bootstrap=n_bootstrap, random_state=seed)
     timings["ope_current"] = time.perf_counter() - t
-    chosen = max(candidates, key=lambda c: c.report.value(estimator, "G"))
+    point = _point_estimator(estimator)
+    chosen = max(candidates, key=lambda c: c.report.value(point, "G"))
     t = time.perf_counter()
     decision = gate(
         data[chosen.backend], data["current"], estimator=estimator, n_bootstrap=n_bootstrap, seed=seed
@@ -282,12 +301,13 @@ def tradeoff(
         ).fit(train.with_turn_cost(cost))
         pi = greedy_available(model.q_all(test.features), test.available)
         report = evaluate_on_episodes(test.with_turn_cost(cost), pi, n_bootstrap=n_bootstrap, seed=seed)
+        name = _point_estimator(estimator)
         point = {
             "turn_cost": float(cost),
-            "success": report.value(estimator, "success"),
-            "turns": report.value(estimator, "turns"),
-            "G": report.value(estimator, "G"),
-            "G_at_0.05": report.value(estimator, "success") - 0.05 * report.value(estimator, "turns"),
+            "success": report.value(name, "success"),
+            "turns": report.value(name, "turns"),
+            "G": report.value(name, "G"),
+            "G_at_0.05": report.value(name, "success") - 0.05 * report.value(name, "turns"),
         }
         say(f"turn cost {cost:g}: success {point['success']:.3f}, turns {point['turns']:.2f}")
         points.append(point)
