@@ -28,55 +28,74 @@ def _main(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, tiny_catalog_csv: Path) -> dict[str, Path]:
-    """A small log (SQLite, app schema) and a policy trained on it, through the commands themselves."""
+    """A small log (SQLite, app schema), trained on through the commands themselves; the policies the
+    evaluation tests use are written only when the gate promotes them, so they are also fitted directly."""
     root = tmp_path_factory.mktemp("policy")
     log, policy = root / "sim.db", root / "learned.npz"
     done = _main(
-        "simulate",
-        "--conversations",
-        "300",
-        "--catalog",
-        str(tiny_catalog_csv),
-        "--log",
-        str(log),
-        "--seed",
-        "3",
-    )
+        "simulate", "--conversations", "300", "--catalog", str(tiny_catalog_csv), "--log", str(log),
+        "--seed", "3",
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     done = _main(
-        "train", "--log", str(log), "--catalog", str(tiny_catalog_csv), "--models", "linear,trees",
-        "--current", "rules", "--output", str(policy), "--force", "--bootstrap", "100",
-        "--report", str(root / "report"), "--export-npz", str(root / "heldout.npz"), "--json",
+        "train", "--log", str(log), "--catalog", str(tiny_catalog_csv), "--backends", "sklearn,lightgbm",
+        "--iterations", "3", "--current", "rules", "--output", str(policy), "--bootstrap", "100",
+        "--report", str(root / "report"), "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    assert summary["written"] == str(policy) and set(summary["candidates"]) == {"linear", "trees"}
+    assert (
+        set(summary["candidates"]) == {"sklearn", "lightgbm"} and summary["chosen"] in summary["candidates"]
+    )
+    assert summary["objective"].startswith("G = 1{accepted}")
+    assert set(summary["paired"]) == {"G", "success", "turns"}
+    # Written exactly when the gate promoted it: what ships has passed the gate.
+    assert (summary["written"] == str(policy)) is summary["promoted"] is policy.exists()
     assert (root / "report" / "README.md").exists() and (root / "report" / "estimators.png").exists()
+    if not policy.exists():
+        _fit_directly(log, policy, "learned")
     history = root / "learned_history.npz"
     done = _main(
-        "train", "--history", "--simulate", "200", "--catalog", str(tiny_catalog_csv), "--models", "trees",
-        "--output", str(history), "--force", "--bootstrap", "50", "--report", str(root / "rep-h"), "--json",
+        "train", "--history", "--simulate", "200", "--catalog", str(tiny_catalog_csv),
+        "--backends", "sklearn", "--iterations", "3", "--current", str(policy), "--output", str(history),
+        "--bootstrap", "50", "--report", str(root / "rep-h"), "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["current"]["name"] == "learned"  # learned+history must beat learned
-    assert load_learned_policy(history).name == "learned+history"
+    if history.exists():
+        assert load_learned_policy(history).name == "learned+history"
+    else:
+        _fit_directly(log, history, "learned+history")
     return {"log": log, "policy": policy, "history": history, "root": root, "catalog": tiny_catalog_csv}
+
+
+def _fit_directly(log: Path, path: Path, name: str) -> None:
+    from assistant.dialogue.actions import ACTIONS
+    from assistant.learning.episodes import episodes_from_log
+    from assistant.learning.fitted_q import FittedQ
+    from assistant.logs.dataset import read_log
+    from assistant.policies.learned import save_policy
+
+    model = FittedQ(len(ACTIONS), n_iterations=3, n_trees=30).fit(episodes_from_log(read_log(log)))
+    save_policy(path, "q-trees", model.export(), {"name": name})
 
 
 def test_evaluate_json_has_the_published_shape(trained: dict[str, Path]) -> None:
     done = _main(
         "evaluate", "--policy", str(trained["policy"]), "--history-policy", str(trained["history"]),
-        "--catalog", str(trained["catalog"]), "--conversations", "40", "--ope-conversations", "0", "--json",
+        "--catalog", str(trained["catalog"]), "--conversations", "40", "--ope-conversations", "0",
+        "--oracle-conversations", "0", "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert set(result) == {"policies", "n_conversations", "population"}
     assert result["n_conversations"] == 40 and result["population"] == "default"
-    assert set(result["policies"]) == {"rules", "learned", "learned+history"}
+    assert set(result["policies"]) == {"rules", "rules-tuned", "learned", "learned+history"}
     for arm in result["policies"].values():
-        assert set(arm) == {"success_rate", "success_ci", "mean_turns", "abandon_rate"}
+        assert set(arm) == {"success_rate", "success_ci", "mean_turns", "abandon_rate", "value", "value_ci"}
         lo, hi = arm["success_ci"]
         assert 0 <= lo <= arm["success_rate"] <= hi <= 1 and arm["mean_turns"] >= 1
+        assert arm["value_ci"][0] <= arm["value"] <= arm["value_ci"][1]
 
 
 def test_evaluate_writes_a_report_with_the_ope_check(trained: dict[str, Path]) -> None:
@@ -84,20 +103,40 @@ def test_evaluate_writes_a_report_with_the_ope_check(trained: dict[str, Path]) -
     done = _main(
         "evaluate", "--policy", str(trained["policy"]), "--history-policy", str(trained["history"]),
         "--catalog", str(trained["catalog"]), "--conversations", "60", "--ope-conversations", "120",
-        "--report", str(report),
+        "--oracle-conversations", "10", "--report", str(report),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     full = json.loads((report / "evaluation.json").read_text())
-    assert {"comparison", "comparison_history", "ope_check", "ope_check_history", "prompt_mix"} <= set(full)
-    assert set(full["prompt_mix"]) == {"rules", "learned", "learned+history"}
+    assert {
+        "comparison", "comparison_tuned", "comparison_history", "comparison_oracle", "ope_check",
+        "ope_check_history", "prompt_mix",
+    } <= set(full)  # fmt: skip
+    assert set(full["prompt_mix"]) == {
+        "rules", "rules-tuned", "learned", "learned+history", "oracle", "oracle+history"
+    }  # fmt: skip
+    assert full["policies"]["oracle"]["n"] == 10
     assert "Learned+history vs learned" in (report / "README.md").read_text()
-    assert set(full["ope_check"]["estimates"]) >= {"ipw", "snipw", "dm", "dr", "sndr"}
+    check = full["ope_check"]
+    assert check["objective"] == "G" and check["gate_estimator"]
+    assert set(check["estimates"]) >= {"pdis", "wpdis", "dm", "dr", "wdr"}
+    for row in check["estimates"].values():
+        assert row["covers"] == (row["ci"][0] <= check["on_policy_value"] <= row["ci"][1])
     for name in ("README.md", "outcomes.png", "prompt_mix.png"):
         assert (report / name).exists()
 
 
-def test_the_exported_held_out_rounds_are_read_by_the_ope_command(trained: dict[str, Path]) -> None:
-    done = _main("ope", str(trained["root"] / "heldout.npz"), "--json")
+def test_the_usefulness_learner_exports_held_out_rounds_the_ope_command_reads(
+    trained: dict[str, Path], tmp_path: Path
+) -> None:
+    heldout = tmp_path / "heldout.npz"
+    done = _main(
+        "train", "--objective", "usefulness", "--log", str(trained["log"]),
+        "--catalog", str(trained["catalog"]), "--models", "linear,trees", "--current", "rules",
+        "--bootstrap", "100", "--report", str(tmp_path / "r"), "--export-npz", str(heldout), "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert set(json.loads(done.stdout)["candidates"]) == {"linear", "trees"}
+    done = _main("ope", str(heldout), "--json")
     assert done.returncode == 0, done.stderr
     assert "dr" in json.loads(done.stdout)["estimates"]
 

@@ -21,7 +21,16 @@ import numpy as np
 
 from assistant.logs.dataset import ACTION_NAMES, LogFormatError, LogTable, conversation_bounds
 
-__all__ = ["DEFAULT_TURN_COST", "OBJECTIVES", "USER_REQUEST", "Episodes", "episodes_from_log"]
+__all__ = [
+    "DEFAULT_TURN_COST",
+    "OBJECTIVES",
+    "USER_REQUEST",
+    "Episodes",
+    "check_decisions",
+    "episodes_from_log",
+]
+SUM_TOLERANCE = 1e-3
+"""Logged probabilities are rounded to 6 decimals, so their sum may stray this far from 1."""
 
 DEFAULT_TURN_COST = 0.05
 """The product's price of a user turn in units of success: five turns are worth five points."""
@@ -184,6 +193,7 @@ def episodes_from_log(
     action = np.array([index[actions[i]] for i in rows], dtype=np.int64)
     propensity = np.array([table.columns["propensity"][i] for i in rows], dtype=np.float64)
     probabilities = table.probabilities[where].astype(np.float64)
+    check_decisions(table, where, action, propensity, probabilities, table.features[where])
     available = ~np.isnan(probabilities)
     forced = np.array([policies[i] == USER_REQUEST for i in rows], dtype=bool)
     # Logged probabilities are rounded to 6 decimals; the propensity is exact. Keep it and rescale the
@@ -223,3 +233,48 @@ def episodes_from_log(
         None if usefulness is None else np.asarray(usefulness, dtype=np.float64)[where],
         {k: v for k, v in dropped.items() if v},
     )
+
+
+def check_decisions(
+    table: LogTable,
+    where: np.ndarray,
+    action: np.ndarray,
+    propensity: np.ndarray,
+    probabilities: np.ndarray,
+    features: np.ndarray,
+) -> None:
+    def row(k: int) -> str:
+        i = where[k]
+        return f"conversation {table.columns['conversation_id'][i]}, turn {table.columns['turn'][i]}"
+
+    """The logged decisions can be learned from: propensities in (0, 1], probabilities that sum to one and
+    agree with the propensity, features present. Raises LogFormatError naming the first bad row."""
+    source = table.source
+    bad = np.flatnonzero(~np.isfinite(propensity) | (propensity <= 0) | (propensity > 1))
+    if bad.size:
+        k = bad[0]
+        raise LogFormatError(
+            f"{source}: {bad.size} decision(s) with a propensity outside (0, 1], first at {row(k)} "
+            f"({propensity[k]}); off-policy evaluation divides by it"
+        )
+    sums = np.nansum(probabilities, axis=1)
+    bad = np.flatnonzero(np.abs(sums - 1.0) > SUM_TOLERANCE)
+    if bad.size:
+        k = bad[0]
+        raise LogFormatError(
+            f"{source}: {bad.size} decision(s) whose action probabilities do not sum to 1, first at {row(k)} "
+            f"(sum {sums[k]:.6f})"
+        )
+    chosen = probabilities[np.arange(len(action)), action]
+    bad = np.flatnonzero(np.isnan(chosen) | (np.abs(chosen - propensity) > 1e-4))
+    if bad.size:
+        k = bad[0]
+        raise LogFormatError(
+            f"{source}: {bad.size} decision(s) whose propensity disagrees with the logged probability of the "
+            f"chosen action, first at {row(k)} ({propensity[k]} vs {chosen[k]})"
+        )
+    bad = np.flatnonzero(~np.isfinite(features).all(axis=1))
+    if bad.size:
+        raise LogFormatError(
+            f"{source}: {bad.size} decision(s) with missing features, first at {row(bad[0])}"
+        )

@@ -18,6 +18,7 @@ import numpy as np
 
 from assistant.dialogue.policy import Policy
 from assistant.dialogue.state import ACTION_AFFINITY_FEATURES, FEATURE_NAMES
+from assistant.learning.episodes import check_decisions
 from assistant.learning.learner import UsefulnessModel, greedy, make_model
 from assistant.learning.replayed_policies import distribution_from_features
 from assistant.learning.reward import prompt_usefulness
@@ -41,8 +42,6 @@ __all__ = [
 
 GATE_ESTIMATOR = "dr"
 """Estimator whose point selects the model and whose lower bound gates promotion (doubly robust)."""
-SUM_TOLERANCE = 1e-3
-"""Logged probabilities are rounded to 6 decimals, so their sum may stray this far from 1."""
 _F = {name: i for i, name in enumerate(FEATURE_NAMES)}
 ACTION_COLUMNS = np.array(
     [_F[ACTION_AFFINITY_FEATURES[a]] if a in ACTION_AFFINITY_FEATURES else -1 for a in ACTION_NAMES]
@@ -89,7 +88,7 @@ def rounds_from_log(table: LogTable, catalog: Catalog) -> Rounds:
     propensity = np.array([table.columns["propensity"][i] for i in where], dtype=np.float64)
     probabilities = table.probabilities[where].astype(np.float64)
     features = table.features[where]
-    _check_rounds(table, where, action, propensity, probabilities, features)
+    check_decisions(table, where, action, propensity, probabilities, features)
     reward = prompt_usefulness(table, catalog)[where]
     ids = table.columns["conversation_id"]
     _, conversation = np.unique(np.array([ids[i] for i in where]), return_inverse=True)
@@ -123,49 +122,6 @@ def _remaining_by_turn(table: LogTable, where: np.ndarray, conversation: np.ndar
         ranks = np.argsort(np.argsort(turns[rows], kind="stable"), kind="stable")
         out[rows] = len(rows) - 1 - ranks
     return out
-
-
-def _check_rounds(
-    table: LogTable,
-    where: np.ndarray,
-    action: np.ndarray,
-    propensity: np.ndarray,
-    probabilities: np.ndarray,
-    features: np.ndarray,
-) -> None:
-    def row(k: int) -> str:
-        i = where[k]
-        return f"conversation {table.columns['conversation_id'][i]}, turn {table.columns['turn'][i]}"
-
-    source = table.source
-    bad = np.flatnonzero(~np.isfinite(propensity) | (propensity <= 0) | (propensity > 1))
-    if bad.size:
-        k = bad[0]
-        raise LogFormatError(
-            f"{source}: {bad.size} decision(s) with a propensity outside (0, 1], first at {row(k)} "
-            f"({propensity[k]}); off-policy evaluation divides by it"
-        )
-    sums = np.nansum(probabilities, axis=1)
-    bad = np.flatnonzero(np.abs(sums - 1.0) > SUM_TOLERANCE)
-    if bad.size:
-        k = bad[0]
-        raise LogFormatError(
-            f"{source}: {bad.size} decision(s) whose action probabilities do not sum to 1, first at {row(k)} "
-            f"(sum {sums[k]:.6f})"
-        )
-    chosen = probabilities[np.arange(len(action)), action]
-    bad = np.flatnonzero(np.isnan(chosen) | (np.abs(chosen - propensity) > 1e-4))
-    if bad.size:
-        k = bad[0]
-        raise LogFormatError(
-            f"{source}: {bad.size} decision(s) whose propensity disagrees with the logged probability of the "
-            f"chosen action, first at {row(k)} ({propensity[k]} vs {chosen[k]})"
-        )
-    bad = np.flatnonzero(~np.isfinite(features).all(axis=1))
-    if bad.size:
-        raise LogFormatError(
-            f"{source}: {bad.size} decision(s) with missing features, first at {row(bad[0])}"
-        )
 
 
 # -- what a policy would have done in each logged round -------------------------------------------
