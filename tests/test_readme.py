@@ -279,8 +279,10 @@ def _check_table_command(argv: list[str], files: dict[str, Path], home: Path) ->
         "train": [
             "--simulate",
             "60",
-            "--models",
-            "linear",
+            "--backends",
+            "sklearn",
+            "--iterations",
+            "2",
             "--bootstrap",
             "20",
             "--output",
@@ -288,7 +290,8 @@ def _check_table_command(argv: list[str], files: dict[str, Path], home: Path) ->
             "--report",
             str(home / "report"),
         ],
-        "evaluate": ["--conversations", "20", "--ope-conversations", "0"],
+        "evaluate": ["--conversations", "20", "--ope-conversations", "0", "--oracle-conversations", "0"],
+        "tune": ["--conversations", "5", "--populations", "default", "--output", str(home / "tuned.json")],
         "ope": ["--bootstrap", "50"],
     }.get(command, [])
     if command in ("logs", "history") and argv[1:2] != ["import"]:
@@ -333,6 +336,8 @@ def _check_table_command(argv: list[str], files: dict[str, Path], home: Path) ->
         assert "success" in out
     elif command == "train":
         assert "chosen:" in out
+    elif command == "tune":
+        assert json.loads((home / "tuned.json").read_text())["settings"] and out.startswith("rules-tuned:")
 
 
 def _check_voice(argv: list[str], home: Path) -> None:
@@ -378,7 +383,10 @@ def test_the_table_was_read() -> None:
 def _session(catalog: str | None) -> Session:
     parser = argparse.ArgumentParser()
     add_common_options(parser)
-    return build_session(parser.parse_args(["--no-log", *(["--catalog", catalog] if catalog else [])]))
+    # The rule policy: the bullets are about what is understood, and the rules ask a known sequence of
+    # questions, so each answer can be put to the question it answers whichever policy ships.
+    options = ["--no-log", "--policy", "rules", *(["--catalog", catalog] if catalog else [])]
+    return build_session(parser.parse_args(options))
 
 
 def _talk(turns: list[str], catalog: str | None = None) -> tuple[DialogueManager, list[Reply]]:
@@ -479,6 +487,20 @@ def _check_answers(bullet: str) -> None:
         elif phrase in ("either", "a bit of both"):
             offered, manager = _after_genre_pair(phrase)
             assert set(manager.state.constraints.genres) == set(offered), (phrase, offered)
+        elif phrase == "neither":
+            offered, manager = _after_genre_pair(phrase)
+            assert set(offered) <= set(manager.state.constraints.avoid_genres), (phrase, offered)
+        elif phrase == "the upbeat one":
+            manager, replies = _talk(["help me find music", "I don't know"])
+            assert replies[-1].action == "mood_question", replies[-1].text  # the feel was offered
+            manager.step(phrase)
+            energy = manager.state.constraints.energy
+            assert energy is not None and energy >= 0.6, (phrase, manager.state.constraints)
+        elif phrase == "the alternative rock one":
+            manager, (listed,) = _talk(["what kinds of rock do you have?"])
+            assert "alternative rock" in listed.text, listed.text
+            manager.step(phrase)
+            assert manager.state.constraints.genres == ("alternative rock",), manager.state.constraints
         elif phrase == "yes":
             manager, _ = _talk([])
             _until_sample(manager, ["help me find music", "something upbeat", "rock"])
@@ -514,13 +536,18 @@ def _check_about_a_sample(bullet: str) -> None:
             assert reply.status == Status.ACCEPTED
         else:
             assert not reply.done and (reply.sample is None or reply.sample.id != first.sample.id), word
-    for phrase in _quoted(bullet):
+    said_by_the_user = bullet.split('"Did you like it?" is asked', 1)[0]  # the rest is what it says
+    for phrase in _quoted(said_by_the_user):
         manager, _ = _talk([])
         first = _until_sample(manager, ["help me find music", "something upbeat", "rock"])
         if phrase == "what is this?":
             assert first.sample is not None and first.sample.title in manager.step(phrase).text
             continue
-        if phrase in ("go back", "the previous one was better"):
+        if phrase == "play it again":
+            again = manager.step(phrase)
+            assert again.sample is not None and again.sample.id == first.sample.id, (phrase, again.text)
+            continue
+        if phrase in ("go back", "play the one before", "the previous one was better"):
             second = manager.step("no")
             assert second.sample is not None and second.sample.id != first.sample.id
             again = manager.step(phrase)
@@ -531,6 +558,23 @@ def _check_about_a_sample(bullet: str) -> None:
         for word, holds in DIRECTIONS.items():
             if word in phrase:
                 assert holds(first.sample, reply.sample), (phrase, first.sample, reply.sample)
+
+
+def _check_catalogue_questions(bullet: str) -> None:
+    questions = [p for p in _quoted(bullet) if p.endswith("?")]
+    assert questions
+    for phrase in questions:
+        _, (reply,) = _talk([phrase])
+        assert reply.action == "answer" and reply.sample is None and not reply.done, (phrase, reply.text)
+    if "can be picked" in bullet:
+        picks = [p for p in _quoted(bullet) if not p.endswith("?")]
+        for pick in picks:
+            manager, (listed,) = _talk(["what genres do you have?"])
+            manager.step(pick)
+            (chosen,) = manager.state.constraints.genres
+            # "the second one" is the second item of the list the answer read out ("I have x, y, ...").
+            listed_items = re.split(r", | and ", listed.text.split("I have ", 1)[1].split(".")[0])
+            assert pick == "the second one" and listed_items[1] == chosen, (pick, listed.text, chosen)
 
 
 def _check_endings(bullet: str) -> None:
@@ -551,6 +595,7 @@ BULLETS: dict[str, Callable[[str], None]] = {
     "What you want": _check_wants,
     "What you don't want": _check_unwanted,
     "Answers to its questions": _check_answers,
+    "Questions about the catalogue": _check_catalogue_questions,
     '"Just play something"': _check_hands_over,
     "About a sample": _check_about_a_sample,
     '"stop" ends': _check_endings,

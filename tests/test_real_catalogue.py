@@ -74,8 +74,8 @@ def _understanders() -> dict[str, object]:
 # What you can say -> (artists it names, wanted or not, as the catalogue writes them).
 EXAMPLES = {
     "something like Radiohead": ({"Radiohead"}, False),
-    "songs by Fleetwood Mac": ({"Fleetwood Mac"}, False),
-    "how about Fleetwood Mac?": ({"Fleetwood Mac"}, False),
+    "songs by Radiohead": ({"Radiohead"}, False),
+    "how about Radiohead?": ({"Radiohead"}, False),
     "like Dolly Parton and Kenny Loggins": ({"Dolly Parton", "Kenny Loggins"}, False),
     "not into Blondie": ({"Blondie"}, True),
 }

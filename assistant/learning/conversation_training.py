@@ -45,10 +45,12 @@ __all__ = [
     "trajectories",
 ]
 
-GATE_ESTIMATOR = "wdr"
-"""The estimator whose paired interval gates promotion: weighted doubly robust, chosen from the
-ground-truth table (docs/policy.md, "Which estimator to trust"), where it had the smallest RMSE among the
-estimators whose intervals covered the simulated on-policy value."""
+GATE_ESTIMATOR = "fqe-boot"
+"""The estimator whose paired interval gates promotion: fitted-Q evaluation with the critics refitted on
+bootstrap resamples of the held-out conversations. In the ground-truth study (docs/policy.md, "Which
+estimator to trust") it had the smallest RMSE among the estimators whose intervals covered the simulated
+on-policy value; the importance-weighted estimators were biased low because a conversation-long weight
+leaves a handful of effective samples."""
 BOOTSTRAP_REPLICATES = 30
 """Refits of the critics when the gate's estimator is the bootstrapped fitted-Q evaluation."""
 SUCCESS_MARGIN = 0.01

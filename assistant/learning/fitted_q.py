@@ -36,6 +36,10 @@ def greedy_available(q: np.ndarray, available: np.ndarray) -> np.ndarray:
     masked = np.where(available, q, -np.inf)
     out = np.zeros_like(q, dtype=np.float64)
     out[np.arange(len(q)), masked.argmax(axis=1)] = 1.0
+    # No available prompt the policy knows (all -inf): uniform over what is available, as at run time.
+    none = ~np.isfinite(masked).any(axis=1)
+    if none.any():
+        out[none] = available[none] / np.maximum(available[none].sum(axis=1, keepdims=True), 1)
     return out
 
 

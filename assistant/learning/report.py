@@ -95,7 +95,9 @@ def _estimator_plot(summary: dict[str, Any], path: Path) -> None:
             ((est.get(e, {}).get("ci") or [np.nan, np.nan])[1] or np.nan) - values[i]
             for i, e in enumerate(ESTIMATORS)
         ]
-        ax.bar(x + j * width, values, width, yerr=[lo, hi], capsize=3, label=label)
+        # A bootstrap interval need not contain its point estimate; a bar shows how far it reaches.
+        err = np.nan_to_num(np.array([lo, hi], dtype=float), nan=0.0).clip(min=0)
+        ax.bar(x + j * width, values, width, yerr=err, capsize=3, label=label)
     ax.axhline(
         summary["logging_policy_value"], color="grey", ls="--", lw=1, label="logging policy (observed)"
     )
@@ -212,12 +214,14 @@ def write_evaluation_report(
     ax[0].bar(
         names,
         rates,
+        # Clamped at zero: at a rate of 0 or 1 the Wilson bound equals the rate up to rounding, and
+        # matplotlib rejects an error bar of -1e-17.
         yerr=[
-            [r - c[0] for r, c in zip(rates, cis, strict=True)],
-            [c[1] - r for r, c in zip(rates, cis, strict=True)],
+            [max(0.0, r - c[0]) for r, c in zip(rates, cis, strict=True)],
+            [max(0.0, c[1] - r) for r, c in zip(rates, cis, strict=True)],
         ],
         capsize=4,
-        color=["#999", "#2a7", "#27a"][: len(names)],
+        color=["#999", "#2a7", "#27a", "#a72", "#72a", "#555"][: len(names)],
     )
     ax[0].set_ylim(0, 1)
     ax[0].set_title("success rate (95% Wilson CI)")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.dialogue.actions import Action
+from assistant.dialogue.actions import ACTIONS, Action
 from assistant.dialogue.policy import PolicyOutput
 from assistant.dialogue.state import FEATURE_NAMES, DialogueState
 
@@ -126,6 +126,7 @@ class LearnedPolicy:
         self.feature_names: tuple[str, ...] = tuple(meta["feature_names"])
         self._columns = np.array([FEATURE_NAMES.index(n) for n in self.feature_names], dtype=np.int64)
         self._index = {a: i for i, a in enumerate(self.actions)}
+        self._own_index = np.array([self._index.get(a, -1) for a in ACTIONS], dtype=np.int64)
         action_columns = None
         if meta.get("action_features"):
             own = {n: i for i, n in enumerate(self.feature_names)}
@@ -141,11 +142,22 @@ class LearnedPolicy:
         return self._scorer(x, np.array([self._index[a] for a in actions]))
 
     def predict(self, features: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """Batch scoring: features (n, len(FEATURE_NAMES)) as logged, action indices (n,) -> usefulness."""
+        """Batch scoring: features (n, len(FEATURE_NAMES)) as logged, action indices (n,) into this
+        version's prompt types (assistant.dialogue.actions.ACTIONS) -> score. A prompt type the policy
+        was not trained with (added since) scores -inf: it is never chosen, as in `decide`."""
         x = np.asarray(features, dtype=np.float64)
         if x.shape[1] != len(self.feature_names) or not np.array_equal(self._columns, np.arange(x.shape[1])):
             x = x[:, self._columns]
-        a = np.asarray(actions)
+        own = self._own_index[np.asarray(actions)]
+        known = own >= 0
+        if not known.all():
+            out = np.full(len(own), -np.inf)
+            out[known] = self.predict_own(x[known], own[known])
+            return out
+        return self.predict_own(x, own)
+
+    def predict_own(self, x: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Scores for features in the policy's own order and indices into its own prompt types."""
         # In blocks: tree scoring holds a (rows x trees) node table, which for the half-million rows of
         # a held-out log (every round x every prompt) would take gigabytes at once.
         block = 16_384
