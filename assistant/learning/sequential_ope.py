@@ -13,7 +13,6 @@ trajectory_diagnostics.py; this module runs them together into a report, and pai
 log for the promotion gate.
 """
 
-
 from __future__ import annotations
 
 import math
