@@ -7,7 +7,8 @@ episodes: the fit on three quarters of the conversations, trajectory OPE of the 
 current policy (rules-tuned) on the rest with a bootstrap over conversations, and the gate (bootstrapped
 fitted-Q evaluation, 30 refits). Each tree library is a row on the same episodes (`train` tries all
 three by default; sklearn, the slowest, is left out here), so the rows are each other's same-run
-baseline. Wall time per stage from perf_counter; peak memory is ru_maxrss of this process and, separately, of the simulation's workers.
+baseline. Wall time per stage from perf_counter; peak memory is ru_maxrss of this process and,
+separately, of the simulation's workers.
 
 Usage: .venv/bin/python benchmarks/bench_conversation_training.py [--conversations 50000] [--workers 2]
        [--backends lightgbm,xgboost] [--bootstrap 1000] [--json]
@@ -26,14 +27,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.learning.batch import simulate
-from assistant.learning.conversation_training import train_fitted_q
-from assistant.learning.episodes import episodes_from_log
-from assistant.learning.logging_policy import TRAINING_MIX, ExplorationPolicy
-from assistant.learning.population import load_population
-from assistant.learning.training import ACTION_COLUMNS
 from assistant.music.catalog import load_catalog
 from assistant.policies.store import load_policy
+from learning.batch import simulate
+from learning.conversation_training import train_fitted_q
+from learning.episodes import episodes_from_log
+from learning.logging_policy import TRAINING_MIX, ExplorationPolicy
+from learning.population import load_population
+from learning.training import ACTION_COLUMNS
 
 
 def _mb(kilobytes: int) -> float:

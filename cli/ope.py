@@ -66,8 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.learning.logged_data import LoggedDataError, load_npz
-    from assistant.learning.ope import default_estimators, evaluate
+    from learning.logged_data import LoggedDataError, load_npz
+    from learning.ope import default_estimators, evaluate
 
     try:
         data = load_npz(args.file, policy=args.policy)

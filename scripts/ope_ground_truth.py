@@ -22,17 +22,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.learning.ab import run_arm
-from assistant.learning.batch import simulate
-from assistant.learning.conversation_training import trajectories
-from assistant.learning.episodes import episodes_from_log
-from assistant.learning.fqe_bootstrap import BootstrapFQE
-from assistant.learning.logging_policy import TRAINING_MIX, ExplorationPolicy
-from assistant.learning.population import load_population
-from assistant.learning.replayed_policies import distribution_on_steps
-from assistant.learning.sequential_ope import evaluate_trajectories
 from assistant.music.catalog import load_catalog
 from assistant.policies.store import load_policy
+from learning.ab import run_arm
+from learning.batch import simulate
+from learning.conversation_training import trajectories
+from learning.episodes import episodes_from_log
+from learning.fqe_bootstrap import BootstrapFQE
+from learning.logging_policy import TRAINING_MIX, ExplorationPolicy
+from learning.population import load_population
+from learning.replayed_policies import distribution_on_steps
+from learning.sequential_ope import evaluate_trajectories
 
 SEED_BASE = 7_000_000
 """Log seeds 7,000,001.. and the on-policy truth at 7,500,000: neither training (0), tuning (2,000,003)

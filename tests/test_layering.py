@@ -19,13 +19,13 @@ LAYERS: tuple[str, ...] = (
     "assistant.dialogue",  # one conversation: manager, state, prompts, phrasing
     "assistant.policies",  # which prompt next, at run time
     "assistant.logs",  # the conversation log, written and read
-    "assistant.learning",  # new policies from the logs, checked off-policy
+    "learning",  # new policies from the logs, checked off-policy
     "audio",  # devices and speech: the voice way in
     "tui",  # the terminal way in
     "cli",  # the command line: composes everything
     "main",
 )
-PACKAGES = ("nlu", "assistant", "audio", "tui", "cli")
+PACKAGES = ("nlu", "assistant", "learning", "audio", "tui", "cli")
 DEVICE_LIBRARIES = ("sounddevice", "vosk", "pyttsx3", "pocketsphinx", "speech_recognition", "webrtcvad")
 """Hardware and speech engines: only audio/ may import them."""
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from assistant.learning.fqe import FittedQEvaluation, Regressor
-from assistant.learning.trajectories import LoggedTrajectories
+from learning.fqe import FittedQEvaluation, Regressor
+from learning.trajectories import LoggedTrajectories
 
 __all__ = ["BootstrapFQE", "FQEInterval", "light_regressor", "resample"]
 

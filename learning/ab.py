@@ -18,18 +18,18 @@ from typing import Any
 import numpy as np
 
 from assistant.dialogue.policy import Policy
-from assistant.learning.batch import simulate
-from assistant.learning.population import Population
-from assistant.learning.simulator import ConversationResult
 from assistant.logs.dataset import LogTable
 from assistant.music.catalog import Catalog
+from learning.batch import simulate
+from learning.population import Population
+from learning.simulator import ConversationResult
 from nlu.meaning import Understander
 
 __all__ = ["Arm", "compare", "run_arm", "wilson"]
 
 Z95 = 1.959963984540054
 TURN_COST = 0.05
-"""The price of a user turn in the product's objective G (assistant.learning.episodes.DEFAULT_TURN_COST)."""
+"""The price of a user turn in the product's objective G (learning.episodes.DEFAULT_TURN_COST)."""
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:

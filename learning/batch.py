@@ -4,7 +4,7 @@ Conversation i of a run with seed s draws its listener from the generator [s, i,
 words from [s, i, 1], the assistant's randomness from [s, i, 2] and the listener's listening history
 from [s, i, 3]: the same seed meets the same listeners whatever the policy (paired comparisons), and the
 split across worker processes does not change any result. With `history=True` the assistant is handed
-what it would read from each listener's history (affinity and summary, assistant.learning.listening);
+what it would read from each listener's history (affinity and summary, learning.listening);
 without it every listener is a cold start (the same listeners, their histories simply not read).
 """
 
@@ -19,12 +19,12 @@ import numpy as np
 
 from assistant.dialogue.manager import DialogueManager
 from assistant.dialogue.policy import Policy
-from assistant.learning.listeners import CachedUnderstander, World, draw_listener
-from assistant.learning.population import Population
-from assistant.learning.simulator import ConversationResult, SimulatedUser, run_conversation
 from assistant.logs.dataset import LogTable, TableRecorder
 from assistant.music.catalog import Catalog
 from assistant.music.retrieval import Retriever
+from learning.listeners import CachedUnderstander, World, draw_listener
+from learning.population import Population
+from learning.simulator import ConversationResult, SimulatedUser, run_conversation
 from nlu.linking import EntityLinker
 from nlu.meaning import Understander
 from nlu.rules import RuleUnderstanding
@@ -101,7 +101,7 @@ def _run_chunk_inner(indices: tuple[int, int]) -> tuple[LogTable | None, list[Co
         user = SimulatedUser(world, job.population, np.random.default_rng([job.seed, i, 1]), listener)
         affinity, summary = None, None
         if job.history:
-            from assistant.learning.listening import draw_history, history_rng
+            from learning.listening import draw_history, history_rng
 
             drawn = draw_history(
                 world,
