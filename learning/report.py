@@ -247,8 +247,17 @@ def write_evaluation_report(
     fig.tight_layout()
     fig.savefig(out / "prompt_mix.png", dpi=110)
     plt.close(fig)
+    # The policy's training summary: whole-conversation (objective G, from conversation_report) or the
+    # per-decision usefulness learner's; each has its own table and plot.
+    by_conversation = training is not None and "gate_estimator" in training and "logged" in training
     if training is not None:
-        _estimator_plot(training, out / "estimators.png")
+        if by_conversation:
+            from learning.conversation_report import _estimate_rows
+            from learning.conversation_report import _estimator_plot as _conversation_plot
+
+            _conversation_plot(training, out / "estimators.png")
+        else:
+            _estimator_plot(training, out / "estimators.png")
     (out / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
     lines = [
         f"# Simulated A/B: population `{evaluation['population']}`",
@@ -318,7 +327,7 @@ def write_evaluation_report(
         lines += [
             "## Training (model selection)",
             "",
-            *_ope_table(training),
+            *(_estimate_rows(training, "G") if by_conversation else _ope_table(training)),
             "",
             "![estimators](estimators.png)",
             "",
