@@ -1,0 +1,46 @@
+"""--engine and --address: where the offline commands (simulate, train, evaluate) run their parallel work."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from cli.validate import UsageError
+
+__all__ = ["add_engine_options", "engine_for"]
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: worker processes on this machine (the default); ray: Ray tasks and Ray Data, on a "
+        "local Ray or the cluster at --address (needs `pip install -r requirements-ray.txt`)",
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        metavar="HOST:PORT",
+        help="--engine ray: join the running Ray cluster there (default: start Ray on this machine)",
+    )
+
+
+@contextmanager
+def engine_for(args: argparse.Namespace) -> Iterator[Any]:
+    """The engine the options ask for, closed afterwards. Raises UsageError (one line, exit 2) when Ray
+    is asked for and is not installed or its cluster cannot be joined."""
+    from assistant.learning.engines import EngineUnavailable, make_engine
+
+    if args.address is not None and args.engine != "ray":
+        raise UsageError("--address joins a Ray cluster: give it with --engine ray")
+    try:
+        engine = make_engine(args.engine, address=args.address, workers=args.workers)
+    except EngineUnavailable as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        yield engine
+    finally:
+        engine.close()
