@@ -139,6 +139,11 @@ class VoiceLoop:
         """Whether the assistant's speech or a clip is playing right now."""
         return self._audible()
 
+    def busy(self) -> bool:
+        """Whether the assistant is audible or still preparing the rest of its reply (the next sentence,
+        the clip, the question after it): someone waiting politely for their turn waits for False."""
+        return self._audible() or self._preparing()
+
     def silence(self) -> None:
         """Stop whatever the assistant is playing or about to play (e.g. when the window closes)."""
         self._cancel.set()

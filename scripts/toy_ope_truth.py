@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.learning.fqe import default_regressor, with_fitted_critic
-from assistant.learning.sequential_ope import default_estimators, evaluate_trajectories
+from assistant.learning.sequential_ope import evaluate_trajectories
 from assistant.learning.toy_conversations import (
     CellMeanRegressor,
     PolicyTable,
@@ -32,6 +32,7 @@ from assistant.learning.toy_conversations import (
     policy_table,
     uniform_policy,
 )
+from assistant.learning.trajectory_estimators import default_estimators
 
 LOGGING = (0.4, 0.25, 0.35)
 """The logging policy's (ask, open, play) at every decision the system leads."""

@@ -150,10 +150,13 @@ def test_the_listener_uses_vosk_endpoints_on_a_recording(
     )
 
 
-def test_real_time_factor_without_a_grammar(
+def test_free_decoding_times_what_it_decodes(
     free: VoskRecognizer, korean_dir: Path, report: Callable[[str], None]
 ) -> None:
+    """Free decoding runs and reports its timing; how fast it is, against the grammar on the same run, is
+    measured by benchmarks/bench_voice.py --parts rtf-vosk (medians over repeats), never asserted here."""
     sound = say("음악 찾아 줘", korean_dir)
     result = recognize(free, sound.samples, sound.rate)
+    assert result.audio_seconds == pytest.approx(len(sound.samples) / sound.rate, rel=0.05)
+    assert result.decode_seconds > 0
     report(f"vosk-ko free decoding: real-time factor {result.decode_seconds / result.audio_seconds:.3f}")
-    assert result.decode_seconds / result.audio_seconds < 3.0

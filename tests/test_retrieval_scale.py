@@ -11,7 +11,8 @@ import pytest
 
 from assistant.music.catalog import Catalog, load_catalog
 from assistant.music.constraints import Constraints
-from assistant.music.retrieval import Retriever, _top
+from assistant.music.ranking import top_indices
+from assistant.music.retrieval import Retriever
 from assistant.music.store import open_store, write_store
 from nlu.lexicon import ACTIVITY_PROFILE, GENRES
 
@@ -84,17 +85,17 @@ def test_a_bigger_generated_catalogue_answers_the_same_both_ways() -> None:
 
 def test_ties_are_listed_in_catalogue_order() -> None:
     values = np.array([0.2, 0.9, 0.5, 0.9, 0.5, 0.5, 0.1])
-    assert _top(values, 4).tolist() == [1, 3, 2, 4]
-    assert _top(values, 10).tolist() == [1, 3, 2, 4, 5, 0, 6]
+    assert top_indices(values, 4).tolist() == [1, 3, 2, 4]
+    assert top_indices(values, 10).tolist() == [1, 3, 2, 4, 5, 0, 6]
 
 
 @pytest.mark.parametrize("k", [1, 3, 7])
 def test_top_of_a_subset_in_order_is_the_top_of_the_whole(k: int) -> None:
     rng = np.random.default_rng(k)
     values = rng.integers(0, 5, 200).astype(float)
-    whole = _top(values, k)
+    whole = top_indices(values, k)
     keep = np.flatnonzero(values >= values[whole[-1]])
-    assert keep[_top(values[keep], k)].tolist() == whole.tolist()
+    assert keep[top_indices(values[keep], k)].tolist() == whole.tolist()
 
 
 def test_broad_requests_on_a_big_catalogue_rank_exactly_from_the_most_popular_down(
@@ -103,12 +104,12 @@ def test_broad_requests_on_a_big_catalogue_rank_exactly_from_the_most_popular_do
     """Where more tracks may fit than are scored one by one (EXACT_UP_TO, lowered here so a 20k
     catalogue has such requests), rankings come from the most popular tracks down, still exactly;
     the candidate statistics are estimated from a sample."""
-    from assistant.music import retrieval
+    from assistant.music import ranking, retrieval
     from benchmarks.bench_catalog import generate_catalog
 
-    monkeypatch.setattr(retrieval, "EXACT_UP_TO", 1_000)
+    monkeypatch.setattr(ranking, "EXACT_UP_TO", 1_000)
     monkeypatch.setattr(retrieval, "STATS_SAMPLE", 1_000)
-    monkeypatch.setattr(retrieval, "POPULAR_FIRST_ABOVE", 2_000)
+    monkeypatch.setattr(ranking, "POPULAR_FIRST_ABOVE", 2_000)
     catalog = generate_catalog(20_000, seed=5)
     fast, full = Retriever(catalog), Retriever(catalog, candidates=False)
     rng = np.random.default_rng(5)

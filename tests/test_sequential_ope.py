@@ -1,96 +1,45 @@
-"""Sequential off-policy evaluation: hand-computed estimators, properties, fitted-Q evaluation, a tiny MDP
-with exact values (bias and coverage over seeds), the episode bootstrap, reports, and validation messages."""
+"""Sequential off-policy evaluation: hand-computed estimators, properties, a tiny MDP with exact values
+(bias and coverage over seeds), and the episode bootstrap. Fitted-Q evaluation is in test_fqe.py,
+reports and paired differences in test_sequential_ope_reports.py, input validation in
+test_sequential_ope_inputs.py."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pytest
 
-from assistant.learning.fqe import FittedQEvaluation, with_fitted_critic
-from assistant.learning.sequential_ope import (
-    PerDecisionImportanceSampling,
-    SequentialDirectMethod,
-    SequentialDoublyRobust,
-    TrajectoryEstimator,
-    TrajectoryWiseImportanceSampling,
-    WeightedDoublyRobust,
-    WeightedPerDecisionImportanceSampling,
-    _Column,
-    _Design,
-    default_estimators,
-    evaluate_trajectories,
-    paired_difference,
-    trajectory_diagnostics,
-)
+from assistant.learning.sequential_ope import evaluate_trajectories
 from assistant.learning.toy_conversations import (
     ASK,
     PLAY,
-    CellMeanRegressor,
     ToyConversations,
     policy_table,
     uniform_policy,
 )
 from assistant.learning.trajectories import LoggedDataError, LoggedTrajectories
-
-NAMES = ["tis", "pdis", "wpdis", "dm", "dr", "wdr"]
-
-# --- Three conversations small enough to compute by hand --------------------------------------------------
-# Two actions. pi_e is (0.8, 0.2) at first steps, (0.5, 0.5) later, and (0, 1) at C's step 1, where the
-# person asked for something directly (only action 1 available, pscore 1, ratio 1).
-#   step  ep  t  a  pscore  ratio  rho    success turns   critic q(.,0)=0.2, q(.,1)=0.6: q(a)  v
-#    0    A   0  0  0.5     1.6    1.6    0       2                                     0.2  0.28
-#    1    A   1  1  0.25    2      3.2    1       1                                     0.6  0.4
-#    2    B   0  1  0.5     0.4    0.4    1       2                                     0.6  0.28
-#    3    C   0  0  0.5     1.6    1.6    0       2                                     0.2  0.28
-#    4    C   1  1  1       1      1.6    0       1                                     0.6  0.6
-#    5    C   2  0  0.75    2/3    16/15  0       1                                     0.2  0.4
-# Final weights W = (3.2, 0.4, 16/15). Self-normalizers with ended episodes carrying their weight:
-# D_0 = 1.6 + 0.4 + 1.6 = 3.6, D_1 = 3.2 + 0.4 + 1.6 = 5.2, D_2 = 3.2 + 0.4 + 16/15 = 14/3; D_-1 = n = 3.
-# DR terms rho (r - q) + rho_prev v on success: A: -0.04, 1.92; B: 0.44; C: -0.04, 0, 32/75.
-
-
-def hand_data(**overrides: Any) -> LoggedTrajectories:
-    success = np.array([0.0, 1, 1, 0, 0, 0])
-    turns = np.array([2.0, 1, 2, 2, 1, 1])
-    critic = np.tile([0.2, 0.6], (6, 1))
-    arrays: dict[str, Any] = {
-        "episode": np.array([10, 10, 11, 12, 12, 12]),
-        "action": np.array([0, 1, 1, 0, 1, 0]),
-        "pscore": np.array([0.5, 0.25, 0.5, 0.5, 1.0, 0.75]),
-        "available": np.array([[1, 1], [1, 1], [1, 1], [1, 1], [0, 1], [1, 1]], dtype=bool),
-        "rewards": {"G": success - 0.05 * turns, "success": success, "turns": turns},
-        "pi_e": np.array([[0.8, 0.2], [0.5, 0.5], [0.8, 0.2], [0.8, 0.2], [0.0, 1.0], [0.5, 0.5]]),
-        "pi_b": np.array([[0.5, 0.5], [0.75, 0.25], [0.5, 0.5], [0.5, 0.5], [0.0, 1.0], [0.75, 0.25]]),
-        "q_hat": {"success": critic},
-        "features": np.arange(12, dtype=float).reshape(6, 2),
-    }
-    arrays.update(overrides)
-    return LoggedTrajectories(**arrays)
-
-
-HAND_ESTIMATES: list[tuple[TrajectoryEstimator, str, float]] = [
-    (TrajectoryWiseImportanceSampling(), "success", (3.2 + 0.4) / 3),
-    (TrajectoryWiseImportanceSampling(), "turns", (3.2 * 3 + 0.4 * 2 + 16 / 15 * 4) / 3),
-    (PerDecisionImportanceSampling(), "success", (3.2 + 0.4) / 3),
-    (PerDecisionImportanceSampling(), "turns", (1.6 * 2 + 3.2 + 0.4 * 2 + 1.6 * 2 + 1.6 + 16 / 15) / 3),
-    (WeightedPerDecisionImportanceSampling(), "success", 0.4 / 3.6 + 3.2 / 5.2),
-    (WeightedPerDecisionImportanceSampling(), "turns", 7.2 / 3.6 + 4.8 / 5.2 + (16 / 15) / (14 / 3)),
-    (SequentialDirectMethod(), "success", 0.28),
-    (SequentialDoublyRobust(), "success", (-0.04 + 1.92 + 0.44 - 0.04 + 0 + 32 / 75) / 3),
-    (
-        WeightedDoublyRobust(),
-        "success",
-        # t = 0: residuals (-0.32 + 0.16 - 0.32) / D_0, baselines 3 x 0.28 / 3;
-        # t = 1: (1.28 - 0.96) / D_1 + (0.64 + 0.96) / D_0; t = 2: -(16/15) 0.2 / D_2 + 0.64 / D_1.
-        -0.48 / 3.6 + 0.28 + 0.32 / 5.2 + 1.6 / 3.6 - (16 / 15 * 0.2) / (14 / 3) + 0.64 / 5.2,
-    ),
-]
+from assistant.learning.trajectory_diagnostics import trajectory_diagnostics
+from assistant.learning.trajectory_estimators import (
+    PerDecisionImportanceSampling,
+    SequentialDoublyRobust,
+    TrajectoryEstimator,
+    WeightedDoublyRobust,
+    WeightedPerDecisionImportanceSampling,
+    default_estimators,
+)
+from assistant.learning.trajectory_resampling import Column, Design
+from tests.trajectory_logs import (
+    BEST,
+    ENV,
+    HAND_ESTIMATES,
+    LOGGING,
+    NAMES,
+    hand_data,
+    tabular_critic,
+    toy_log,
+)
 
 
 @pytest.mark.parametrize(
@@ -143,27 +92,6 @@ def test_model_based_estimators_need_the_objectives_critic() -> None:
     assert any("no critic q_hat for G: DM, DR, WDR need one" in w for w in report.warnings)
     with pytest.raises(LoggedDataError, match=r"wdr: needs q_hat\['G'\]"):
         evaluate_trajectories(hand_data(), [WeightedDoublyRobust()], n_bootstrap=0)
-
-
-# --- Properties -------------------------------------------------------------------------------------------
-
-ENV = ToyConversations()
-LOGGING = policy_table(ENV.horizon, lambda t, known: (0.4, 0.25, 0.35))
-BEST = ENV.optimal_policy()
-
-
-def toy_log(n: int, seed: int, target: np.ndarray | None = None, **kwargs: Any) -> LoggedTrajectories:
-    return ENV.simulate(LOGGING, n, np.random.default_rng(seed), target_policy=target, **kwargs)
-
-
-def tabular_critic(data: LoggedTrajectories, *, folds: int = 2, seed: int = 0) -> LoggedTrajectories:
-    return with_fitted_critic(
-        data,
-        n_iterations=ENV.horizon,
-        folds=folds,
-        random_state=seed,
-        make_regressor=lambda s: CellMeanRegressor(),
-    )
 
 
 def test_toy_values_match_a_large_on_policy_simulation() -> None:
@@ -254,75 +182,6 @@ def test_estimates_of_g_are_success_minus_priced_turns() -> None:
         assert g == pytest.approx(s - 0.05 * t, rel=1e-12, abs=1e-12), name
 
 
-# --- Fitted-Q evaluation ----------------------------------------------------------------------------------
-
-
-def test_tabular_fitted_q_evaluation_converges_to_the_exact_value() -> None:
-    data = toy_log(40_000, seed=5, target=BEST)
-    for objective in ("G", "success", "turns"):
-        fqe = FittedQEvaluation(
-            n_iterations=ENV.horizon + 2, folds=1, make_regressor=lambda s: CellMeanRegressor()
-        ).fit(data, objective)
-        truth = ENV.value(BEST, objective)
-        assert fqe.value_ == pytest.approx(truth, rel=0.01), objective
-        # After `horizon` iterations a tabular critic has reached the end of every conversation.
-        steady = fqe.iteration_values_[ENV.horizon - 1 :]
-        assert np.ptp(steady) < 1e-12
-        assert abs(fqe.iteration_values_[0] - steady[-1]) > 0.1
-
-
-@pytest.mark.slow
-def test_gradient_boosted_fitted_q_evaluation_is_close_to_the_exact_value() -> None:
-    data = toy_log(2000, seed=6, target=BEST)
-    fqe = FittedQEvaluation(n_iterations=ENV.horizon, folds=2, random_state=0).fit(data, "G")
-    assert fqe.q_hat_.shape == (data.n_steps, 3)
-    assert fqe.initial_values_.shape == (data.n_episodes,)
-    assert fqe.value_ == pytest.approx(ENV.value(BEST), abs=0.03)
-    assert not fqe.q_hat_[~data.available].any()  # unavailable actions are left at 0
-    again = FittedQEvaluation(n_iterations=ENV.horizon, folds=2, random_state=0).fit(data, "G")
-    assert np.array_equal(fqe.q_hat_, again.q_hat_)
-
-
-def test_fitted_q_evaluation_is_cross_fitted_by_episode() -> None:
-    # Changing the outcomes of one fold's conversations leaves that fold's q_hat unchanged: its critic
-    # was fitted on the other fold only.
-    data = toy_log(600, seed=7, target=BEST)
-    fqe = FittedQEvaluation(n_iterations=ENV.horizon, folds=2, make_regressor=lambda s: CellMeanRegressor())
-    first = fqe.fit(data, "success").q_hat_.copy()
-    held_out = fqe.fold_of_episode_[data.episode_index] == 0
-    success = np.where(held_out & data.is_last, 1 - data.rewards["success"], data.rewards["success"])
-    flipped = dataclasses.replace(
-        data,
-        rewards={
-            "G": success - 0.05 * data.rewards["turns"],
-            "success": success,
-            "turns": data.rewards["turns"],
-        },
-    )
-    second = fqe.fit(flipped, "success").q_hat_
-    assert np.array_equal(first[held_out], second[held_out])
-    assert not np.array_equal(first[~held_out], second[~held_out])
-
-
-FQE_BAD = [
-    ({"n_iterations": 0}, "n_iterations must be an integer >= 1"),
-    ({"folds": 0}, "folds must be an integer >= 1"),
-    ({"folds": 4}, "folds (4) exceeds the number of episodes (3)"),
-    ({"n_threads": 0}, "n_threads must be an integer >= 1"),
-]
-
-
-@pytest.mark.parametrize(("params", "message"), FQE_BAD, ids=[m for _, m in FQE_BAD])
-def test_fitted_q_evaluation_rejects_bad_parameters(params: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        FittedQEvaluation(**params).fit(hand_data(), "success")
-
-
-def test_fitted_q_evaluation_needs_features() -> None:
-    with pytest.raises(LoggedDataError, match="fitted-Q evaluation needs per-step state features"):
-        FittedQEvaluation().fit(hand_data(features=None), "success")
-
-
 # --- Bias and coverage against exact values ---------------------------------------------------------------
 
 SEEDS = range(12)
@@ -367,10 +226,10 @@ def test_resampled_means_match_a_direct_weighted_computation() -> None:
     rng = np.random.default_rng(0)
     counts_by_episode = rng.integers(0, 4, size=(5, data.n_episodes)).astype(float)
     columns = [
-        _Column("rho", data.cumulative_weights, carried=data.final_weights),
-        _Column("r", data.rewards["turns"]),
+        Column("rho", data.cumulative_weights, carried=data.final_weights),
+        Column("r", data.rewards["turns"]),
     ]
-    design = _Design(data, columns)
+    design = Design(data, columns)
     order = np.argsort(-data.episode_lengths, kind="stable")
     means = design.means(counts_by_episode[:, order])
     horizon = int(data.episode_lengths.max())
@@ -423,291 +282,3 @@ def test_bootstrap_recomputes_self_normalization_on_every_resample() -> None:
     assert interval == pytest.approx((2.0, 2.0), rel=1e-12)
     lo, hi = PerDecisionImportanceSampling().estimate_interval(data, "turns", n_bootstrap=300, random_state=0)
     assert hi - lo > 0.2
-
-
-# --- Paired differences -----------------------------------------------------------------------------------
-
-
-def with_target(data: LoggedTrajectories, policy: np.ndarray) -> LoggedTrajectories:
-    t, known, direct = (data.features[:, j].astype(int) for j in range(3))  # type: ignore[index]
-    return tabular_critic(dataclasses.replace(data, pi_e=policy[t, known, direct], q_hat=None))
-
-
-def test_paired_difference_of_two_policies() -> None:
-    logged = toy_log(2000, seed=12)
-    best = with_target(logged, BEST)
-    soft = 0.7 * BEST + 0.3 * uniform_policy(ENV.horizon)
-    soft[:, :, 1] = BEST[:, :, 1]
-    softened = with_target(logged, soft)
-    diff = paired_difference(best, softened, "wdr", "G", n_bootstrap=500, random_state=0)
-    exact = ENV.value(BEST) - ENV.value(soft)
-    assert diff.value == pytest.approx(
-        WeightedDoublyRobust().estimate(best) - WeightedDoublyRobust().estimate(softened), rel=1e-12
-    )
-    assert (diff.candidate, diff.current) == pytest.approx(
-        (WeightedDoublyRobust().estimate(best), WeightedDoublyRobust().estimate(softened)), rel=1e-12
-    )
-    lo, hi = diff.ci
-    assert lo <= exact <= hi and lo > 0
-    # Pairing cancels what both policies share: the interval is far narrower than either value's.
-    one_lo, one_hi = WeightedDoublyRobust().estimate_interval(best, n_bootstrap=500, random_state=0)
-    assert hi - lo < 0.5 * (one_hi - one_lo)
-    as_dict = diff.to_dict()
-    assert as_dict["estimator"] == "wdr" and as_dict["ci"] == [lo, hi]
-    json.dumps(as_dict, allow_nan=False)
-
-
-def test_paired_difference_with_itself_is_zero() -> None:
-    data = tabular_critic(toy_log(800, seed=13, target=BEST))
-    diff = paired_difference(data, data, PerDecisionImportanceSampling(), "success", 200, 0)
-    assert diff.value == 0.0 and diff.ci == (0.0, 0.0)
-
-
-def test_paired_difference_needs_the_same_log() -> None:
-    a = toy_log(100, seed=14)
-    b = toy_log(100, seed=15)
-    with pytest.raises(LoggedDataError, match="must hold the same logged steps"):
-        paired_difference(a, b, "pdis", "G", 10, 0)
-    with pytest.raises(
-        ValueError, match="unknown estimator 'ips'; choose one of tis, pdis, wpdis, dm, dr, wdr"
-    ):
-        paired_difference(a, a, "ips", "G", 10, 0)
-
-
-# --- Reports and warnings ---------------------------------------------------------------------------------
-
-
-def test_report_shape_and_json() -> None:
-    data = tabular_critic(toy_log(1000, seed=16, target=uniform_policy(ENV.horizon)))
-    report = evaluate_trajectories(data, n_bootstrap=200, random_state=0)
-    as_dict = report.to_dict()
-    assert list(as_dict) == ["estimates", "diagnostics", "warnings"]
-    assert list(as_dict["estimates"]) == ["G", "success", "turns"]
-    for objective, rows in report.estimates.items():
-        assert list(rows) == NAMES
-        for name, (value, lo, hi) in rows.items():
-            assert as_dict["estimates"][objective][name] == {"value": value, "ci": [lo, hi]}
-            assert lo <= hi
-    assert report.lower_bound("wdr") == report.estimates["G"]["wdr"][1]
-    assert report.diagnostics["n_bootstrap"] == 200 and report.diagnostics["ci_level"] == 0.95
-    json.dumps(as_dict, allow_nan=False)
-    assert report.warnings == []
-
-
-def test_without_bootstrap_intervals_are_null() -> None:
-    report = evaluate_trajectories(hand_data(), objectives=["success"], n_bootstrap=0)
-    assert report.to_dict()["estimates"]["success"]["pdis"] == {
-        "value": pytest.approx(1.2),
-        "ci": [None, None],
-    }
-
-
-def test_a_policy_that_never_takes_a_logged_action() -> None:
-    pi_e = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
-    report = evaluate_trajectories(
-        hand_data(pi_e=pi_e), objectives=["success"], n_bootstrap=50, random_state=0
-    )
-    value, lo, hi = report.estimates["success"]["wpdis"]
-    assert math.isnan(value) and math.isnan(lo) and math.isnan(hi)
-    assert report.estimates["success"]["pdis"][0] == 0.0
-    assert report.to_dict()["estimates"]["success"]["wpdis"] == {"value": None, "ci": [None, None]}
-    assert (
-        "WPDIS of success is undefined (pi_e gives no weight to any logged conversation)" in report.warnings
-    )
-    assert report.diagnostics["ess"] == 0.0 and report.diagnostics["zero_weight_fraction"] == 1.0
-
-
-def biased_critic_log() -> LoggedTrajectories:
-    data = toy_log(1500, seed=18, target=uniform_policy(ENV.horizon))
-    return dataclasses.replace(data, q_hat={"G": np.where(data.available, 0.3, 0.0)})
-
-
-WARNING_CASES: list[tuple[str, Callable[[], LoggedTrajectories], str]] = [
-    # (what is wrong, the data, text that must appear in a warning)
-    (
-        "few conversations carry the weight",
-        hand_data,
-        "only 1.9 of 3 conversations carry the weight (their effective number): IS-based estimates are",
-    ),
-    ("one dominating conversation", hand_data, "one conversation carries 69% of all weight"),
-    ("mean weight far from 1", hand_data, "mean cumulative weight 1.56, expected about 1"),
-    (
-        "estimate above the returns",
-        hand_data,
-        "TIS of success is 1.2, above the range of observed returns [0, 1]",
-    ),
-    (
-        "zero weight for most conversations",
-        lambda: toy_log(400, seed=17, target=BEST),
-        "pi_e gives zero weight to 78% of the logged conversations",
-    ),
-    ("biased critic", biased_critic_log, "DM of G (0.3) lies outside DR's 95% interval"),
-]
-
-
-@pytest.mark.parametrize(("problem", "make", "text"), WARNING_CASES, ids=[c[0] for c in WARNING_CASES])
-def test_report_warns(problem: str, make: Callable[[], LoggedTrajectories], text: str) -> None:
-    data = make()
-    objectives = [o for o in ("G", "success", "turns") if o in data.rewards]
-    report = evaluate_trajectories(data, objectives=objectives, n_bootstrap=200, random_state=0)
-    assert any(text in w for w in report.warnings), report.warnings
-
-
-def test_estimator_names_and_objectives_must_be_distinct() -> None:
-    with pytest.raises(ValueError, match="repeated: pdis"):
-        evaluate_trajectories(hand_data(), [PerDecisionImportanceSampling(), PerDecisionImportanceSampling()])
-    with pytest.raises(ValueError, match="objectives must be distinct; repeated: G"):
-        evaluate_trajectories(hand_data(), objectives=["G", "G"])
-    with pytest.raises(ValueError, match="objectives is empty"):
-        evaluate_trajectories(hand_data(), objectives=[])
-    with pytest.raises(LoggedDataError, match="objective 'utility' is not in the logged rewards"):
-        evaluate_trajectories(hand_data(), objectives=["utility"])
-    for bad in (-1, 1.5, True):
-        with pytest.raises(ValueError, match="n_bootstrap must be a positive integer"):
-            evaluate_trajectories(hand_data(), n_bootstrap=bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="alpha must be in"):
-        evaluate_trajectories(hand_data(), alpha=1.0)
-
-
-# --- Validation at the public edge ------------------------------------------------------------------------
-
-_HAND = hand_data()
-_SUCCESS, _TURNS = _HAND.rewards["success"], _HAND.rewards["turns"]
-
-
-def _rewards(**changes: Any) -> dict[str, Any]:
-    rewards: dict[str, Any] = {"G": _SUCCESS - 0.05 * _TURNS, "success": _SUCCESS, "turns": _TURNS}
-    rewards.update(changes)
-    return rewards
-
-
-BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
-    ("no steps", {"episode": np.array([], dtype=int)}, "episode is empty"),
-    ("required array missing", {"pscore": None}, "pscore is missing: it is required"),
-    ("float episode ids", {"episode": np.array([0.0, 0, 1, 2, 2, 2])}, "episode must hold integers"),
-    ("episode not a vector", {"episode": np.zeros((6, 1), dtype=int)}, "episode must be one-dimensional"),
-    (
-        "episode split in two runs",
-        {"episode": np.array([10, 10, 11, 10, 12, 12])},
-        "episode 10 appears in 2 separate runs (steps 0-1, steps 3-3): the steps of an episode must be",
-    ),
-    (
-        "action too short",
-        {"action": np.array([0, 1, 1, 0, 1])},
-        "action has shape (5,) but episode has shape (6,)",
-    ),
-    ("float actions", {"action": np.array([0.0, 1, 1, 0, 1, 0])}, "action must hold integers"),
-    ("action out of range", {"action": np.array([0, 2, 1, 0, 1, 0])}, "action holds values outside 0..1"),
-    (
-        "unavailable action taken",
-        {"action": np.array([0, 1, 1, 0, 0, 0])},
-        "action 0 at step 4 is not available",
-    ),
-    ("zero propensity", {"pscore": np.array([0.5, 0.0, 0.5, 0.5, 1, 0.75])}, "(0, 1]: 0 at step 1"),
-    (
-        "propensity above 1",
-        {"pscore": np.array([0.5, 1.5, 0.5, 0.5, 1, 0.75])},
-        "1.5 at step 1 (1 step(s) above 1)",
-    ),
-    (
-        "propensity not finite",
-        {"pscore": np.array([0.5, np.nan, 0.5, 0.5, 1, 0.75])},
-        "pscore has 1 non-finite",
-    ),
-    (
-        "forced step with pscore below 1",
-        {"pscore": np.array([0.5, 0.25, 0.5, 0.5, 0.5, 0.75]), "pi_b": None},
-        "pscore is 0.5 at step 4, where only one action is available",
-    ),
-    (
-        "available wrong shape",
-        {"available": np.ones((5, 2), dtype=bool)},
-        "available has shape (5, 2) but there are 6",
-    ),
-    (
-        "available not boolean",
-        {"available": np.full((6, 2), 2)},
-        "available must be boolean (or 0/1), got dtype int64",
-    ),
-    (
-        "no action available",
-        {"available": np.array([[1, 1], [0, 0], [1, 1], [1, 1], [0, 1], [1, 1]])},
-        "available has no action at step 1",
-    ),
-    (
-        "pi_e wrong shape",
-        {"pi_e": np.full((6, 3), 1 / 3)},
-        "pi_e has shape (6, 3) but available has shape (6, 2)",
-    ),
-    (
-        "pi_e on an unavailable action",
-        {"pi_e": np.array([[0.8, 0.2], [0.5, 0.5], [0.8, 0.2], [0.8, 0.2], [0.5, 0.5], [0.5, 0.5]])},
-        "pi_e gives probability 0.5 to action 0 at step 4, where it is not available",
-    ),
-    (
-        "pi_e not summing to 1",
-        {"pi_e": np.array([[0.8, 0.2], [0.6, 0.5], [0.8, 0.2], [0.8, 0.2], [0.0, 1.0], [0.5, 0.5]])},
-        "pi_e at step 1 sums to 1.1 (off by +0.1); 1 of 6 step(s)",
-    ),
-    (
-        "negative pi_e",
-        {"pi_e": np.array([[1.2, -0.2], [0.5, 0.5], [0.8, 0.2], [0.8, 0.2], [0.0, 1.0], [0.5, 0.5]])},
-        "pi_e holds negative probabilities (1 in all; first -0.2 at step 0, action 1)",
-    ),
-    (
-        "pi_e not finite",
-        {"pi_e": np.array([[np.nan, 0.2], [0.5, 0.5], [0.8, 0.2], [0.8, 0.2], [0.0, 1.0], [0.5, 0.5]])},
-        "pi_e has 1 non-finite value(s) (first: nan at step 0, action 0)",
-    ),
-    (
-        "pi_b disagrees with pscore",
-        {"pi_b": np.array([[0.5, 0.5], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5], [0.0, 1.0], [0.75, 0.25]])},
-        "pi_b disagrees with pscore at step 1 (episode 10): pi_b gives the logged action 0.5, pscore says",
-    ),
-    ("rewards not a mapping", {"rewards": [1.0] * 6}, "rewards must be a mapping of objective name"),
-    (
-        "no objective G",
-        {"rewards": {"success": _SUCCESS}},
-        "rewards has no 'G' (the objective; have: 'success')",
-    ),
-    ("reward too short", {"rewards": _rewards(turns=_TURNS[:5])}, "rewards['turns'] has shape (5,)"),
-    (
-        "reward not finite",
-        {"rewards": _rewards(G=np.r_[np.inf, (_SUCCESS - 0.05 * _TURNS)[1:]])},
-        "rewards['G'] has 1 non-finite value(s) (first: inf at step 0)",
-    ),
-    (
-        "G is not success minus priced turns",
-        {"rewards": _rewards(G=_SUCCESS - 0.1 * _TURNS)},
-        "rewards['G'] at step 0 is -0.2 but success - 0.05 x turns is -0.1",
-    ),
-    ("features wrong shape", {"features": np.zeros(6)}, "features has shape (6,) but there are 6 steps"),
-    (
-        "critic for an unknown objective",
-        {"q_hat": {"utility": np.zeros((6, 2))}},
-        "q_hat has a critic for 'utility'",
-    ),
-    (
-        "critic wrong shape",
-        {"q_hat": {"G": np.zeros((6, 3))}},
-        "q_hat['G'] has shape (6, 3): expected (6, 2)",
-    ),
-    ("critic not a mapping", {"q_hat": np.zeros((6, 2))}, "q_hat must be a mapping of objective name"),
-    ("negative turn cost", {"turn_cost": -0.05}, "turn_cost must be a finite number >= 0"),
-    ("turn cost not a number", {"turn_cost": "0.05"}, "turn_cost must be a number"),
-]
-
-
-@pytest.mark.parametrize(("case", "overrides", "message"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
-def test_bad_input_is_rejected_with_a_precise_message(
-    case: str, overrides: dict[str, Any], message: str
-) -> None:
-    with pytest.raises(LoggedDataError) as caught:
-        hand_data(**overrides)
-    assert message in str(caught.value)
-    assert isinstance(caught.value, ValueError)
-
-
-def test_turn_cost_is_a_parameter() -> None:
-    data = hand_data(rewards=_rewards(G=_SUCCESS - 0.1 * _TURNS), turn_cost=0.1)
-    assert data.turn_cost == 0.1

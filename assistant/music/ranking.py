@@ -1,0 +1,311 @@
+"""Rankings: fit, a little popularity, the era asked for, minus what was turned down, plus listening-history
+affinity; the k best found exactly from the candidates, widening the pool only as far as a bound requires."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from assistant.music.candidates import CANDIDATE_THRESHOLD, CandidateFinder
+from assistant.music.catalog import Catalog
+from assistant.music.constraints import Constraints
+from nlu.linking import EntityLinker
+
+__all__ = [
+    "AFFINITY_WEIGHT",
+    "EXACT_UP_TO",
+    "POPULAR_FIRST_ABOVE",
+    "POPULAR_VISITS",
+    "RANK_FROM",
+    "Ranker",
+    "top_indices",
+]
+
+EXACT_UP_TO = 50_000
+"""Requests that more tracks may fit than this (only on catalogues bigger than it: the 28k Spotify one
+never) have their candidate statistics estimated from a sample; up to it, they are exact. Rankings
+are always exact."""
+POPULAR_FIRST_ABOVE = 300_000
+"""A ranking goes from the most popular tracks down when more than this may match nearly perfectly."""
+POPULAR_VISITS = 50_000
+"""How many tracks a popularity-first ranking scores before it gives up for the exact pool."""
+RANK_FROM = 0.95
+"""The match a ranking's first candidates must reach; lowered as far as the k-th score requires."""
+AFFINITY_WEIGHT = 0.15
+"""How much listening-history affinity (0..1) adds to a track's ranking score (match 0..1). Small enough
+that a candidate that fits what was said (match >= 0.75) with the lowest affinity still outranks a track
+that fits badly, large enough to order the candidates by the person's taste."""
+
+
+class Ranker(CandidateFinder):
+    """Ranks the catalogue for constraints; the best k exactly as scoring every track would give them."""
+
+    def __init__(
+        self, catalog: Catalog, linker: EntityLinker | None = None, *, candidates: bool = True
+    ) -> None:
+        super().__init__(catalog, linker)
+        self.use_candidates = candidates
+        """False scores every track for every question (the reference the candidate path must equal)."""
+        self._rank_cache: tuple[tuple[object, ...], np.ndarray] | None = None
+        self._scored_cache: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._popular_failed: set[tuple[object, ...]] = set()
+
+    def _bonus_bound(self, c: Constraints, affinity: np.ndarray | None) -> float:
+        """The most `_compute_rank` adds to a track's match, for a track that is not the named artist's
+        own (those are always among the candidates)."""
+        bound = 0.06 * float(self.catalog.indexes.features["popularity"].values[-1]) / 100.0
+        if c.era is not None:
+            bound += 0.1
+        if affinity is not None and len(affinity):
+            bound += AFFINITY_WEIGHT * max(0.0, float(np.max(affinity)))
+        return bound + 1e-9
+
+    def _ranked(
+        self,
+        c: Constraints,
+        rejected: Sequence[str],
+        affinity: np.ndarray | None,
+        k: int,
+        exclude_songs: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The k best-ranked tracks (rows, scores), best first, ties in catalogue order, leaving out the
+        tracks of `exclude_songs` (song ids); exactly what ranking every track gives."""
+        cat = self.catalog
+        n = len(cat)
+        if not self.use_candidates:
+            score = self.rank(c, rejected, affinity)
+            if exclude_songs is not None and len(exclude_songs):
+                score = score.copy()
+                score[np.isin(cat.song_ids, exclude_songs)] = -np.inf
+            top = top_indices(score, k)
+            top = top[np.isfinite(score[top])]
+            return top, score[top]
+        weighted = bool(self._weights(c))
+        if weighted and self._broad(c, RANK_FROM, POPULAR_FIRST_ABOVE):
+            # So many tracks may fit nearly perfectly that popularity decides among them.
+            failed = (c, tuple(rejected), id(affinity), k)
+            if failed not in self._popular_failed:
+                found = self._ranked_by_popularity(c, rejected, affinity, k, exclude_songs)
+                if found is not None:
+                    return found
+                if len(self._popular_failed) >= 64:
+                    self._popular_failed.clear()
+                self._popular_failed.add(failed)
+        bonus = self._bonus_bound(c, affinity)
+        popularity = cat.indexes.features["popularity"]
+        # The best k usually fit almost perfectly: start with those, widen only if the bound says so.
+        least = RANK_FROM
+        take = 4 * k
+        while True:
+            if not weighted:
+                # Nothing stated: every match is 0.5, so the ranking is popularity (less penalties,
+                # plus affinity): the most popular tracks, as many as it takes.
+                take = min(take, n)
+                cut = float(popularity.values[n - take])
+                others = bonus - 0.06 * float(popularity.values[-1]) / 100.0  # affinity's share
+                floor_left_out = 0.5 + 0.06 * cut / 100.0 + others
+                done_all = take >= n
+                rows, score = self._scored(c, rejected, affinity, ("popular", cut))
+            else:
+                floor_left_out = least + bonus
+                rows, score = self._scored(c, rejected, affinity, ("fit", round(least, 12)))
+                done_all = least <= 0 or len(rows) >= n
+            if exclude_songs is not None and len(exclude_songs):
+                score = score.copy()
+                score[np.isin(cat.song_ids[rows], exclude_songs)] = -np.inf
+            top = top_indices(score, k)
+            top = top[np.isfinite(score[top])]
+            # Nothing left out scores as much as the k-th kept: the list is the full ranking's.
+            if done_all or (len(top) == k and score[top[-1]] >= floor_left_out):
+                return rows[top], score[top]
+            if not weighted:
+                take *= 4
+                continue
+            # Lower the bar to what the k-th kept score allows (or step down when too few were found).
+            floor = float(score[top[-1]]) - bonus if len(top) == k else least - 0.25
+            least = min(least - 1e-6, floor) if floor > 0.05 else 0.0
+
+    def _broad(self, c: Constraints, least: float = CANDIDATE_THRESHOLD, above: int | None = None) -> bool:
+        """More tracks may match at least `least` than `above` (EXACT_UP_TO): too many to score."""
+        plan = self._may_fit_plan(c, least)
+        return (plan[0] if plan is not None else len(self.catalog)) > (above or EXACT_UP_TO)
+
+    def _ranked_by_popularity(
+        self,
+        c: Constraints,
+        rejected: Sequence[str],
+        affinity: np.ndarray | None,
+        k: int,
+        exclude_songs: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """`_ranked` for a broad request: tracks scored in blocks from the most popular down, until no
+        track left can reach the k-th score kept (its match is at most 1, its popularity at most the
+        next one's, its other bonuses at most B). Exact; None when that has not happened after
+        POPULAR_VISITS tracks (few strong fits among popular tracks): the caller scores the fits."""
+        cat = self.catalog
+        popularity = cat.indexes.features["popularity"]
+        n = len(cat)
+        rest = self._bonus_bound(c, affinity) - 0.06 * float(popularity.values[-1]) / 100.0
+        own = self._own_rows(c)
+        pool_rows = np.zeros(0, dtype=np.int64)
+        pool_scores = np.zeros(0, dtype=np.float64)
+        visited = 0
+        block = 8192
+        first = True
+        while True:
+            chunk = popularity.order[max(0, n - visited - block) : n - visited].astype(np.int64)
+            visited += len(chunk)
+            if first and own is not None:
+                chunk = np.union1d(chunk, own)
+            elif own is not None:
+                chunk = chunk[~np.isin(chunk, own)]
+            first = False
+            chunk = np.sort(chunk)
+            scores = self._compute_rank(c, rejected, affinity, chunk)
+            if exclude_songs is not None and len(exclude_songs):
+                scores[np.isin(cat.song_ids[chunk], exclude_songs)] = -np.inf
+            rows = np.concatenate([pool_rows, chunk])
+            both = np.concatenate([pool_scores, scores])
+            order = np.argsort(rows, kind="stable")
+            rows, both = rows[order], both[order]
+            keep = top_indices(both, k)
+            keep = keep[np.isfinite(both[keep])]
+            pool_rows, pool_scores = rows[np.sort(keep)], both[np.sort(keep)]
+            if visited >= n:
+                break
+            ceiling = 1.0 + 0.06 * float(popularity.values[n - visited - 1]) / 100.0 + rest
+            if len(keep) == k and both[keep[-1]] > ceiling:
+                break
+            if visited >= POPULAR_VISITS:
+                return None
+            block *= 2
+        top = top_indices(pool_scores, k)
+        return pool_rows[top], pool_scores[top]
+
+    def _scored(
+        self,
+        c: Constraints,
+        rejected: Sequence[str],
+        affinity: np.ndarray | None,
+        pool: tuple[str, float],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows ascending, ranking score) of a candidate pool: ("fit", t) the tracks matching at least
+        t (all when t <= 0), ("popular", p) those with popularity >= p; plus the named artist's own
+        tracks. Kept for the turn: a decision ranks the same pool for samples, genres and artists."""
+        key = (c, tuple(rejected), id(affinity), pool)
+        cached = self._scored_cache.get(key)
+        if cached is not None:
+            return cached
+        cat = self.catalog
+        kind, value = pool
+        if kind == "popular":
+            popularity = cat.indexes.features["popularity"]
+            rows = np.sort(popularity.order[int(np.searchsorted(popularity.values, value, "left")) :])
+            fit = self._compute_match(c, rows)
+        elif value > 0:
+            rows, fit = self._fitting(c, value)
+        else:
+            rows, fit = np.arange(len(cat)), self.match(c)
+        own = self._own_rows(c)
+        if own is not None:
+            extra = np.setdiff1d(own, rows)
+            if len(extra):
+                rows = np.concatenate([rows, extra])
+                fit = np.concatenate([fit, self._compute_match(c, extra)])
+                order = np.argsort(rows, kind="stable")
+                rows, fit = rows[order], fit[order]
+        score = self._compute_rank(c, rejected, affinity, rows, match=fit)
+        score.setflags(write=False)
+        if len(self._scored_cache) >= 8:
+            self._scored_cache.clear()
+        self._scored_cache[key] = (rows, score)
+        return rows, score
+
+    def _own_rows(self, c: Constraints) -> np.ndarray | None:
+        if not c.artist_own:
+            return None
+        cat = self.catalog
+        blocks = [cat.indexes.artists.rows(cat.artist_names.index(a)) for a in self._artists(c)]
+        return np.unique(np.concatenate(blocks)) if blocks else None
+
+    def rank(
+        self,
+        c: Constraints,
+        rejected: Sequence[str] = (),
+        affinity: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Ranking score of every track: fit, a little popularity, minus resemblance to what was turned
+        down. The last result is kept (read-only), since one decision ranks the same state several times."""
+        key = (c, tuple(rejected), id(affinity))
+        if self._rank_cache is not None and self._rank_cache[0] == key:
+            return self._rank_cache[1]
+        score = self._compute_rank(c, rejected, affinity)
+        score.setflags(write=False)
+        self._rank_cache = (key, score)
+        return score
+
+    def _compute_rank(
+        self,
+        c: Constraints,
+        rejected: Sequence[str],
+        affinity: np.ndarray | None,
+        rows: np.ndarray | None = None,
+        match: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Ranking score of every track (rows None) or of the given rows, whose `match` may be known."""
+        cat = self.catalog
+
+        def col(name: str) -> np.ndarray:
+            values: np.ndarray = getattr(cat, name)
+            return values if rows is None else values[rows]
+
+        if match is None:
+            match = self.match(c) if rows is None else self._compute_match(c, rows)
+        score = match + 0.06 * col("popularity") / 100.0
+        if c.era is not None:
+            # The era fit is soft so that a thin period still yields music, but a track inside the period
+            # asked for ("older than this one") should beat a slightly better fit just outside it.
+            year = col("year")
+            score += 0.1 * ((year >= c.era[0]) & (year <= c.era[1]))
+        artist_ids = col("artist_ids")
+        if c.artist_own:
+            # "Songs by X": X's own tracks first, ordered by how well they fit the rest.
+            own = [cat.artist_names.index(a) for a in c.artists if a in cat.artist_names]
+            score += 1.0 * np.isin(artist_ids, own)
+        if c.avoid_genres:
+            avoided = np.max([self._genre_match(g, rows) for g in c.avoid_genres], axis=0)
+            score -= 0.3 * avoided
+        if c.avoid_artists:
+            ids = [cat.artist_names.index(a) for a in c.avoid_artists if a in cat.artist_names]
+            score -= 0.5 * np.isin(artist_ids, ids)
+        if rejected:
+            idx = np.array([cat.index[t] for t in rejected if t in cat.index], dtype=np.int64)
+            if idx.size:
+                subgenre_ids = col("subgenre_ids")
+                same_artist = (artist_ids[:, None] == cat.artist_ids[idx][None, :]).any(axis=1)
+                same_sub = (subgenre_ids[:, None] == cat.subgenre_ids[idx][None, :]).mean(axis=1)
+                score -= 0.12 * same_artist + 0.05 * same_sub
+        if affinity is not None:
+            score += AFFINITY_WEIGHT * (affinity if rows is None else affinity[rows])
+        return score
+
+
+def top_indices(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest values, largest first, ties in index order (so a ranking of some rows,
+    kept in index order, lists ties as the ranking of all rows does). argpartition first: a full sort of
+    every track per call was the biggest cost of a turn on the Spotify catalogue."""
+    n = len(values)
+    if k <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if k >= n:
+        return np.lexsort((np.arange(n), -values))
+    part = np.argpartition(-values, k - 1)[:k]
+    cut = values[part].min()
+    above = part[values[part] > cut]  # everything above the cut is among the k
+    if np.count_nonzero(values == cut) == k - len(above):
+        chosen = part
+    else:
+        # More share the cut value than places are left: they compete in index order.
+        chosen = np.concatenate([above, np.flatnonzero(values == cut)[: k - len(above)]])
+    return chosen[np.lexsort((chosen, -values[chosen]))]
