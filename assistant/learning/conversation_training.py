@@ -198,6 +198,7 @@ def train_fitted_q(
     model_options: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     engine: Any = None,
+    gate_replicates: int = BOOTSTRAP_REPLICATES,
 ) -> TrainingResult:
     """Fit a fitted-Q candidate per tree library, choose by OPE on held-out conversations, gate it.
     `engine` (assistant.learning.engines): where the gate's bootstrap replicates run (default local)."""
@@ -248,6 +249,7 @@ def train_fitted_q(
         estimator=estimator,
         n_bootstrap=n_bootstrap,
         seed=seed,
+        replicates=gate_replicates,
         engine=engine,
     )
     timings["gate"] = time.perf_counter() - t

@@ -9,7 +9,7 @@ log: only the compact arrays the fit needs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -17,10 +17,10 @@ import numpy as np
 
 from assistant.learning.engines import Engine, LocalEngine
 from assistant.learning.episodes import DEFAULT_TURN_COST, Episodes, episodes_from_log
-from assistant.logs.dataset import LogFormatError
+from assistant.logs.dataset import LogFormatError, LogTable
 from assistant.logs.partitioned import Part, list_parts, read_part
 
-__all__ = ["PartEpisodes", "concat_episodes", "episodes_from_dataset", "part_episodes"]
+__all__ = ["PartEpisodes", "concat_episodes", "episodes_from_dataset", "part_episodes", "training_episodes"]
 
 PartEpisodes = tuple[Episodes | None, dict[str, int], dict[str, str]]
 """A part's episodes (None when it has no finished conversation with a decision), the conversations it
@@ -102,3 +102,27 @@ def episodes_from_dataset(
     joined = concat_episodes(found, str(directory))
     joined.dropped = {k: v for k, v in dropped.items() if v}
     return joined, skipped
+
+
+def training_episodes(
+    datasets: Sequence[str | Path],
+    table: LogTable | None,
+    *,
+    turn_cost: float = DEFAULT_TURN_COST,
+    engine: Engine | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Episodes:
+    """What `train` learns from: the datasets' episodes, extracted part by part on `engine`, in the given
+    order, then those of `table` (the other logs and the simulated conversations, read whole)."""
+    found: list[Episodes] = []
+    for directory in datasets:
+        episodes, skipped = episodes_from_dataset(directory, turn_cost=turn_cost, engine=engine)
+        if skipped and warn is not None:
+            warn(
+                f"left out {len(skipped)} conversation(s) of {directory} whose turns interleave "
+                "(ids reused by an earlier version)"
+            )
+        found.append(episodes)
+    if table is not None and (len(table) or not found):
+        found.append(episodes_from_log(table, turn_cost=turn_cost))
+    return found[0] if len(found) == 1 else concat_episodes(found)

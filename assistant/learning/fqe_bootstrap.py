@@ -112,7 +112,7 @@ class BootstrapFQE:
         self.make_regressor = make_regressor
         self.workers = workers
         self.engine = engine
-        """Where the replicates run when it is a distributed engine (Ray tasks); else forked processes."""
+        """Where the replicates run (local processes or Ray tasks); None: `workers` forked processes."""
 
     def fit(self, datas: Mapping[str, LoggedTrajectories], objective: str = "G") -> BootstrapFQE:
         """`datas`: policy name -> the same logged conversations with that policy's pi_e."""
@@ -135,7 +135,8 @@ class BootstrapFQE:
             iterations=self.n_iterations,
         )
         workers = self.workers if self.workers is not None else min(2, os.cpu_count() or 1)
-        if self.engine is not None and self.engine.distributed:
+        if self.engine is not None:
+            # The engine's own workers (forked, or Ray tasks): replicate b is seeded by (seed, b) alone.
             job = dict(_JOB)
             _JOB.clear()
             rows = list(self.engine.map(replicate, job, range(self.n_replicates)))
