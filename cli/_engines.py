@@ -1,4 +1,9 @@
-"""--engine and --address: where the offline commands (simulate, train, evaluate) run their parallel work."""
+"""--engine and --address: where the offline commands (simulate, train, ope, evaluate) run their work.
+
+Shared by the four commands so the options read and fail the same way. Ray is never imported here: only
+`make_engine("ray")` imports it, so the default local engine needs nothing new, and a missing Ray is one
+line and exit status 2 (a UsageError), not a traceback.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +42,7 @@ def engine_for(args: argparse.Namespace) -> Iterator[Any]:
     if args.address is not None and args.engine != "ray":
         raise UsageError("--address joins a Ray cluster: give it with --engine ray")
     try:
-        engine = make_engine(args.engine, address=args.address, workers=args.workers)
+        engine = make_engine(args.engine, address=args.address, workers=getattr(args, "workers", None))
     except EngineUnavailable as exc:
         raise UsageError(str(exc)) from exc
     try:
