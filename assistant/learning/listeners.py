@@ -292,7 +292,10 @@ def draw_listener(world: World, population: Population, rng: np.random.Generator
     )
     utility = _utility(world, draft)
     # The artist they could name is the one they know whose music fits the moment best.
-    known_ids = [cat.artist_names.index(a) for a in knowledge.familiar]
+    # In catalogue order, not the set's: a set of names iterates in an order that changes with the process's
+    # hash seed, and argmax takes the first of equal fits, so another process (a Ray worker) would pick
+    # another artist for the same listener.
+    known_ids = sorted(cat.artist_names.index(a) for a in knowledge.familiar)
     best_artist = None
     if known_ids:
         fits = world.artist_fit(utility)[known_ids]
