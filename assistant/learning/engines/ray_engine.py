@@ -45,15 +45,30 @@ def _node() -> str:
     return str(ray.get_runtime_context().get_node_id())
 
 
-def _task(fn: Callable[[Any, Any], Any], shared: Any, item: Any) -> tuple[Any, str]:
+def _peak_rss() -> int:
+    """This worker process's peak resident memory so far, in bytes (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _task(fn: Callable[[Any, Any], Any], shared: Any, item: Any) -> tuple[Any, str, int]:
     with _one_thread():
-        return fn(shared, item), _node()
+        return fn(shared, item), _node(), _peak_rss()
 
 
 def _extract_row(row: dict[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]:
     with _one_thread():
         result = fn(pickle.loads(row["item"]))
-    return {"index": row["index"], "result": pickle.dumps(result), "node": _node()}
+    return {"index": row["index"], "result": pickle.dumps(result), "node": _node(), "rss": _peak_rss()}
+
+
+def _loopback(address: str | None) -> bool:
+    """A local Ray, or a cluster at the loopback address."""
+    if not address:
+        return True
+    host = address.rsplit(":", 1)[0].strip("[]")
+    return host in ("127.0.0.1", "localhost", "::1")
 
 
 class RayEngine:
@@ -65,6 +80,12 @@ class RayEngine:
     def __init__(self, *, address: str | None = None, workers: int | None = None) -> None:
         # Ray reports usage statistics to its makers by default; an offline tool sends nothing anywhere.
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        if _loopback(address):
+            # Ray 2.60 replaces a loopback address, the cluster's and `_node_ip_address`'s, by the machine's
+            # outward one (ray._private.services.resolve_ip_for_localhost) unless this switch, meant for
+            # single-machine Ray on laptops, is off; it only changes how this process names its own node.
+            # Read when Ray is imported: a Ray already imported in this process keeps its own reading.
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         try:
             import ray
         except ImportError as exc:
@@ -74,6 +95,8 @@ class RayEngine:
         self._ray = ray
         self.address = address
         self.tasks: Counter[str] = Counter()
+        self.peak_rss: dict[str, int] = {}
+        """Per node, the highest peak resident memory reported by a worker process that ran a task there."""
         runtime_env = {"env_vars": {"PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}}
         options: dict[str, Any] = {
             "runtime_env": runtime_env,
@@ -116,8 +139,9 @@ class RayEngine:
         for _ in range(window):
             submit()
         while pending:
-            value, node = ray.get(pending.popleft())
+            value, node, rss = ray.get(pending.popleft())
             self.tasks[node] += 1
+            self.peak_rss[node] = max(self.peak_rss.get(node, 0), rss)
             submit()
             yield value
 
@@ -127,6 +151,8 @@ class RayEngine:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False
+        # Ray Data announces every dataset it runs at INFO on stderr; the command's own progress is enough.
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         if not items:
             return
         rows = [{"index": i, "item": pickle.dumps(item)} for i, item in enumerate(items)]
@@ -137,7 +163,9 @@ class RayEngine:
         waiting: dict[int, Any] = {}
         expected = 0
         for row in dataset.iter_rows():
-            self.tasks[str(row["node"])] += 1
+            node = str(row["node"])
+            self.tasks[node] += 1
+            self.peak_rss[node] = max(self.peak_rss.get(node, 0), int(row["rss"]))
             waiting[int(row["index"])] = row["result"]
             while expected in waiting:
                 yield pickle.loads(waiting.pop(expected))
@@ -151,6 +179,7 @@ class RayEngine:
             "cpus": self.workers,
             "nodes": len(nodes),
             "tasks_by_node": dict(sorted(self.tasks.items())),
+            "worker_peak_rss_mb": {k: round(v / 2**20, 1) for k, v in sorted(self.peak_rss.items())},
         }
 
     def close(self) -> None:
