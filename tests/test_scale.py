@@ -185,3 +185,22 @@ def test_address_without_engine_ray_is_refused() -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip() == "tunetalk: --address joins a Ray cluster: give it with --engine ray"
+
+
+def test_a_sqlite_log_exported_as_a_dataset_reads_back_the_same(
+    tiny_catalog: Catalog, tmp_path: Path
+) -> None:
+    from assistant.logs.dataset import write_log
+    from assistant.logs.partitioned import export_dataset
+    from assistant.logs.store import LogStore
+
+    run = simulate(60, tiny_catalog, load_population("default"), ExplorationPolicy, seed=2, workers=1)
+    assert run.table is not None
+    db = write_log(run.table, tmp_path / "log.db")
+    counts = export_dataset(LogStore(db), tmp_path / "exported", batch=25)
+    assert counts["conversations"] == 60 and counts["parts"] == 3
+    assert [p.name for p in list_parts(tmp_path / "exported")][:2] == [
+        "export-0000000.parquet",
+        "export-0000001.parquet",
+    ]
+    same_log(read_log(tmp_path / "exported"), read_log(db))
