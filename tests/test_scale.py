@@ -175,6 +175,22 @@ def test_engine_ray_without_ray_installed_is_one_line_and_exit_2(argv: list[str]
     ]
 
 
+def test_the_local_engine_never_imports_ray(tmp_path: Path) -> None:
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "ray.py").write_text(NO_RAY)
+    done = subprocess.run(
+        [sys.executable, "main.py", "simulate", "--conversations", "5", "--workers", "1", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(shim), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["engine"] == {"name": "local", "workers": 1}
+
+
 def test_address_without_engine_ray_is_refused() -> None:
     done = subprocess.run(
         [sys.executable, "main.py", "simulate", "--conversations", "5", "--address", "127.0.0.1:1"],
