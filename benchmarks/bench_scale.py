@@ -13,7 +13,7 @@ Engines: local = forked worker processes (--workers, default 2); ray-1 = a Ray s
 1 CPU; ray-2 = a two-node cluster on this machine (`ray start --head` + `ray start --address`, loopback
 addresses, 1 CPU each, a private token), joined with --address. Startup of Ray or of the cluster is not
 timed; a Ray engine's first tasks start worker processes, and that is timed (it is what a run pays).
-Printed per stage: median and range over --repeats (sizes above --big-from run once), conversations per
+Printed per stage: median and range over --repeats (sizes from --big-from up run once), conversations per
 second per core, and peak RSS: the driver's, and the largest worker process's (local: the largest reaped
 child; Ray: the largest reported by a task). Last, a linear projection of the wall time for 100 million
 conversations on 32 nodes, with its assumptions.

@@ -8,7 +8,7 @@ folder and a private authentication token; then the CLI as a user runs it: `simu
 `--engine local`. The nodes are stopped by the ids of the processes this test started (never `ray stop`,
 which would stop every Ray on the machine).
 
-About two minutes: most of it is the training, run twice. Marked slow.
+About three minutes here (two shared cores): most of it is the training, run twice. Marked slow.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -117,6 +118,7 @@ def cluster() -> Iterator[tuple[str, dict[str, str]]]:
         yield address, env
     finally:
         _stop(nodes)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _wait_for_nodes(address: str, n: int, env: dict[str, str], deadline: float = 90.0) -> None:
