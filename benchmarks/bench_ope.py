@@ -28,8 +28,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.learning.logged_data import LoggedBanditData, load_npz
-from assistant.learning.ope import default_estimators, evaluate
+from learning.logged_data import LoggedBanditData, load_npz
+from learning.ope import default_estimators, evaluate
 
 OBD_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "obd" / "ope_random_from_bts_women.npz"
 

@@ -29,12 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.learning.batch import simulate
-from assistant.learning.logging_policy import ExplorationPolicy
-from assistant.learning.population import load_population
-from assistant.learning.training import train_and_select
 from assistant.music.catalog import load_catalog
 from assistant.policies.store import load_policy
+from learning.batch import simulate
+from learning.logging_policy import ExplorationPolicy
+from learning.population import load_population
+from learning.training import train_and_select
 
 
 def _mb(kilobytes: int) -> float:

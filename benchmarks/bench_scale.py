@@ -5,9 +5,9 @@ with perf_counter, in order:
   1. simulate: N conversations of the exploring logging policy (seed = repeat) on the shipped catalogue,
      written as a partitioned Parquet dataset part by part (250 conversations a part);
   2. extract: the dataset's episodes (rewards and features), part by part on the engine
-     (assistant.learning.dataset_episodes; Ray Data on the Ray engine);
+     (learning.dataset_episodes; Ray Data on the Ray engine);
   3. bootstrap: the gate's conversation-level bootstrap of fitted-Q evaluation of the rules policy
-     (assistant.learning.fqe_bootstrap.BootstrapFQE, --replicates refits of --iterations iterations, each
+     (learning.fqe_bootstrap.BootstrapFQE, --replicates refits of --iterations iterations, each
      replicate a task seeded by (seed, replicate)); the point fit before it runs in the driver.
 Engines: local = forked worker processes (--workers, default 2); ray-1 = a Ray started by the driver with
 1 CPU; ray-2 = a two-node cluster on this machine (`ray start --head` + `ray start --address`, loopback
@@ -72,14 +72,14 @@ def machine() -> str:
 
 # -- one measured run, in its own process ----------------------------------------------------------------
 def one(engine_name: str, n: int, seed: int, workers: int, address: str | None, args: Any) -> dict[str, Any]:
-    from assistant.learning.batch import simulate
-    from assistant.learning.conversation_training import trajectories
-    from assistant.learning.dataset_episodes import episodes_from_dataset
-    from assistant.learning.engines import make_engine
-    from assistant.learning.fqe_bootstrap import BootstrapFQE
-    from assistant.learning.logging_policy import TRAINING_MIX, ExplorationPolicy
-    from assistant.learning.population import load_population
-    from assistant.learning.replayed_policies import distribution_on_steps
+    from learning.batch import simulate
+    from learning.conversation_training import trajectories
+    from learning.dataset_episodes import episodes_from_dataset
+    from learning.engines import make_engine
+    from learning.fqe_bootstrap import BootstrapFQE
+    from learning.logging_policy import TRAINING_MIX, ExplorationPolicy
+    from learning.population import load_population
+    from learning.replayed_policies import distribution_on_steps
     from assistant.music.catalog import load_catalog
     from assistant.policies.rules import RulePolicy
 

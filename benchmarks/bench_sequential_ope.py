@@ -38,9 +38,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.learning.fqe import FittedQEvaluation
-from assistant.learning.sequential_ope import evaluate_trajectories, paired_difference
-from assistant.learning.trajectories import LoggedTrajectories
+from learning.fqe import FittedQEvaluation
+from learning.sequential_ope import evaluate_trajectories, paired_difference
+from learning.trajectories import LoggedTrajectories
 
 OBJECTIVES = ("G", "success", "turns")
 

@@ -37,7 +37,7 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
 def engine_for(args: argparse.Namespace) -> Iterator[Any]:
     """The engine the options ask for, closed afterwards. Raises UsageError (one line, exit 2) when Ray
     is asked for and is not installed or its cluster cannot be joined."""
-    from assistant.learning.engines import EngineUnavailable, make_engine
+    from learning.engines import EngineUnavailable, make_engine
 
     if args.address is not None and args.engine != "ray":
         raise UsageError("--address joins a Ray cluster: give it with --engine ray")

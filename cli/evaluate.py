@@ -97,7 +97,7 @@ def _plan(
         plan.append(("learned+history", lambda: load_learned_policy(hp), n, n_ope > 0, True))
     n_oracle = min(n, 1000) if args.oracle_conversations is None else args.oracle_conversations
     if n_oracle > 0:
-        from assistant.learning.oracle import PlanningOracle
+        from learning.oracle import PlanningOracle
 
         catalog = open_catalog_option(args.catalog)
         plan.append(("oracle", lambda: PlanningOracle(catalog), n_oracle, False, False))
@@ -113,14 +113,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from assistant.learning.ab import compare, run_arm
-    from assistant.learning.population import PopulationError, load_population
-    from assistant.learning.report import write_evaluation_report
     from assistant.music.catalog import CatalogError
     from assistant.policies.learned import load_learned_policy
     from assistant.policies.store import policy_path
     from cli.common import fail
     from cli.simulate import progress_bar, understander_factory
+    from learning.ab import compare, run_arm
+    from learning.population import PopulationError, load_population
+    from learning.report import write_evaluation_report
 
     try:
         catalog = open_catalog_option(args.catalog)
@@ -236,13 +236,13 @@ def _ope_check(
 ) -> dict[str, Any]:
     """Trajectory OPE of a learned policy's G on fresh exploration logs, against its simulated on-policy
     value: does each estimator's interval cover the truth?"""
-    from assistant.learning.batch import simulate
-    from assistant.learning.conversation_training import GATE_ESTIMATOR, trajectories
-    from assistant.learning.episodes import DEFAULT_TURN_COST, episodes_from_log
-    from assistant.learning.logging_policy import TRAINING_MIX, ExplorationPolicy
-    from assistant.learning.replayed_policies import distribution_on_steps
-    from assistant.learning.sequential_ope import evaluate_trajectories
     from cli.simulate import progress_bar, understander_factory
+    from learning.batch import simulate
+    from learning.conversation_training import GATE_ESTIMATOR, trajectories
+    from learning.episodes import DEFAULT_TURN_COST, episodes_from_log
+    from learning.logging_policy import TRAINING_MIX, ExplorationPolicy
+    from learning.replayed_policies import distribution_on_steps
+    from learning.sequential_ope import evaluate_trajectories
 
     on_policy = float(arm.returns.mean())
     with progress_bar(n_ope, f"{population.name}: logging for OPE{' (history)' if history else ''}") as bar:

@@ -76,7 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.learning.logged_data import LoggedDataError, load_npz
+    from learning.logged_data import LoggedDataError, load_npz
 
     try:
         data = load_npz(args.file, policy=args.policy)
@@ -98,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
 def _evaluate(settings: tuple[float, int, int], data: Any) -> dict[str, Any] | str:
     """The report of every estimator on `data` as a plain dict, or why there is none (one line): it may
     come back from another node, where an exception would arrive wrapped in Ray's own."""
-    from assistant.learning.logged_data import LoggedDataError
-    from assistant.learning.ope import default_estimators, evaluate
+    from learning.logged_data import LoggedDataError
+    from learning.ope import default_estimators, evaluate
 
     clip, n_bootstrap, seed = settings
     try:

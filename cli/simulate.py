@@ -75,8 +75,8 @@ SIMULATION_POLICIES = ("logging", "uniform", "rules", "learned", "learned+histor
 
 def check_population(choice: str) -> None:
     """A shipped population's name, or a readable population file (JSON)."""
-    from assistant.learning.population import POPULATIONS
     from cli.validate import UsageError, did_you_mean, text_file
+    from learning.population import POPULATIONS
 
     shipped = sorted(p.stem for p in POPULATIONS.glob("*.json"))
     if choice in shipped:
@@ -127,9 +127,9 @@ def understander_factory(choice: str) -> Callable[[Any], Any] | None:
 
 def make_policy_factory(choice: str, floor: float = 0.03) -> Callable[[], Policy]:
     """A zero-argument policy factory for worker processes."""
-    from assistant.learning.logging_policy import ExplorationPolicy
     from assistant.policies.rules import RulePolicy
     from assistant.policies.store import load_policy
+    from learning.logging_policy import ExplorationPolicy
 
     if choice == "logging":
         return lambda: ExplorationPolicy(floor=floor)
@@ -147,13 +147,13 @@ def progress_bar(total: int, description: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.learning.ab import Arm
-    from assistant.learning.batch import simulate
-    from assistant.learning.population import PopulationError, load_population
     from assistant.logs.dataset import write_log
     from assistant.music.catalog import CatalogError
     from cli.common import check_policy, fail
     from cli.validate import at_least
+    from learning.ab import Arm
+    from learning.batch import simulate
+    from learning.population import PopulationError, load_population
 
     check_simulation(args, conversations=args.conversations)
     check_policy(args.policy, SIMULATION_POLICIES)

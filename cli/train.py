@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from assistant.learning.population import PopulationError
+    from learning.population import PopulationError
     from assistant.logs.dataset import LogFormatError
     from assistant.music.catalog import CatalogError
     from cli.common import fail
@@ -156,14 +156,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _logs(args: argparse.Namespace) -> tuple[Any, Any]:
-    from assistant.learning.batch import simulate
-    from assistant.learning.logging_policy import TRAINING_MIX
-    from assistant.learning.population import load_population
     from assistant.logs.dataset import LogTable, read_log
     from cli.simulate import progress_bar, understander_factory
+    from learning.batch import simulate
+    from learning.logging_policy import TRAINING_MIX
+    from learning.population import load_population
 
     catalog = open_catalog_option(args.catalog)
-    # Datasets are streamed into episodes by the engine (assistant.learning.dataset_episodes), not read whole.
+    # Datasets are streamed into episodes by the engine (learning.dataset_episodes), not read whole.
     tables = [read_log(p) for p in args.log if not _streamed(args, p)]
     if args.simulate > 0:
         population = load_population(args.population)
@@ -203,7 +203,7 @@ def _streamed(args: argparse.Namespace, path: Path) -> bool:
 
 
 def _logging_policy(mix: float) -> Any:
-    from assistant.learning.logging_policy import ExplorationPolicy
+    from learning.logging_policy import ExplorationPolicy
 
     return lambda: ExplorationPolicy(mix=mix)
 
@@ -214,12 +214,12 @@ def _say(message: str) -> None:
 
 def _conversation(args: argparse.Namespace, catalog: Any, table: Any) -> int:
     from assistant.dialogue.state import ACTION_AFFINITY_FEATURES
-    from assistant.learning.conversation_report import training_summary, write_training_report
-    from assistant.learning.conversation_training import tradeoff, train_fitted_q
-    from assistant.learning.dataset_episodes import training_episodes
-    from assistant.learning.training import ACTION_COLUMNS
     from assistant.policies.learned import save_policy
     from assistant.policies.store import HISTORY_POLICY, SHIPPED_POLICY, load_policy
+    from learning.conversation_report import training_summary, write_training_report
+    from learning.conversation_training import tradeoff, train_fitted_q
+    from learning.dataset_episodes import training_episodes
+    from learning.training import ACTION_COLUMNS
 
     datasets = [p for p in args.log if _streamed(args, p)]
     episodes = training_episodes(
@@ -284,10 +284,10 @@ def _conversation(args: argparse.Namespace, catalog: Any, table: Any) -> int:
 
 def _usefulness(args: argparse.Namespace, catalog: Any, table: Any) -> int:
     from assistant.dialogue.state import ACTION_AFFINITY_FEATURES
-    from assistant.learning.report import training_summary, write_training_report
-    from assistant.learning.training import train_and_select
     from assistant.policies.learned import save_policy
     from assistant.policies.store import load_policy
+    from learning.report import training_summary, write_training_report
+    from learning.training import train_and_select
 
     current = load_policy(args.current, catalog, warn=lambda _m: None)
     kinds = [k.strip() for k in args.models.split(",") if k.strip()]
@@ -334,10 +334,10 @@ def _usefulness(args: argparse.Namespace, catalog: Any, table: Any) -> int:
 
 def _check(args: argparse.Namespace) -> None:
     """Inputs exist and outputs may be written, before any simulation or fitting. Raises UsageError."""
-    from assistant.learning.learner import MODELS
     from cli.common import check_policy
     from cli.simulate import MAX_CONVERSATIONS, check_simulation
     from cli.validate import UsageError, at_least, choose, output_file, output_folder
+    from learning.learner import MODELS
 
     check_simulation(args)
     for path in args.log:

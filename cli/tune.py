@@ -16,7 +16,7 @@ POPULATIONS = "default,impatient,knows_little,experts"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from assistant.learning.tuning import TUNING_SEED
+    from learning.tuning import TUNING_SEED
 
     parser.add_argument(
         "--populations",
@@ -42,13 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.learning.population import PopulationError, load_population
-    from assistant.learning.tuning import tune_rules, write_tuned
     from assistant.music.catalog import CatalogError
     from assistant.policies.store import TUNED_RULES
     from cli.common import fail
     from cli.simulate import MAX_CONVERSATIONS, check_population
     from cli.validate import UsageError, at_least, output_file
+    from learning.population import PopulationError, load_population
+    from learning.tuning import tune_rules, write_tuned
 
     names = [p.strip() for p in args.populations.split(",") if p.strip()]
     if not names:

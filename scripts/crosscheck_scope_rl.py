@@ -9,7 +9,7 @@ least one padding step, where `done` is set: SCOPE-RL's `OffPolicyEvaluation` ze
 real step would drop that step's reward (the success of an accepted conversation). Both placements are
 shown.
 
-Logs: the toy conversation MDP (`assistant.learning.toy_conversations`, 3 actions, a step where only
+Logs: the toy conversation MDP (`learning.toy_conversations`, 3 actions, a step where only
 PLAY is available, a cross-fitted tabular fitted-Q critic) for two target policies, and a random log
 (8 actions, random availability, episodes of 1 to 40 steps, a random critic).
 
@@ -32,15 +32,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.learning.fqe import with_fitted_critic
-from assistant.learning.toy_conversations import (
+from learning.fqe import with_fitted_critic
+from learning.toy_conversations import (
     CellMeanRegressor,
     ToyConversations,
     policy_table,
     uniform_policy,
 )
-from assistant.learning.trajectories import LoggedTrajectories
-from assistant.learning.trajectory_estimators import default_estimators
+from learning.trajectories import LoggedTrajectories
+from learning.trajectory_estimators import default_estimators
 
 OBJECTIVES = ("G", "success", "turns")
 SCOPE_NAMES = {
@@ -241,7 +241,7 @@ def crosscheck(n_episodes: int, seed: int, n_bootstrap: int) -> dict[str, Any]:
     from scope_rl.ope import discrete
 
     inputs = {k: v for k, v in padded(data, "G").items() if not k.startswith("done")}
-    from assistant.learning.sequential_ope import evaluate_trajectories
+    from learning.sequential_ope import evaluate_trajectories
 
     report = evaluate_trajectories(data, objectives=["G"], n_bootstrap=n_bootstrap, random_state=seed)
     intervals = {}

@@ -22,17 +22,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.learning.ab import run_arm
-from assistant.learning.batch import simulate
-from assistant.learning.conversation_training import trajectories
-from assistant.learning.episodes import episodes_from_log
-from assistant.learning.fqe_bootstrap import BootstrapFQE
-from assistant.learning.logging_policy import TRAINING_MIX, ExplorationPolicy
-from assistant.learning.population import load_population
-from assistant.learning.replayed_policies import distribution_on_steps
-from assistant.learning.sequential_ope import evaluate_trajectories
 from assistant.music.catalog import load_catalog
 from assistant.policies.store import load_policy
+from learning.ab import run_arm
+from learning.batch import simulate
+from learning.conversation_training import trajectories
+from learning.episodes import episodes_from_log
+from learning.fqe_bootstrap import BootstrapFQE
+from learning.logging_policy import TRAINING_MIX, ExplorationPolicy
+from learning.population import load_population
+from learning.replayed_policies import distribution_on_steps
+from learning.sequential_ope import evaluate_trajectories
 
 SEED_BASE = 7_000_000
 """Log seeds 7,000,001.. and the on-policy truth at 7,500,000: neither training (0), tuning (2,000,003)
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# target policy {policy.name}; {machine()}", flush=True)
     rows: dict[str, dict[str, list[tuple[float, float, float]]]] = {}
     truths: dict[str, tuple[float, float]] = {}
+    table: dict[str, dict[str, dict[str, float]]] = {}
     for name in args.populations.split(","):
         population = load_population(name)
         arm = run_arm(
@@ -94,33 +95,41 @@ def main(argv: list[str] | None = None) -> int:
                 + f" (ESS {report.diagnostics['ess']:.0f}; {time.perf_counter() - t:.0f} s)",
                 flush=True,
             )
-    table: dict[str, dict[str, dict[str, float]]] = {}
+        # Each population's rows as soon as it is done, so a long study can be read (and stopped) early.
+        _table(name, truths[name][0], rows[name], table)
+        if args.json is not None:
+            args.json.write_text(
+                json.dumps(
+                    {"truth": truths, "table": table, "seeds": args.seeds, "policy": policy.name}, indent=1
+                )
+            )
+    return 0
+
+
+def _table(
+    name: str,
+    truth: float,
+    by_estimator: dict[str, list[tuple[float, float, float]]],
+    table: dict[str, dict[str, dict[str, float]]],
+) -> None:
     print("\n| population | estimator | bias | RMSE | coverage of the 95 % interval | mean interval width |")
     print("|---|---|---|---|---|---|")
-    for name, by_estimator in rows.items():
-        truth = truths[name][0]
-        for e, values in by_estimator.items():
-            v = np.array(values, dtype=float)
-            err = v[:, 0] - truth
-            covers = (v[:, 1] <= truth) & (truth <= v[:, 2])
-            cell = {
-                "bias": float(np.mean(err)),
-                "rmse": float(np.sqrt(np.mean(err**2))),
-                "coverage": float(np.mean(covers)),
-                "width": float(np.mean(v[:, 2] - v[:, 1])),
-            }
-            table.setdefault(name, {})[e] = cell
-            print(
-                f"| {name} | {e} | {cell['bias']:+.4f} | {cell['rmse']:.4f} | {cell['coverage']:.0%} | "
-                f"{cell['width']:.4f} |"
-            )
-    if args.json is not None:
-        args.json.write_text(
-            json.dumps(
-                {"truth": truths, "table": table, "seeds": args.seeds, "policy": policy.name}, indent=1
-            )
+    for e, values in by_estimator.items():
+        v = np.array(values, dtype=float)
+        err = v[:, 0] - truth
+        covers = (v[:, 1] <= truth) & (truth <= v[:, 2])
+        cell = {
+            "bias": float(np.mean(err)),
+            "rmse": float(np.sqrt(np.mean(err**2))),
+            "coverage": float(np.mean(covers)),
+            "width": float(np.mean(v[:, 2] - v[:, 1])),
+        }
+        table.setdefault(name, {})[e] = cell
+        print(
+            f"| {name} | {e} | {cell['bias']:+.4f} | {cell['rmse']:.4f} | {cell['coverage']:.0%} | "
+            f"{cell['width']:.4f} |",
+            flush=True,
         )
-    return 0
 
 
 if __name__ == "__main__":

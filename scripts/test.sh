@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh dev
 .venv/bin/ruff check .
-.venv/bin/mypy assistant nlu audio cli tui benchmarks scripts main.py
+.venv/bin/mypy assistant learning nlu audio cli tui benchmarks scripts main.py
 .venv/bin/python scripts/check_requirements.py
 exec .venv/bin/python -m pytest -q "$@"

@@ -1,6 +1,6 @@
 """Bias, RMSE and interval coverage of the sequential OPE estimators against exact values.
 
-The environment is `assistant.learning.toy_conversations.ToyConversations` (a tiny conversation MDP
+The environment is `learning.toy_conversations.ToyConversations` (a tiny conversation MDP
 whose every tabular policy has an exact value by backward induction). For each target policy and each
 seed, conversations are logged under a randomized logging policy, a cross-fitted fitted-Q critic is fitted
 per objective, and every estimator's point estimate and 95 % episode-bootstrap interval are compared with
@@ -23,16 +23,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.learning.fqe import default_regressor, with_fitted_critic
-from assistant.learning.sequential_ope import evaluate_trajectories
-from assistant.learning.toy_conversations import (
+from learning.fqe import default_regressor, with_fitted_critic
+from learning.sequential_ope import evaluate_trajectories
+from learning.toy_conversations import (
     CellMeanRegressor,
     PolicyTable,
     ToyConversations,
     policy_table,
     uniform_policy,
 )
-from assistant.learning.trajectory_estimators import default_estimators
+from learning.trajectory_estimators import default_estimators
 
 LOGGING = (0.4, 0.25, 0.35)
 """The logging policy's (ask, open, play) at every decision the system leads."""

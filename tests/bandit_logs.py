@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import pytest
 
-from assistant.learning.logged_data import LoggedBanditData
+from learning.logged_data import LoggedBanditData
 from tests.conftest import SHARED_DATA, needs_shared_data
 
 OBD = SHARED_DATA / "obd"

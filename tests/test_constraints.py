@@ -92,8 +92,8 @@ def test_two_decades_in_a_turn_make_one_period() -> None:
 
 
 def test_an_activity_is_said_as_people_say_it_and_simulated_listeners_still_hear_it() -> None:
-    from assistant.learning import phrases
     from assistant.music.constraints import ACTIVITY_SAID, describe
+    from learning import phrases
     from nlu.lexicon import ACTIVITY_PROFILE
 
     assert describe(Constraints(activity="commute")) == "music for the commute"  # was "music for commute"

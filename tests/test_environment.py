@@ -7,8 +7,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from assistant.dialogue.actions import ACTIONS, Action
-from assistant.learning.environment import ListenerEnv
 from assistant.music.catalog import Catalog
+from learning.environment import ListenerEnv
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from assistant.dialogue.actions import ACTIONS, Action
-from assistant.learning.batch import simulate
-from assistant.learning.episodes import episodes_from_log
-from assistant.learning.logging_policy import ExplorationPolicy
-from assistant.learning.population import load_population
-from assistant.learning.replayed_policies import distribution_on_steps
 from assistant.logs.dataset import LogFormatError, LogTable
 from assistant.music.catalog import Catalog
 from assistant.policies.rules import RulePolicy, RuleSettings
+from learning.batch import simulate
+from learning.episodes import episodes_from_log
+from learning.logging_policy import ExplorationPolicy
+from learning.population import load_population
+from learning.replayed_policies import distribution_on_steps
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from assistant.dialogue.actions import ACTIONS, Action
-from assistant.learning.episodes import Episodes
-from assistant.learning.fitted_q import BACKENDS, FittedQ, greedy_available
+from learning.episodes import Episodes
+from learning.fitted_q import BACKENDS, FittedQ, greedy_available
 
 ASK = ACTIONS.index(Action.MOOD_QUESTION)
 PLAY = ACTIONS.index(Action.PLAY_SAMPLE)

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.learning.fqe import FittedQEvaluation
-from assistant.learning.toy_conversations import (
+from learning.fqe import FittedQEvaluation
+from learning.toy_conversations import (
     CellMeanRegressor,
 )
-from assistant.learning.trajectories import LoggedDataError
+from learning.trajectories import LoggedDataError
 from tests.trajectory_logs import (
     BEST,
     ENV,

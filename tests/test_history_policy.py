@@ -14,11 +14,6 @@ from assistant.dialogue.actions import Action
 from assistant.dialogue.manager import DialogueManager
 from assistant.dialogue.policy import PolicyOutput
 from assistant.dialogue.state import ACTION_AFFINITY_FEATURES, FEATURE_NAMES, DialogueState
-from assistant.learning.learner import greedy, make_model, put_forward
-from assistant.learning.listeners import World, draw_listener
-from assistant.learning.listening import draw_history, history_rng
-from assistant.learning.population import load_population, population_from_dict
-from assistant.learning.training import ACTION_COLUMNS
 from assistant.music.catalog import Catalog
 from assistant.policies.learned import LearnedPolicy, load_learned_policy, save_policy
 from assistant.policies.rules import RulePolicy
@@ -26,6 +21,11 @@ from assistant.policies.store import load_policy
 from assistant.taste.affinity import load_affinity_model
 from assistant.taste.models import ContentAffinity
 from assistant.taste.summary import HistorySummary
+from learning.learner import greedy, make_model, put_forward
+from learning.listeners import World, draw_listener
+from learning.listening import draw_history, history_rng
+from learning.population import load_population, population_from_dict
+from learning.training import ACTION_COLUMNS
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
 
@@ -92,7 +92,7 @@ def test_without_history_share_every_listener_is_a_cold_start(
 def test_histories_leave_the_listeners_themselves_unchanged(demo_catalog: Catalog) -> None:
     """History comes from its own random stream: the same seed meets the same listeners with or without
     it, so arms that read histories and arms that do not stay paired."""
-    from assistant.learning.batch import simulate
+    from learning.batch import simulate
 
     population = load_population("default")
     runs = [
@@ -283,8 +283,8 @@ def test_a_log_written_before_the_affinity_features_reads_them_as_a_cold_start(
 ) -> None:
     import pyarrow.parquet as pq
 
-    from assistant.learning.batch import simulate
     from assistant.logs.dataset import read_log, write_log
+    from learning.batch import simulate
 
     run = simulate(8, tiny_catalog, load_population("default"), RulePolicy, seed=2, workers=1)
     assert run.table is not None
@@ -302,9 +302,9 @@ def test_a_log_written_before_the_affinity_features_reads_them_as_a_cold_start(
 def test_rounds_count_the_decisions_still_to_come_for_the_turn_discount_experiment(
     tiny_catalog: Catalog,
 ) -> None:
-    from assistant.learning.batch import simulate
-    from assistant.learning.logging_policy import ExplorationPolicy
-    from assistant.learning.training import rounds_from_log
+    from learning.batch import simulate
+    from learning.logging_policy import ExplorationPolicy
+    from learning.training import rounds_from_log
 
     run = simulate(12, tiny_catalog, load_population("default"), ExplorationPolicy, seed=4, workers=1)
     assert run.table is not None

@@ -19,13 +19,13 @@ LAYERS: tuple[str, ...] = (
     "assistant.dialogue",  # one conversation: manager, state, prompts, phrasing
     "assistant.policies",  # which prompt next, at run time
     "assistant.logs",  # the conversation log, written and read
-    "assistant.learning",  # new policies from the logs, checked off-policy
+    "learning",  # new policies from the logs, checked off-policy
     "audio",  # devices and speech: the voice way in
     "tui",  # the terminal way in
     "cli",  # the command line: composes everything
     "main",
 )
-PACKAGES = ("nlu", "assistant", "audio", "tui", "cli")
+PACKAGES = ("nlu", "assistant", "learning", "audio", "tui", "cli")
 DEVICE_LIBRARIES = ("sounddevice", "vosk", "pyttsx3", "pocketsphinx", "speech_recognition", "webrtcvad")
 """Hardware and speech engines: only audio/ may import them."""
 
@@ -112,3 +112,27 @@ def test_the_layering_check_sees_an_upward_import(tmp_path: Path) -> None:
     higher = [name for _, name in found if (_layer(name) or 0) > (_layer("assistant.music.x") or 0)]
     assert "assistant.dialogue.manager" in higher
     assert not any(name.startswith(("assistant.events", "nlu")) for name in higher)
+
+
+DIALOGUE_MAY_USE_FROM_NLU = ("nlu.meaning", "nlu.lexicon")
+"""What the dialogue may take from nlu/: the meaning representation and the vocabulary (genre names and
+their families, to phrase and to check slot values). Never a reader of text: what a turn means is nlu's
+job, so the trained model, the simulator and the voice path all reach the manager the same way."""
+
+
+@pytest.mark.parametrize(
+    ("module", "path"),
+    [(m, p) for m, p in MODULES if m.startswith("assistant.dialogue")],
+    ids=[m for m, _ in MODULES if m.startswith("assistant.dialogue")],
+)
+def test_the_dialogue_reads_meanings_not_words(module: str, path: Path) -> None:
+    readers = [
+        f"{path.relative_to(ROOT)}:{line} imports {imported}"
+        for line, imported in _imports(module, path)
+        if imported.split(".")[0] == "nlu"
+        and imported != "nlu"
+        and not imported.startswith(DIALOGUE_MAY_USE_FROM_NLU)
+    ]
+    assert readers == []
+    if path.name in ("manager.py", "conversation.py"):  # the turn in context, and deciding and acting
+        assert "re" not in {name for _, name in _imports(module, path)}, f"{path.name} matches text itself"

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.learning.logged_data import LoggedBanditData, LoggedDataError
-from assistant.learning.ope import (
+from learning.logged_data import LoggedBanditData, LoggedDataError
+from learning.ope import (
     DirectMethod,
     DoublyRobust,
     Estimator,

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.learning.logged_data import LoggedDataError, load_npz
-from assistant.learning.ope import (
+from learning.logged_data import LoggedDataError, load_npz
+from learning.ope import (
     InverseProbabilityWeighting,
 )
 from tests.bandit_logs import hand_data

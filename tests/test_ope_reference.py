@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.learning.logged_data import load_npz
-from assistant.learning.ope import (
+from learning.logged_data import load_npz
+from learning.ope import (
     OPEReport,
     SelfNormalizedDoublyRobust,
     SelfNormalizedInverseProbabilityWeighting,

@@ -7,11 +7,11 @@ import pytest
 
 from assistant.dialogue.actions import Action
 from assistant.dialogue.state import DialogueState
-from assistant.learning.ab import run_arm
-from assistant.learning.oracle import OraclePolicy, PlanningOracle
-from assistant.learning.population import load_population
 from assistant.music.catalog import Catalog
 from assistant.policies.rules import RulePolicy
+from learning.ab import run_arm
+from learning.oracle import OraclePolicy, PlanningOracle
+from learning.population import load_population
 
 
 def test_it_refuses_to_decide_without_meeting_the_listener(tiny_catalog: Catalog) -> None:

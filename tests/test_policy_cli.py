@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.learning.ab import compare, run_arm, wilson
-from assistant.learning.population import load_population
 from assistant.music.catalog import load_catalog
 from assistant.policies.learned import load_learned_policy
 from assistant.policies.rules import RulePolicy
 from assistant.policies.store import HISTORY_POLICY, SHIPPED_POLICY, load_policy
+from learning.ab import compare, run_arm, wilson
+from learning.population import load_population
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,10 +71,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory, tiny_catalog_csv: Path) ->
 
 def _fit_directly(log: Path, path: Path, name: str) -> None:
     from assistant.dialogue.actions import ACTIONS
-    from assistant.learning.episodes import episodes_from_log
-    from assistant.learning.fitted_q import FittedQ
     from assistant.logs.dataset import read_log
     from assistant.policies.learned import save_policy
+    from learning.episodes import episodes_from_log
+    from learning.fitted_q import FittedQ
 
     model = FittedQ(len(ACTIONS), n_iterations=3, n_trees=30).fit(episodes_from_log(read_log(log)))
     save_policy(path, "q-trees", model.export(), {"name": name})

@@ -7,20 +7,20 @@ import pytest
 
 from assistant.dialogue.actions import Action
 from assistant.dialogue.state import FEATURE_NAMES
-from assistant.learning.batch import simulate
-from assistant.learning.learner import greedy, make_model, softmax
-from assistant.learning.logging_policy import ExplorationPolicy, exploration_probabilities
-from assistant.learning.population import load_population
-from assistant.learning.training import (
+from assistant.logs.dataset import LogFormatError, LogTable, read_log, write_log
+from assistant.music.catalog import Catalog
+from assistant.policies.learned import load_learned_policy, save_policy
+from assistant.policies.rules import RulePolicy
+from learning.batch import simulate
+from learning.learner import greedy, make_model, softmax
+from learning.logging_policy import ExplorationPolicy, exploration_probabilities
+from learning.population import load_population
+from learning.training import (
     paired_comparison,
     rounds_from_log,
     rules_distribution,
     train_and_select,
 )
-from assistant.logs.dataset import LogFormatError, LogTable, read_log, write_log
-from assistant.music.catalog import Catalog
-from assistant.policies.learned import load_learned_policy, save_policy
-from assistant.policies.rules import RulePolicy
 
 ACTIONS = list(Action)
 

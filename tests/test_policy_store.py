@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from assistant.dialogue.state import FEATURE_NAMES, DialogueState
-from assistant.learning.learner import make_model
 from assistant.policies.learned import LearnedPolicy, PolicyFileError, load_learned_policy, save_policy
 from assistant.policies.rules import RulePolicy
 from assistant.policies.store import SHIPPED_POLICY, load_policy
+from learning.learner import make_model
 
 
 def _valid(tmp_path: Path) -> Path:

@@ -41,7 +41,7 @@ from tests.test_scale import same_log
 pytestmark = pytest.mark.slow
 RAY = Path(sys.executable).parent / "ray"
 CONVERSATIONS = 500
-"""Two chunks of the simulation (assistant.learning.batch.CHUNK = 250): a task for each node."""
+"""Two chunks of the simulation (learning.batch.CHUNK = 250): a task for each node."""
 TRAIN = ["--backends", "sklearn", "--iterations", "2", "--bootstrap", "50", "--gate-replicates", "2"]
 TRAIN += ["--current", "rules", "--workers", "1", "--force", "--json"]
 

@@ -16,11 +16,11 @@ from assistant.dialogue.phrasing import listed_options
 from assistant.dialogue.policy import PolicyOutput, greedy
 from assistant.dialogue.state import DialogueState
 from assistant.events import NluResult, ReplyEvent, Resolved, fan_out
-from assistant.learning.reward import prompt_usefulness
 from assistant.logs.dataset import LogTable, TableRecorder, read_log, write_log
 from assistant.logs.store import LogStore, export_parquet
 from assistant.music.catalog import Catalog
 from assistant.policies.rules import RulePolicy
+from learning.reward import prompt_usefulness
 from nlu.linking import EntityLinker
 from nlu.meaning import Act
 from nlu.rules import RuleUnderstanding

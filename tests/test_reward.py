@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from assistant.dialogue.state import FEATURE_NAMES
-from assistant.learning.reward import prompt_usefulness
 from assistant.logs.dataset import ACTION_NAMES, TURN_COLUMNS, LogTable
 from assistant.music.catalog import Catalog
+from learning.reward import prompt_usefulness
 
 # Rows: (action the assistant took after this user turn or None, act of the user turn, slots, sample offered)
 Row = tuple[str | None, str, list[tuple[str, str]], str | None]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.learning.population import load_population
-from assistant.learning.tuning import GRID, grid_settings, tune_rules, write_tuned
 from assistant.music.catalog import Catalog
 from assistant.policies.rules import DEFAULT_RULES, RuleSettings, load_rule_settings
+from learning.population import load_population
+from learning.tuning import GRID, grid_settings, tune_rules, write_tuned
 
 
 def test_the_grid_starts_with_the_rules_as_written_and_holds_every_combination() -> None:

@@ -16,20 +16,20 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from assistant.learning.batch import simulate
-from assistant.learning.dataset_episodes import episodes_from_dataset, training_episodes
-from assistant.learning.engines import LocalEngine
-from assistant.learning.episodes import Episodes, episodes_from_log
-from assistant.learning.fqe_bootstrap import BootstrapFQE
-from assistant.learning.logging_policy import ExplorationPolicy
-from assistant.learning.population import load_population
+from learning.batch import simulate
+from learning.dataset_episodes import episodes_from_dataset, training_episodes
+from learning.engines import LocalEngine
+from learning.episodes import Episodes, episodes_from_log
+from learning.fqe_bootstrap import BootstrapFQE
+from learning.logging_policy import ExplorationPolicy
+from learning.population import load_population
 from assistant.logs.dataset import LogFormatError, LogTable, read_log
 from assistant.logs.partitioned import MANIFEST, list_parts
 from assistant.music.catalog import Catalog
 from tests.conftest import ROOT
 
 N = 600
-"""Three chunks of the simulation (assistant.learning.batch.CHUNK = 250): three parts."""
+"""Three chunks of the simulation (learning.batch.CHUNK = 250): three parts."""
 CLOCK = ("started_at", "ended_at")
 """Wall-clock times of a conversation: the only fields that differ between two runs of one seed."""
 
@@ -124,8 +124,8 @@ def test_a_dataset_of_another_schema_version_is_refused_naming_it(dataset: Path,
 
 
 def test_the_gate_bootstrap_gives_the_same_interval_on_any_number_of_local_workers(dataset: Path) -> None:
-    from assistant.learning.conversation_training import trajectories
-    from assistant.learning.replayed_policies import distribution_on_steps
+    from learning.conversation_training import trajectories
+    from learning.replayed_policies import distribution_on_steps
     from assistant.policies.rules import RulePolicy
 
     episodes = episodes_from_log(read_log(dataset))

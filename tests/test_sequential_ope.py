@@ -11,17 +11,17 @@ import math
 import numpy as np
 import pytest
 
-from assistant.learning.sequential_ope import evaluate_trajectories
-from assistant.learning.toy_conversations import (
+from learning.sequential_ope import evaluate_trajectories
+from learning.toy_conversations import (
     ASK,
     PLAY,
     ToyConversations,
     policy_table,
     uniform_policy,
 )
-from assistant.learning.trajectories import LoggedDataError, LoggedTrajectories
-from assistant.learning.trajectory_diagnostics import trajectory_diagnostics
-from assistant.learning.trajectory_estimators import (
+from learning.trajectories import LoggedDataError, LoggedTrajectories
+from learning.trajectory_diagnostics import trajectory_diagnostics
+from learning.trajectory_estimators import (
     PerDecisionImportanceSampling,
     SequentialDoublyRobust,
     TrajectoryEstimator,
@@ -29,7 +29,7 @@ from assistant.learning.trajectory_estimators import (
     WeightedPerDecisionImportanceSampling,
     default_estimators,
 )
-from assistant.learning.trajectory_resampling import Column, Design
+from learning.trajectory_resampling import Column, Design
 from tests.trajectory_logs import (
     BEST,
     ENV,

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.learning.trajectories import LoggedDataError
+from learning.trajectories import LoggedDataError
 from tests.trajectory_logs import (
     hand_data,
 )

@@ -11,12 +11,12 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from assistant.learning.sequential_ope import evaluate_trajectories, paired_difference
-from assistant.learning.toy_conversations import (
+from learning.sequential_ope import evaluate_trajectories, paired_difference
+from learning.toy_conversations import (
     uniform_policy,
 )
-from assistant.learning.trajectories import LoggedDataError, LoggedTrajectories
-from assistant.learning.trajectory_estimators import PerDecisionImportanceSampling, WeightedDoublyRobust
+from learning.trajectories import LoggedDataError, LoggedTrajectories
+from learning.trajectory_estimators import PerDecisionImportanceSampling, WeightedDoublyRobust
 from tests.trajectory_logs import (
     BEST,
     ENV,

@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 
 from assistant.dialogue.manager import DialogueManager
-from assistant.learning.batch import simulate
-from assistant.learning.listeners import World
-from assistant.learning.population import (
+from assistant.music.catalog import Catalog
+from assistant.policies.rules import RulePolicy
+from learning.batch import simulate
+from learning.listeners import World
+from learning.population import (
     POPULATIONS,
     Population,
     PopulationError,
     load_population,
     population_from_dict,
 )
-from assistant.learning.simulator import SimulatedUser, run_conversation
-from assistant.music.catalog import Catalog
-from assistant.policies.rules import RulePolicy
+from learning.simulator import SimulatedUser, run_conversation
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
 

@@ -1,5 +1,5 @@
 """Logged conversations the sequential OPE tests share: three small enough to compute every estimator
-by hand, and a tiny conversation MDP with exact policy values (assistant/learning/toy_conversations.py)."""
+by hand, and a tiny conversation MDP with exact policy values (learning/toy_conversations.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from assistant.learning.fqe import with_fitted_critic
-from assistant.learning.toy_conversations import (
+from learning.fqe import with_fitted_critic
+from learning.toy_conversations import (
     CellMeanRegressor,
     ToyConversations,
     policy_table,
 )
-from assistant.learning.trajectories import LoggedTrajectories
-from assistant.learning.trajectory_estimators import (
+from learning.trajectories import LoggedTrajectories
+from learning.trajectory_estimators import (
     PerDecisionImportanceSampling,
     SequentialDirectMethod,
     SequentialDoublyRobust,

@@ -18,8 +18,6 @@ MIN_SECONDS = 2.0
 _SAMPLE = 65_536
 
 
-
-
 def content_hash(path: Path, size: int) -> str:
     """Size plus 64 KiB from the start, the middle and the end: cheap on big files, and it changes when
     tags (at the start or end) or audio change."""

@@ -28,7 +28,7 @@ MANY_CANDIDATES = 60
 class RuleSettings:
     """The knobs a designer would turn; the defaults are the rules as written (the baseline). A tuned
     variant (`rules-tuned`) is the best setting of a small grid, chosen by simulation on the training
-    populations (assistant.learning.tuning)."""
+    populations (learning.tuning)."""
 
     open_first: bool = True
     """Start with "Do you have anything in mind?" when nothing is known yet."""

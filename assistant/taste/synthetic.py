@@ -204,7 +204,7 @@ def taste_around(
     """The rest of a taste once its genres are chosen: the usual energy and era are those of the `anchor`
     track plus noise, one to four favourite artists from `artist_pool`, a random scene position, and how
     much they listen (`sessions`, drawn last). Shared by random listeners and simulated ones
-    (assistant.learning.listening), so both kinds of history come from one definition of a taste."""
+    (learning.listening), so both kinds of history come from one definition of a taste."""
     n_fav = min(len(artist_pool), int(rng.integers(1, 5)))
     artists = tuple(str(a) for a in rng.choice(artist_pool, size=n_fav, replace=False)) if n_fav else ()
     scene = rng.normal(size=SCENE_DIM)

@@ -8,7 +8,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.learning.phrases import (
+from assistant.music.catalog import Catalog
+from learning.phrases import (
     ACTIVITY_OF_SAID,
     ACTIVITY_SAID_RE,
     FEEL_WORDS,
@@ -16,8 +17,7 @@ from assistant.learning.phrases import (
     described_era,
     pick,
 )
-from assistant.learning.population import Population
-from assistant.music.catalog import Catalog
+from learning.population import Population
 from nlu.lexicon import ACTIVITY_PROFILE, GENRE_PARENT
 from nlu.linking import EntityLinker
 from nlu.meaning import Understander, Understanding

@@ -29,12 +29,12 @@ from assistant.dialogue.actions import ACTIONS, Action
 from assistant.dialogue.manager import DialogueManager
 from assistant.dialogue.policy import PolicyOutput
 from assistant.dialogue.state import FEATURE_NAMES, DialogueState
-from assistant.learning.episodes import DEFAULT_TURN_COST
-from assistant.learning.listeners import CachedUnderstander, World, draw_listener
-from assistant.learning.population import Population, load_population
-from assistant.learning.simulator import SimulatedUser, run_conversation
 from assistant.music.catalog import Catalog, load_catalog
 from assistant.music.retrieval import Retriever
+from learning.episodes import DEFAULT_TURN_COST
+from learning.listeners import CachedUnderstander, World, draw_listener
+from learning.population import Population, load_population
+from learning.simulator import SimulatedUser, run_conversation
 from nlu.linking import EntityLinker
 from nlu.rules import RuleUnderstanding
 

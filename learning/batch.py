@@ -4,10 +4,10 @@ Conversation i of a run with seed s draws its listener from the generator [s, i,
 words from [s, i, 1], the assistant's randomness from [s, i, 2] and the listener's listening history
 from [s, i, 3]: the same seed meets the same listeners whatever the policy (paired comparisons), and the
 split across worker processes does not change any result. With `history=True` the assistant is handed
-what it would read from each listener's history (affinity and summary, assistant.learning.listening);
+what it would read from each listener's history (affinity and summary, learning.listening);
 without it every listener is a cold start (the same listeners, their histories simply not read).
 
-The chunks run on forked worker processes, or on another engine (assistant.learning.engines: Ray tasks);
+The chunks run on forked worker processes, or on another engine (learning.engines: Ray tasks);
 since every conversation is seeded by its own index, the engine and the number of workers change no
 result. With `write_to` each chunk is written by the worker that ran it as one part of a partitioned
 Parquet dataset (assistant.logs.partitioned) and only its outcomes come back: the log never sits whole in
@@ -28,19 +28,19 @@ import numpy as np
 
 from assistant.dialogue.manager import DialogueManager
 from assistant.dialogue.policy import Policy
-from assistant.learning.listeners import CachedUnderstander, World, draw_listener
-from assistant.learning.population import Population
-from assistant.learning.simulator import ConversationResult, SimulatedUser, run_conversation
 from assistant.logs.dataset import LogTable, TableRecorder
 from assistant.logs.partitioned import DatasetWriter
 from assistant.music.catalog import Catalog
 from assistant.music.retrieval import Retriever
+from learning.listeners import CachedUnderstander, World, draw_listener
+from learning.population import Population
+from learning.simulator import ConversationResult, SimulatedUser, run_conversation
 from nlu.linking import EntityLinker
 from nlu.meaning import Understander
 from nlu.rules import RuleUnderstanding
 
 if TYPE_CHECKING:
-    from assistant.learning.engines import Engine
+    from learning.engines import Engine
 
 __all__ = ["SimulationRun", "run_job_chunk", "simulate"]
 
@@ -133,7 +133,7 @@ def _run_chunk_inner(indices: tuple[int, int]) -> _Output:
         user = SimulatedUser(world, job.population, np.random.default_rng([job.seed, i, 1]), listener)
         affinity, summary = None, None
         if job.history:
-            from assistant.learning.listening import draw_history, history_rng
+            from learning.listening import draw_history, history_rng
 
             drawn = draw_history(
                 world,

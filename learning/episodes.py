@@ -145,7 +145,7 @@ def episodes_from_log(
 ) -> Episodes:
     """Every finished conversation of a log with at least one decision, as an episode.
 
-    `usefulness` (per log row, e.g. from assistant.learning.reward.prompt_usefulness) is carried along for
+    `usefulness` (per log row, e.g. from learning.reward.prompt_usefulness) is carried along for
     the decision rows. Raises LogFormatError when the log has no decision at all."""
     actions = table.columns["action"]
     policies = table.columns["policy"]

@@ -18,11 +18,11 @@ import numpy as np
 from assistant.dialogue.actions import ACTIONS, Action
 from assistant.dialogue.policy import Policy
 from assistant.dialogue.state import FEATURE_NAMES, DialogueState
-from assistant.learning.fitted_q import greedy_available
 from assistant.music.constraints import Constraints
 from assistant.music.retrieval import CandidateStats
 from assistant.policies.rules import RulePolicy
 from assistant.taste.summary import HistorySummary
+from learning.fitted_q import greedy_available
 
 __all__ = ["distribution_from_features", "distribution_on_steps", "state_from_features"]
 
@@ -70,5 +70,5 @@ def distribution_from_features(policy: Policy, features: np.ndarray, available: 
 
 
 def distribution_on_steps(policy: Policy, episodes: object) -> np.ndarray:
-    """`policy`'s distribution at every step of logged episodes (assistant.learning.episodes.Episodes)."""
+    """`policy`'s distribution at every step of logged episodes (learning.episodes.Episodes)."""
     return distribution_from_features(policy, episodes.features, episodes.available)  # type: ignore[attr-defined]

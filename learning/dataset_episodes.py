@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.learning.engines import Engine, LocalEngine
-from assistant.learning.episodes import DEFAULT_TURN_COST, Episodes, episodes_from_log
+from learning.engines import Engine, LocalEngine
+from learning.episodes import DEFAULT_TURN_COST, Episodes, episodes_from_log
 from assistant.logs.dataset import LogFormatError, LogTable
 from assistant.logs.partitioned import Part, list_parts, read_part
 

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from assistant.learning.fqe import FittedQEvaluation, Regressor
-from assistant.learning.trajectories import LoggedTrajectories
+from learning.fqe import FittedQEvaluation, Regressor
+from learning.trajectories import LoggedTrajectories
 
 if TYPE_CHECKING:
-    from assistant.learning.engines import Engine
+    from learning.engines import Engine
 
 __all__ = ["BootstrapFQE", "FQEInterval", "light_regressor", "replicate", "resample"]
 

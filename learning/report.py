@@ -300,10 +300,10 @@ def write_evaluation_report(
             "",
             f"## OPE's estimate of the {who} policy vs its simulated on-policy value",
             "",
-            f"Logged by the exploration policy: {o['n_logged_rounds']:,} rounds from "
+            f"Logged by the exploration policy: {o['n_logged_decisions']:,} decisions from "
             f"{o['n_logged_conversations']:,} fresh conversations{note}. On-policy value "
-            f"(mean prompt usefulness per decision of the {who} policy "
-            f"running live): {o['on_policy_value']:.4f}.",
+            f"(mean G per conversation of the {who} policy running live): {o['on_policy_value']:.4f}. "
+            f"The gate uses {o['gate_estimator'].upper()}.",
             "",
             "| estimator | estimate | 95% CI | bias | CI covers on-policy value |",
             "|---|---|---|---|---|",

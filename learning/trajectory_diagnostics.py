@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from assistant.learning.trajectories import LoggedTrajectories
+from learning.trajectories import LoggedTrajectories
 
 __all__ = ["critic_warnings", "range_warnings", "trajectory_diagnostics", "weight_warnings"]
 

@@ -1,7 +1,7 @@
 """The trajectory estimators of a policy's value over whole conversations: small frozen dataclasses over
 `LoggedTrajectories`, each naming the per-step statistics it needs and how it combines their means.
 
-Notation (see assistant/learning/sequential_ope.py): rho_t is the cumulative importance weight, r_t
+Notation (see learning/sequential_ope.py): rho_t is the cumulative importance weight, r_t
 the reward of one objective, q_t = q_hat(s_t, a_t) and v_t = sum_a pi_e(a | s_t) q_hat(s_t, a) come
 from a critic (fitted-Q evaluation).
 """
@@ -14,8 +14,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from assistant.learning.trajectories import OBJECTIVE, LoggedDataError, LoggedTrajectories
-from assistant.learning.trajectory_resampling import (
+from learning.trajectories import OBJECTIVE, LoggedDataError, LoggedTrajectories
+from learning.trajectory_resampling import (
     Column,
     Design,
     check_bootstrap_args,
@@ -222,7 +222,7 @@ class SequentialDirectMethod(TrajectoryEstimator):
     """Direct Method, DM: (1/n) sum_i v_hat(s_{i,0}), the critic's value of pi_e at the first step.
 
     With q_hat from fitted-Q evaluation (Le, Voloshin and Yue, "Batch Policy Learning under Constraints",
-    ICML 2019; `assistant.learning.fqe.FittedQEvaluation`). Low variance, as biased as the critic. Its
+    ICML 2019; `learning.fqe.FittedQEvaluation`). Low variance, as biased as the critic. Its
     bootstrap interval holds the critic fixed, so it shows only which conversations were logged, not
     the critic's error: far too narrow to gate on (see docs/ope.md).
     """

@@ -4,7 +4,7 @@ Le, Voloshin and Yue, "Batch Policy Learning under Constraints", ICML 2019. Star
 iteration regresses r_t + v_k(s_{t+1}) on (state features, action) over the logged steps, where
 v_k(s) = sum_a pi_e(a | s) Q_k(s, a) and v_k = 0 after an episode's last step; after K iterations Q_K
 is the expected return-to-go of the logged action followed by pi_e, for up to K decisions. The critic
-feeds the direct method and the doubly robust estimators of `assistant.learning.sequential_ope`, which
+feeds the direct method and the doubly robust estimators of `learning.sequential_ope`, which
 is why it is cross-fitted: the q_hat of an episode comes from a critic fitted on the other folds'
 episodes, so DR never corrects a critic with the very residuals that critic was fitted to.
 """
@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
-from assistant.learning.trajectories import OBJECTIVE, LoggedDataError, LoggedTrajectories
+from learning.trajectories import OBJECTIVE, LoggedDataError, LoggedTrajectories
 
 __all__ = ["FittedQEvaluation", "Regressor", "default_regressor", "with_fitted_critic"]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.learning.trajectories import DEFAULT_TURN_COST, LoggedTrajectories
+from learning.trajectories import DEFAULT_TURN_COST, LoggedTrajectories
 
 __all__ = [
     "ACTIONS",

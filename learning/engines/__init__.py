@@ -5,7 +5,7 @@ Three kinds of work are spread, each by one method, so the learning code names n
 Core tasks), `extract` runs a function over the parts of a log dataset (rewards and features; Ray Data),
 and results come back in the order of the items, so a result never depends on which worker ran what.
 The local engine is today's: forked processes, no new dependency. Ray is optional and imported only
-when `--engine ray` is chosen (assistant/learning/engines/ray_engine.py).
+when `--engine ray` is chosen (learning/engines/ray_engine.py).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def make_engine(name: str, *, address: str | None = None, workers: int | None = 
     if name == "local":
         return LocalEngine(workers)
     if name == "ray":
-        from assistant.learning.engines.ray_engine import RayEngine
+        from learning.engines.ray_engine import RayEngine
 
         return RayEngine(address=address, workers=workers)
     raise ValueError(f"unknown engine {name!r}: choose from {', '.join(ENGINES)}")

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from assistant.dialogue.actions import ACTIONS
-from assistant.learning.conversation_training import TrainingResult
-from assistant.learning.episodes import Episodes
-from assistant.learning.report import feature_importances
+from learning.conversation_training import TrainingResult
+from learning.episodes import Episodes
+from learning.report import feature_importances
 
 __all__ = ["prompt_by_turn", "training_summary", "write_training_report"]
 

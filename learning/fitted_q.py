@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from assistant.learning.episodes import Episodes
-from assistant.learning.learner import _all_pairs, _joint
+from learning.episodes import Episodes
+from learning.learner import _all_pairs, _joint
 
 __all__ = ["BACKENDS", "FittedQ", "QTrees", "greedy_available"]
 

@@ -2,7 +2,7 @@
 
 One step is one decision of the dialogue policy; one episode is one conversation. The steps of all
 episodes are flattened into per-step arrays (episodes contiguous, steps in order), which is the layout
-the sequential off-policy estimators (`assistant.learning.sequential_ope`) and fitted-Q evaluation
+the sequential off-policy estimators (`learning.sequential_ope`) and fitted-Q evaluation
 read. `LoggedTrajectories` checks everything on construction and names the array, its shape and the
 offending step or episode in its message, so the estimators can trust shapes and values.
 """
@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from assistant.learning.logged_data import SUM_TOLERANCE, LoggedDataError
+from learning.logged_data import SUM_TOLERANCE, LoggedDataError
 
 __all__ = ["DEFAULT_TURN_COST", "OBJECTIVE", "LoggedDataError", "LoggedTrajectories"]
 

@@ -2,7 +2,7 @@
 
 Each logged decision is one bandit round: context = state features, action = prompt type, reward =
 prompt usefulness (reward.py), pscore = the logged propensity, position 0. Candidates are fitted on the
-training conversations and judged by off-policy evaluation (assistant.learning.ope) on held-out
+training conversations and judged by off-policy evaluation (learning.ope) on held-out
 conversations; the reward model that DM/DR use there is cross-fitted on the held-out rounds themselves
 (two folds), so no candidate is judged by its own predictions.
 """
@@ -18,13 +18,13 @@ import numpy as np
 
 from assistant.dialogue.policy import Policy
 from assistant.dialogue.state import ACTION_AFFINITY_FEATURES, FEATURE_NAMES
-from assistant.learning.episodes import check_decisions
-from assistant.learning.learner import UsefulnessModel, greedy, make_model
-from assistant.learning.replayed_policies import distribution_from_features
-from assistant.learning.reward import prompt_usefulness
 from assistant.logs.dataset import ACTION_NAMES, LogFormatError, LogTable
 from assistant.music.catalog import Catalog
 from assistant.policies.rules import RulePolicy
+from learning.episodes import check_decisions
+from learning.learner import UsefulnessModel, greedy, make_model
+from learning.replayed_policies import distribution_from_features
+from learning.reward import prompt_usefulness
 
 __all__ = [
     "ACTION_COLUMNS",
@@ -200,7 +200,7 @@ def paired_comparison(
     seed: int = 0,
 ) -> PairedComparison:
     """Candidate minus current, per round, by doubly robust estimation; CI by a conversation bootstrap."""
-    from assistant.learning.ope import DoublyRobust
+    from learning.ope import DoublyRobust
 
     dr = DoublyRobust()
     diff = dr.round_rewards(_bandit_data(rounds, pi_candidate, q_hat)) - dr.round_rewards(
@@ -247,7 +247,7 @@ def _critic(rounds: Rounds, seed: int) -> np.ndarray:
 
 def _bandit_data(rounds: Rounds, pi_e: np.ndarray, q_hat: np.ndarray) -> Any:
     """The held-out rounds in the OPE library's layout, evaluating `pi_e`."""
-    from assistant.learning.logged_data import LoggedBanditData
+    from learning.logged_data import LoggedBanditData
 
     return LoggedBanditData(
         action=rounds.action,
@@ -261,7 +261,7 @@ def _bandit_data(rounds: Rounds, pi_e: np.ndarray, q_hat: np.ndarray) -> Any:
 
 
 def _ope(rounds: Rounds, pi_e: np.ndarray, q_hat: np.ndarray, n_bootstrap: int, seed: int) -> Any:
-    from assistant.learning.ope import evaluate
+    from learning.ope import evaluate
 
     return evaluate(
         _bandit_data(rounds, pi_e, q_hat), n_bootstrap=n_bootstrap, random_state=seed, reward_range=(0.0, 1.0)

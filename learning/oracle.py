@@ -30,7 +30,7 @@ from assistant.music.catalog import Catalog
 from assistant.music.retrieval import Retriever
 
 if TYPE_CHECKING:
-    from assistant.learning.simulator import SimulatedUser
+    from learning.simulator import SimulatedUser
 
 __all__ = ["OraclePolicy", "PlanningOracle"]
 
@@ -149,8 +149,8 @@ class PlanningOracle(OraclePolicy):
         self._count = 0
 
     def run(self, manager: Any, user: SimulatedUser) -> Any:
-        """Hold one conversation (replaces assistant.learning.simulator.run_conversation)."""
-        from assistant.learning.simulator import ConversationResult
+        """Hold one conversation (replaces learning.simulator.run_conversation)."""
+        from learning.simulator import ConversationResult
 
         self._count += 1
         self.meet(user, manager.affinity)

@@ -25,7 +25,7 @@ __all__ = [
     "load_population",
 ]
 
-POPULATIONS = Path(__file__).resolve().parents[2] / "assets" / "populations"
+POPULATIONS = Path(__file__).resolve().parents[1] / "assets" / "populations"
 """Shipped populations: default.json, impatient.json, knows_little.json, experts.json."""
 
 

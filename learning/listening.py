@@ -1,6 +1,6 @@
 """Listening histories for simulated listeners, drawn from their long-term taste.
 
-A simulated listener (assistant.learning.simulator) has a long-term taste (favourite genre families with
+A simulated listener (learning.simulator) has a long-term taste (favourite genre families with
 weights) and a taste of the moment that follows it only partly (the wanted genre comes from the
 favourites 70 % of the time in the default population). Their history is generated from the long-term
 taste alone, with assistant.taste.synthetic's generator: sessions leaning to a favourite genre,
@@ -22,12 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.learning.listeners import Listener, World
-from assistant.learning.population import Population
 from assistant.taste.affinity import profile_from_signals
 from assistant.taste.models import AffinityModel
 from assistant.taste.summary import HistorySummary
 from assistant.taste.synthetic import SyntheticHistory, Taste, synthetic_histories, taste_around
+from learning.listeners import Listener, World
+from learning.population import Population
 
 __all__ = ["ListenerHistory", "draw_history", "history_rng", "long_term_taste"]
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.dialogue.actions import Action
-from assistant.learning.listeners import (
+from assistant.music.catalog import Track
+from learning.listeners import (
     ENERGY_W,
     ERA_W,
     GENRE_W,
@@ -34,7 +35,7 @@ from assistant.learning.listeners import (
     World,
     draw_listener,
 )
-from assistant.learning.phrases import (
+from learning.phrases import (
     ACCEPT,
     ACCEPT_STRONG,
     ACCEPT_WEAK,
@@ -57,8 +58,7 @@ from assistant.learning.phrases import (
     UPBEAT,
     pick,
 )
-from assistant.learning.population import Population
-from assistant.music.catalog import Track
+from learning.population import Population
 
 __all__ = ["ConversationResult", "SimulatedUser", "run_conversation"]
 

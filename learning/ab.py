@@ -18,21 +18,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.dialogue.policy import Policy
-from assistant.learning.batch import simulate
-from assistant.learning.population import Population
-from assistant.learning.simulator import ConversationResult
 from assistant.logs.dataset import LogTable
 from assistant.music.catalog import Catalog
+from learning.batch import simulate
+from learning.population import Population
+from learning.simulator import ConversationResult
 from nlu.meaning import Understander
 
 if TYPE_CHECKING:
-    from assistant.learning.engines import Engine
+    from learning.engines import Engine
 
 __all__ = ["Arm", "compare", "run_arm", "wilson"]
 
 Z95 = 1.959963984540054
 TURN_COST = 0.05
-"""The price of a user turn in the product's objective G (assistant.learning.episodes.DEFAULT_TURN_COST)."""
+"""The price of a user turn in the product's objective G (learning.episodes.DEFAULT_TURN_COST)."""
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -129,7 +129,7 @@ def run_arm(
 ) -> Arm:
     """One policy on `n` listeners drawn from `seed`; `history`: the assistant reads their listening
     histories (the same listeners either way; without it each is a cold start). `engine`: where the
-    conversations run (assistant.learning.engines; default forked processes): the same results on any."""
+    conversations run (learning.engines; default forked processes): the same results on any."""
     run = simulate(
         n,
         catalog,

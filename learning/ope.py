@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.learning.logged_data import LoggedBanditData, LoggedDataError
+from learning.logged_data import LoggedBanditData, LoggedDataError
 
 __all__ = [
     "DEFAULT_N_BOOTSTRAP",

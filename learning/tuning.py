@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from assistant.learning.batch import simulate
-from assistant.learning.episodes import DEFAULT_TURN_COST
-from assistant.learning.population import Population
 from assistant.music.catalog import Catalog
 from assistant.policies.rules import DEFAULT_RULES, RulePolicy, RuleSettings
+from learning.batch import simulate
+from learning.episodes import DEFAULT_TURN_COST
+from learning.population import Population
 
 __all__ = ["GRID", "TUNING_SEED", "TuningResult", "grid_settings", "tune_rules", "write_tuned"]
 

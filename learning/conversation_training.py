@@ -1,9 +1,9 @@
 """From logged conversations to a promoted policy: fitted-Q candidates, trajectory OPE, the promotion gate.
 
 1. The conversations are split, whole, into training (75 %) and held-out (25 %) sets.
-2. Each tree library fits fitted-Q on the training conversations (assistant.learning.fitted_q).
+2. Each tree library fits fitted-Q on the training conversations (learning.fitted_q).
 3. Every candidate's greedy policy, and the current policy, are evaluated on the held-out conversations
-   by trajectory-level off-policy evaluation (assistant.learning.sequential_ope): importance sampling per
+   by trajectory-level off-policy evaluation (learning.sequential_ope): importance sampling per
    decision, doubly robust with a fitted-Q-evaluation critic cross-fitted on the held-out conversations,
    and their weighted forms, for G, success and turns, with intervals from a bootstrap over
    conversations. The candidate with the highest estimate of G by the gate's estimator is chosen.
@@ -23,13 +23,13 @@ import numpy as np
 
 from assistant.dialogue.actions import ACTIONS
 from assistant.dialogue.policy import Policy
-from assistant.learning.episodes import Episodes
-from assistant.learning.fitted_q import FittedQ, greedy_available
-from assistant.learning.fqe import with_fitted_critic
-from assistant.learning.fqe_bootstrap import BootstrapFQE
-from assistant.learning.replayed_policies import distribution_on_steps
-from assistant.learning.sequential_ope import TrajectoryOPEReport, evaluate_trajectories, paired_difference
-from assistant.learning.trajectories import LoggedTrajectories
+from learning.episodes import Episodes
+from learning.fitted_q import FittedQ, greedy_available
+from learning.fqe import with_fitted_critic
+from learning.fqe_bootstrap import BootstrapFQE
+from learning.replayed_policies import distribution_on_steps
+from learning.sequential_ope import TrajectoryOPEReport, evaluate_trajectories, paired_difference
+from learning.trajectories import LoggedTrajectories
 
 __all__ = [
     "GATE_ESTIMATOR",
@@ -137,8 +137,8 @@ def gate(
     zero at the lower end of its interval and success is not estimated lower by more than SUCCESS_MARGIN.
     Both arguments are the held-out conversations with each policy's distribution and critic
     (`trajectories`). With "fqe-boot" the critics are refitted on `replicates` resamples of the
-    conversations (assistant.learning.fqe_bootstrap); any other name is an estimator of
-    assistant.learning.sequential_ope, resampled `n_bootstrap` times with the critics held fixed."""
+    conversations (learning.fqe_bootstrap); any other name is an estimator of
+    learning.sequential_ope, resampled `n_bootstrap` times with the critics held fixed."""
     difference: dict[str, tuple[float, float, float]] = {}
     for objective in ("G", "success", "turns"):
         if estimator == "fqe-boot":
@@ -201,7 +201,7 @@ def train_fitted_q(
     gate_replicates: int = BOOTSTRAP_REPLICATES,
 ) -> TrainingResult:
     """Fit a fitted-Q candidate per tree library, choose by OPE on held-out conversations, gate it.
-    `engine` (assistant.learning.engines): where the gate's bootstrap replicates run (default local)."""
+    `engine` (learning.engines): where the gate's bootstrap replicates run (default local)."""
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
     rng = np.random.default_rng([seed, 5])

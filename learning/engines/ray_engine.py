@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assistant.learning.engines import EngineUnavailable
+from learning.engines import EngineUnavailable
 
 __all__ = ["RayEngine"]
 

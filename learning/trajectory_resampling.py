@@ -1,5 +1,5 @@
 """Per-step means over episodes, and the episode bootstrap over them: what every trajectory estimator
-(assistant/learning/trajectory_estimators.py) is a function of.
+(learning/trajectory_estimators.py) is a function of.
 
 Each estimator is a function of per-step means over episodes of a few statistics (the mean over episodes
 of rho_t r_t at each t, of rho_t, ...). A bootstrap resample of episodes is a vector of counts, so all
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from assistant.learning.trajectories import LoggedTrajectories
+from learning.trajectories import LoggedTrajectories
 
 __all__ = ["Column", "Design", "check_bootstrap_args", "percentile_interval", "ratio"]
 

@@ -7,12 +7,11 @@ t = 0..T_i-1 with logged action a_t, probability pscore_t, reward r_t (of one ob
 evaluation). After its last step an episode stays in an absorbing state with reward 0 and ratio 1, so
 its weight stays rho_{T_i-1}: the self-normalizing sums at step t run over all n episodes.
 
-The estimators live in assistant/learning/trajectory_estimators.py, the per-step means and the episode
+The estimators live in learning/trajectory_estimators.py, the per-step means and the episode
 bootstrap they share in trajectory_resampling.py, the diagnostics and warnings in
 trajectory_diagnostics.py; this module runs them together into a report, and pairs two policies on one
 log for the promotion gate.
 """
-
 
 from __future__ import annotations
 
@@ -23,20 +22,20 @@ from typing import Any
 
 import numpy as np
 
-from assistant.learning.trajectories import OBJECTIVE, LoggedDataError, LoggedTrajectories
-from assistant.learning.trajectory_diagnostics import (
+from learning.trajectories import OBJECTIVE, LoggedDataError, LoggedTrajectories
+from learning.trajectory_diagnostics import (
     critic_warnings,
     range_warnings,
     trajectory_diagnostics,
     weight_warnings,
 )
-from assistant.learning.trajectory_estimators import (
+from learning.trajectory_estimators import (
     DEFAULT_N_BOOTSTRAP,
     TrajectoryEstimator,
     check_names,
     default_estimators,
 )
-from assistant.learning.trajectory_resampling import Column, Design, check_bootstrap_args, percentile_interval
+from learning.trajectory_resampling import Column, Design, check_bootstrap_args, percentile_interval
 
 __all__ = [
     "DEFAULT_OBJECTIVES",
