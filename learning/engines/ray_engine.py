@@ -22,7 +22,7 @@ from learning.engines import EngineUnavailable
 
 __all__ = ["RayEngine"]
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
