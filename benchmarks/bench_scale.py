@@ -72,6 +72,8 @@ def machine() -> str:
 
 # -- one measured run, in its own process ----------------------------------------------------------------
 def one(engine_name: str, n: int, seed: int, workers: int, address: str | None, args: Any) -> dict[str, Any]:
+    from assistant.music.catalog import load_catalog
+    from assistant.policies.rules import RulePolicy
     from learning.batch import simulate
     from learning.conversation_training import trajectories
     from learning.dataset_episodes import episodes_from_dataset
@@ -80,8 +82,6 @@ def one(engine_name: str, n: int, seed: int, workers: int, address: str | None, 
     from learning.logging_policy import TRAINING_MIX, ExplorationPolicy
     from learning.population import load_population
     from learning.replayed_policies import distribution_on_steps
-    from assistant.music.catalog import load_catalog
-    from assistant.policies.rules import RulePolicy
 
     catalog = load_catalog()
     population = load_population("default")

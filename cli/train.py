@@ -136,10 +136,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from learning.population import PopulationError
     from assistant.logs.dataset import LogFormatError
     from assistant.music.catalog import CatalogError
     from cli.common import fail
+    from learning.population import PopulationError
 
     try:
         catalog, table = _logs(args)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from learning.engines import Engine, LocalEngine
-from learning.episodes import DEFAULT_TURN_COST, Episodes, episodes_from_log
 from assistant.logs.dataset import LogFormatError, LogTable
 from assistant.logs.partitioned import Part, list_parts, read_part
+from learning.engines import Engine, LocalEngine
+from learning.episodes import DEFAULT_TURN_COST, Episodes, episodes_from_log
 
 __all__ = ["PartEpisodes", "concat_episodes", "episodes_from_dataset", "part_episodes", "training_episodes"]
 

@@ -12,6 +12,9 @@ import pytest
 
 pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-ray.txt)")
 
+from assistant.logs.dataset import read_log
+from assistant.logs.partitioned import list_parts
+from assistant.music.catalog import Catalog
 from learning.batch import simulate
 from learning.dataset_episodes import episodes_from_dataset
 from learning.engines import LocalEngine
@@ -19,9 +22,6 @@ from learning.engines.ray_engine import RayEngine
 from learning.fqe_bootstrap import BootstrapFQE
 from learning.logging_policy import ExplorationPolicy
 from learning.population import load_population
-from assistant.logs.dataset import read_log
-from assistant.logs.partitioned import list_parts
-from assistant.music.catalog import Catalog
 from tests.test_scale import N, same_episodes, same_log
 
 
@@ -68,10 +68,10 @@ def test_ray_tasks_write_the_same_dataset_as_local_processes(
 def test_the_gate_bootstrap_on_ray_equals_the_local_one(
     ray_engine: RayEngine, tiny_catalog: Catalog, tmp_path: Path
 ) -> None:
+    from assistant.policies.rules import RulePolicy
     from learning.conversation_training import trajectories
     from learning.episodes import episodes_from_log
     from learning.replayed_policies import distribution_on_steps
-    from assistant.policies.rules import RulePolicy
 
     run = simulate(200, tiny_catalog, load_population("default"), ExplorationPolicy, seed=6, workers=1)
     assert run.table is not None
@@ -88,8 +88,8 @@ def test_the_gate_bootstrap_on_ray_equals_the_local_one(
 def test_ope_on_ray_prints_the_local_report(ray_engine: RayEngine) -> None:
     import json
 
-    from learning.logged_data import LoggedBanditData
     from cli.ope import _evaluate
+    from learning.logged_data import LoggedBanditData
 
     rng = np.random.default_rng(0)
     n, k = 400, 3

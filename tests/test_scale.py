@@ -16,6 +16,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from assistant.logs.dataset import LogFormatError, LogTable, read_log
+from assistant.logs.partitioned import MANIFEST, list_parts
+from assistant.music.catalog import Catalog
 from learning.batch import simulate
 from learning.dataset_episodes import episodes_from_dataset, training_episodes
 from learning.engines import LocalEngine
@@ -23,9 +26,6 @@ from learning.episodes import Episodes, episodes_from_log
 from learning.fqe_bootstrap import BootstrapFQE
 from learning.logging_policy import ExplorationPolicy
 from learning.population import load_population
-from assistant.logs.dataset import LogFormatError, LogTable, read_log
-from assistant.logs.partitioned import MANIFEST, list_parts
-from assistant.music.catalog import Catalog
 from tests.conftest import ROOT
 
 N = 600
@@ -124,9 +124,9 @@ def test_a_dataset_of_another_schema_version_is_refused_naming_it(dataset: Path,
 
 
 def test_the_gate_bootstrap_gives_the_same_interval_on_any_number_of_local_workers(dataset: Path) -> None:
+    from assistant.policies.rules import RulePolicy
     from learning.conversation_training import trajectories
     from learning.replayed_policies import distribution_on_steps
-    from assistant.policies.rules import RulePolicy
 
     episodes = episodes_from_log(read_log(dataset))
     data = trajectories(episodes, distribution_on_steps(RulePolicy(), episodes), seed=0)
