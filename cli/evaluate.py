@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cli._catalogs import add_catalog_option, open_catalog_option
+from cli._engines import add_engine_options, engine_for
 
 NAME = "evaluate"
 HELP = (
@@ -71,6 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="replace the files of an existing --report folder"
     )
     parser.add_argument("--workers", type=int, default=2)
+    add_engine_options(parser)
     add_nlu_option(parser)
     add_catalog_option(parser)
     parser.add_argument("--json", action="store_true", help="print the A/B summary as JSON")
@@ -105,6 +107,12 @@ def _plan(
 
 
 def run(args: argparse.Namespace) -> int:
+    _check(args)
+    with engine_for(args) as args.engine_session:
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from assistant.music.catalog import CatalogError
     from assistant.policies.learned import load_learned_policy
     from assistant.policies.store import policy_path
@@ -114,7 +122,6 @@ def run(args: argparse.Namespace) -> int:
     from learning.population import PopulationError, load_population
     from learning.report import write_evaluation_report
 
-    _check(args)
     try:
         catalog = open_catalog_option(args.catalog)
         population = load_population(args.population)
@@ -137,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=bar.update,
                 make_understander=understander_factory(args.nlu),
                 history=history,
+                engine=args.engine_session,
             )
     evaluation: dict[str, Any] = {
         "policies": {name: {k: arm.summary()[k] for k in BRIEF} for name, arm in arms.items()},
@@ -152,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
         **evaluation,
         "policies": {name: {**arm.summary(), "n": arm.n} for name, arm in arms.items()},
         "seed": args.seed,
+        "engine": args.engine_session.describe(),
         "policy_file": str(path),
         "history_policy_file": str(history_path) if history_path else None,
         "history_share": population.history.share,
@@ -247,6 +256,7 @@ def _ope_check(
             progress=bar.update,
             make_understander=understander_factory(args.nlu),
             history=history,
+            engine=args.engine_session,
         )
     assert logged.table is not None
     episodes = episodes_from_log(logged.table, turn_cost=DEFAULT_TURN_COST)

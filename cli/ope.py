@@ -1,4 +1,11 @@
-"""`ope`: off-policy evaluation of a candidate policy on logged bandit data (.npz)."""
+"""`ope`: off-policy evaluation of a candidate policy on logged bandit data (.npz).
+
+With `--engine ray` the whole evaluation (estimators and their bootstrap) runs as one Ray task on the
+cluster, with the same code and seed, so it prints the same figures as the local engine. It is not split
+further: the bootstrap's resamples share one random stream (vectorized over the rounds, which fit in one
+process: an .npz is read whole), and cutting that stream into per-worker seeds would change every interval.
+The conversation-level bootstrap of `train`'s gate is the one spread over workers.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ import json
 import math
 from pathlib import Path
 from typing import Any
+
+from cli._engines import add_engine_options, engine_for
 
 NAME = "ope"
 HELP = "estimate a policy's value from logged bandit data (.npz): IPW, SNIPW, DM, DR, SNDR with bootstrap CIs"
@@ -63,29 +72,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="which evaluation policy pi_e_NAME to score when the file holds several "
         "(synthetic.npz: egreedy or softmax)",
     )
+    add_engine_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from learning.logged_data import LoggedDataError, load_npz
-    from learning.ope import default_estimators, evaluate
 
     try:
         data = load_npz(args.file, policy=args.policy)
     except LoggedDataError as exc:
         return _fail(str(exc))
     clip = args.clip if args.clip is not None else math.inf
-    try:
-        report = evaluate(
-            data, default_estimators(clip=clip), n_bootstrap=args.bootstrap, random_state=args.seed
-        )
-    except LoggedDataError as exc:  # e.g. no q_hat for the model-based estimators
-        return _fail(f"{args.file}: {exc}")
+    with engine_for(args) as engine:
+        (report,) = engine.map(_evaluate, (clip, args.bootstrap, args.seed), [data])
+    if isinstance(report, str):  # e.g. no q_hat for the model-based estimators
+        return _fail(f"{args.file}: {report}")
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        print(json.dumps(report, indent=2))
         return 0
     title = args.file.name + (f" (policy {args.policy})" if args.policy else "")
-    print(_table(title, report.to_dict(), seed=args.seed))
+    print(_table(title, report, seed=args.seed))
     return 0
+
+
+def _evaluate(settings: tuple[float, int, int], data: Any) -> dict[str, Any] | str:
+    """The report of every estimator on `data` as a plain dict, or why there is none (one line): it may
+    come back from another node, where an exception would arrive wrapped in Ray's own."""
+    from learning.logged_data import LoggedDataError
+    from learning.ope import default_estimators, evaluate
+
+    clip, n_bootstrap, seed = settings
+    try:
+        report = evaluate(data, default_estimators(clip=clip), n_bootstrap=n_bootstrap, random_state=seed)
+    except LoggedDataError as exc:
+        return str(exc)
+    return report.to_dict()
 
 
 def _fail(message: str) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cli._catalogs import add_catalog_option, check_catalog_option, open_catalog_option
+from cli._engines import add_engine_options, engine_for
 
 if TYPE_CHECKING:
     from assistant.dialogue.policy import Policy
@@ -44,11 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--log",
         type=Path,
         default=None,
-        help="write the log: FILE.db for SQLite (app schema), else a Parquet folder",
+        help="write the log: FILE.db for SQLite (app schema), else a folder: a partitioned Parquet dataset "
+        "(turns/ and conversations/ by date and policy), written part by part",
     )
     parser.add_argument("--force", action="store_true", help="replace an existing --log file or folder")
     parser.add_argument("--seed", type=int, default=0, help="seed: the same seed meets the same listeners")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    add_engine_options(parser)
     add_catalog_option(parser)
     add_nlu_option(parser)
     parser.add_argument("--json", action="store_true", help="print the outcome summary as JSON")
@@ -63,6 +66,8 @@ def add_nlu_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+LOG_FOLDER_FILES = ("turns.parquet", "conversations.parquet", "turns", "conversations", "_tunetalk_log.json")
+"""What a --log folder may already hold (a flat Parquet log of an earlier version, or a dataset)."""
 MAX_CONVERSATIONS = 10_000_000
 """Far above any run made here (50,000 for the shipped policies); a larger number is taken as a typo."""
 SIMULATION_POLICIES = ("logging", "uniform", "rules", "learned", "learned+history")
@@ -103,7 +108,7 @@ def check_log_output(path: Path, force: bool) -> None:
     if path.suffix in (".db", ".sqlite", ".sqlite3"):
         output_file(path, "log", force=force)
     else:
-        output_folder(path, "log", writes=("turns.parquet", "conversations.parquet"), force=force)
+        output_folder(path, "log", writes=LOG_FOLDER_FILES, force=force)
 
 
 def understander_factory(choice: str) -> Callable[[Any], Any] | None:
@@ -161,7 +166,10 @@ def run(args: argparse.Namespace) -> int:
     except (CatalogError, PopulationError) as exc:
         return fail(str(exc))
     factory = make_policy_factory(args.policy, args.floor)
-    with progress_bar(args.conversations, f"simulating {population.name}") as bar:
+    dataset = args.log is not None and args.log.suffix not in (".db", ".sqlite", ".sqlite3")
+    if dataset and args.force:
+        _clear_log_folder(args.log)
+    with engine_for(args) as engine, progress_bar(args.conversations, f"simulating {population.name}") as bar:
         result = simulate(
             args.conversations,
             catalog,
@@ -169,10 +177,12 @@ def run(args: argparse.Namespace) -> int:
             factory,
             seed=args.seed,
             workers=args.workers,
-            record=args.log is not None,
+            record=args.log is not None and not dataset,
             progress=bar.update,
             make_understander=understander_factory(args.nlu),
             history=args.history,
+            engine=engine,
+            write_to=args.log if dataset else None,
         )
     arm = Arm(args.policy, result.results)
     summary = {
@@ -183,6 +193,10 @@ def run(args: argparse.Namespace) -> int:
         **{k: v for k, v in arm.summary().items()},
         "prompt_mix": arm.action_mix(),
     }
+    summary["engine"] = result.engine
+    if dataset:
+        summary["log"] = str(args.log)
+        summary["n_turns_logged"] = result.n_turns
     if args.log is not None and result.table is not None:
         if args.log.suffix in (".db", ".sqlite", ".sqlite3") and args.log.is_file():
             # --force said replace: a SQLite log is otherwise added to, so take the old one away first.
@@ -202,3 +216,15 @@ def run(args: argparse.Namespace) -> int:
         if "log" in summary:
             print(f"log: {summary['log']} ({summary['n_turns_logged']:,} turns)")
     return 0
+
+
+def _clear_log_folder(folder: Path) -> None:
+    """--force: take away the log an earlier run left in the folder (and nothing else of it)."""
+    import shutil
+
+    for name in LOG_FOLDER_FILES:
+        path = folder / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()

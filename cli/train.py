@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cli._catalogs import add_catalog_option, open_catalog_option
+from cli._engines import add_engine_options, engine_for
 
 NAME = "train"
 HELP = "learn the dialogue policy from logged conversations; judge it off-policy; gate its promotion"
@@ -104,26 +105,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for OPE intervals")
     parser.add_argument(
+        "--gate-replicates",
+        type=int,
+        default=30,
+        metavar="R",
+        help="refits of the critics in the gate's conversation-level bootstrap (default 30; spread over "
+        "the engine's workers)",
+    )
+    parser.add_argument(
         "--export-npz",
         type=Path,
         default=None,
         help="--objective usefulness: also write the held-out rounds for `python main.py ope`",
     )
     parser.add_argument("--workers", type=int, default=2)
+    add_engine_options(parser)
     add_nlu_option(parser)
     add_catalog_option(parser)
     parser.add_argument("--json", action="store_true", help="print the training summary as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
+    from cli.common import fail
+
+    if not args.log and args.simulate <= 0:
+        return fail("nothing to learn from: give --log FILE(s) and/or --simulate N")
+    _check(args)
+    with engine_for(args) as args.engine_session:
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from assistant.logs.dataset import LogFormatError
     from assistant.music.catalog import CatalogError
     from cli.common import fail
     from learning.population import PopulationError
 
-    if not args.log and args.simulate <= 0:
-        return fail("nothing to learn from: give --log FILE(s) and/or --simulate N")
-    _check(args)
     try:
         catalog, table = _logs(args)
     except (CatalogError, PopulationError, LogFormatError) as exc:
@@ -146,7 +163,8 @@ def _logs(args: argparse.Namespace) -> tuple[Any, Any]:
     from learning.population import load_population
 
     catalog = open_catalog_option(args.catalog)
-    tables = [read_log(p) for p in args.log]
+    # Datasets are streamed into episodes by the engine (learning.dataset_episodes), not read whole.
+    tables = [read_log(p) for p in args.log if not _streamed(args, p)]
     if args.simulate > 0:
         population = load_population(args.population)
         mix = TRAINING_MIX if args.mix is None else args.mix
@@ -163,6 +181,7 @@ def _logs(args: argparse.Namespace) -> tuple[Any, Any]:
                 progress=bar.update,
                 make_understander=understander_factory(args.nlu),
                 history=args.history,
+                engine=args.engine_session,
             )
         assert run_.table is not None
         tables.append(run_.table)
@@ -174,6 +193,13 @@ def _logs(args: argparse.Namespace) -> tuple[Any, Any]:
                 file=sys.stderr,
             )
     return catalog, LogTable.concat(tables)
+
+
+def _streamed(args: argparse.Namespace, path: Path) -> bool:
+    """A partitioned dataset that the whole-conversation learner reads part by part on the engine."""
+    from assistant.logs.partitioned import is_dataset
+
+    return args.objective == "conversation" and is_dataset(path)
 
 
 def _logging_policy(mix: float) -> Any:
@@ -192,10 +218,13 @@ def _conversation(args: argparse.Namespace, catalog: Any, table: Any) -> int:
     from assistant.policies.store import HISTORY_POLICY, SHIPPED_POLICY, load_policy
     from learning.conversation_report import training_summary, write_training_report
     from learning.conversation_training import tradeoff, train_fitted_q
-    from learning.episodes import episodes_from_log
+    from learning.dataset_episodes import training_episodes
     from learning.training import ACTION_COLUMNS
 
-    episodes = episodes_from_log(table, turn_cost=args.turn_cost)
+    datasets = [p for p in args.log if _streamed(args, p)]
+    episodes = training_episodes(
+        datasets, table, turn_cost=args.turn_cost, engine=args.engine_session, warn=_say
+    )
     current = load_policy(args.current, catalog, warn=lambda _m: None, history=args.history)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     result = train_fitted_q(
@@ -207,6 +236,8 @@ def _conversation(args: argparse.Namespace, catalog: Any, table: Any) -> int:
         n_bootstrap=args.bootstrap,
         action_columns=ACTION_COLUMNS,
         progress=_say,
+        engine=args.engine_session,
+        gate_replicates=args.gate_replicates,
     )
     points = None
     if args.tradeoff:
@@ -219,6 +250,7 @@ def _conversation(args: argparse.Namespace, catalog: Any, table: Any) -> int:
             progress=_say,
         )
     summary = training_summary(result, points)
+    summary["engine"] = args.engine_session.describe()
     output = args.output or (HISTORY_POLICY if args.history else SHIPPED_POLICY)
     written = None
     if result.gate.promoted:
@@ -316,6 +348,7 @@ def _check(args: argparse.Namespace) -> None:
     at_least(args.simulate, 0, "--simulate", MAX_CONVERSATIONS)
     at_least(args.bootstrap, 0, "--bootstrap", 1_000_000)
     at_least(args.iterations, 1, "--iterations", 100)
+    at_least(args.gate_replicates, 2, "--gate-replicates", 10_000)
     if not 0.0 <= args.turn_cost <= 1.0:
         raise UsageError(f"--turn-cost must be in 0..1, got {args.turn_cost}")
     if args.mix is not None and not 0.0 <= args.mix <= 1.0:

@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from learning.batch import simulate
 from learning.population import Population
 from learning.simulator import ConversationResult
 from nlu.meaning import Understander
+
+if TYPE_CHECKING:
+    from learning.engines import Engine
 
 __all__ = ["Arm", "compare", "run_arm", "wilson"]
 
@@ -122,9 +125,11 @@ def run_arm(
     progress: Callable[[int], None] | None = None,
     make_understander: Callable[[Catalog], Understander] | None = None,
     history: bool = False,
+    engine: Engine | None = None,
 ) -> Arm:
     """One policy on `n` listeners drawn from `seed`; `history`: the assistant reads their listening
-    histories (the same listeners either way; without it each is a cold start)."""
+    histories (the same listeners either way; without it each is a cold start). `engine`: where the
+    conversations run (learning.engines; default forked processes): the same results on any."""
     run = simulate(
         n,
         catalog,
@@ -136,6 +141,7 @@ def run_arm(
         progress=progress,
         make_understander=make_understander,
         history=history,
+        engine=engine,
     )
     return Arm(name, run.results, run.table)
 

@@ -6,20 +6,30 @@ from [s, i, 3]: the same seed meets the same listeners whatever the policy (pair
 split across worker processes does not change any result. With `history=True` the assistant is handed
 what it would read from each listener's history (affinity and summary, learning.listening);
 without it every listener is a cold start (the same listeners, their histories simply not read).
+
+The chunks run on forked worker processes, or on another engine (learning.engines: Ray tasks);
+since every conversation is seeded by its own index, the engine and the number of workers change no
+result. With `write_to` each chunk is written by the worker that ran it as one part of a partitioned
+Parquet dataset (assistant.logs.partitioned) and only its outcomes come back: the log never sits whole in
+one process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.dialogue.manager import DialogueManager
 from assistant.dialogue.policy import Policy
 from assistant.logs.dataset import LogTable, TableRecorder
+from assistant.logs.partitioned import DatasetWriter
 from assistant.music.catalog import Catalog
 from assistant.music.retrieval import Retriever
 from learning.listeners import CachedUnderstander, World, draw_listener
@@ -29,7 +39,10 @@ from nlu.linking import EntityLinker
 from nlu.meaning import Understander
 from nlu.rules import RuleUnderstanding
 
-__all__ = ["SimulationRun", "simulate"]
+if TYPE_CHECKING:
+    from learning.engines import Engine
+
+__all__ = ["SimulationRun", "run_job_chunk", "simulate"]
 
 CHUNK = 250
 
@@ -37,8 +50,12 @@ CHUNK = 250
 @dataclass
 class SimulationRun:
     table: LogTable | None
-    """The log of every turn (None when recording was switched off)."""
+    """The log of every turn (None when recording was switched off, or the log was written as parts)."""
     results: list[ConversationResult]
+    n_turns: int = 0
+    """Turns logged."""
+    engine: dict[str, object] = field(default_factory=dict)
+    """What ran where (the engine's own description), when an engine was given."""
 
 
 @dataclass
@@ -50,6 +67,10 @@ class _Job:
     seed: int
     record: bool
     history: bool = False
+    write_to: str | None = None
+    """A dataset folder: each chunk is written there as a part by the process that ran it."""
+    token: str = ""
+    """Names this job, so a worker that runs several of its chunks sets up once."""
 
 
 _JOB: _Job | None = None
@@ -80,7 +101,18 @@ def _setup(job: _Job) -> None:
         _STATE["affinity_model"] = load_affinity_model(catalog)
 
 
-def _run_chunk(indices: tuple[int, int]) -> tuple[LogTable | None, list[ConversationResult]]:
+_Output = tuple[LogTable | None, list[ConversationResult], int]
+"""A chunk's log (None when not kept), its outcomes, and the turns it logged."""
+
+
+def run_job_chunk(job: _Job, indices: tuple[int, int]) -> _Output:
+    """One chunk of `job` in a process of another engine: set up on the job's first chunk here."""
+    if _JOB is None or _JOB.token != job.token or not job.token:
+        _setup(job)
+    return _run_chunk(indices)
+
+
+def _run_chunk(indices: tuple[int, int]) -> _Output:
     from threadpoolctl import threadpool_limits
 
     # One BLAS thread: the workers already use every core, and the affinity fold-in (a small linear
@@ -90,7 +122,7 @@ def _run_chunk(indices: tuple[int, int]) -> tuple[LogTable | None, list[Conversa
         return _run_chunk_inner(indices)
 
 
-def _run_chunk_inner(indices: tuple[int, int]) -> tuple[LogTable | None, list[ConversationResult]]:
+def _run_chunk_inner(indices: tuple[int, int]) -> _Output:
     assert _JOB is not None
     job = _JOB
     world: World = _STATE["world"]  # type: ignore[assignment]
@@ -132,7 +164,14 @@ def _run_chunk_inner(indices: tuple[int, int]) -> tuple[LogTable | None, list[Co
         own_run = getattr(policy, "run", None)
         # The planning oracle holds the conversation itself (it tries prompts on copies first).
         results.append(own_run(manager, user) if callable(own_run) else run_conversation(manager, user))
-    return (recorder.table() if recorder else None), results
+    if recorder is None:
+        return None, results, 0
+    table = recorder.table()
+    if job.write_to is not None:
+        # The part is named by the chunk's first conversation: the same files whoever runs it.
+        written = DatasetWriter(job.write_to).write(table, f"sim-{job.seed}-{indices[0]:010d}")
+        return None, results, written
+    return table, results, len(table)
 
 
 def _chunks(n: int, start: int = 0) -> Iterator[tuple[int, int]]:
@@ -153,14 +192,36 @@ def simulate(
     make_understander: Callable[[Catalog], Understander] | None = None,
     start: int = 0,
     history: bool = False,
+    engine: Engine | None = None,
+    write_to: str | Path | None = None,
 ) -> SimulationRun:
     """Run conversations start..start+n. `progress(k)` is called as k more conversations finish.
-    `history`: hand the assistant each listener's listening history (those who have one)."""
-    job = _Job(catalog, population, make_policy, make_understander, seed, record, history)
+    `history`: hand the assistant each listener's listening history (those who have one). `engine`: where
+    the chunks run (default: forked processes, `workers` of them). `write_to`: write the log as a
+    partitioned Parquet dataset there, part by part, instead of returning it."""
+    if write_to is not None:
+        DatasetWriter(write_to).open()
+    token = uuid.uuid4().hex
+    job = _Job(
+        catalog,
+        population,
+        make_policy,
+        make_understander,
+        seed,
+        record or write_to is not None,
+        history,
+        None if write_to is None else str(write_to),
+        token,
+    )
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     chunks = list(_chunks(n, start))
-    parts: list[tuple[LogTable | None, list[ConversationResult]]] = []
-    if workers <= 1 or len(chunks) <= 1:
+    parts: list[_Output] = []
+    if engine is not None and engine.distributed:
+        for (lo, hi), part in zip(chunks, engine.map(run_job_chunk, job, chunks), strict=True):
+            parts.append(part)
+            if progress:
+                progress(hi - lo)
+    elif workers <= 1 or len(chunks) <= 1:
         _setup(job)
         for chunk in chunks:
             parts.append(_run_chunk(chunk))
@@ -174,5 +235,10 @@ def simulate(
                 parts.append(part)
                 if progress:
                     progress(hi - lo)
-    tables = [t for t, _ in parts if t is not None]
-    return SimulationRun(LogTable.concat(tables) if record else None, [r for _, rs in parts for r in rs])
+    tables = [t for t, _, _ in parts if t is not None]
+    return SimulationRun(
+        LogTable.concat(tables) if record and write_to is None else None,
+        [r for _, rs, _ in parts for r in rs],
+        sum(k for _, _, k in parts),
+        engine.describe() if engine is not None else {},
+    )

@@ -131,6 +131,7 @@ def gate(
     n_bootstrap: int = 1000,
     seed: int = 0,
     replicates: int = BOOTSTRAP_REPLICATES,
+    engine: Any = None,
 ) -> GateDecision:
     """Promote only if G(candidate) - G(current), paired on the same held-out conversations, is above
     zero at the lower end of its interval and success is not estimated lower by more than SUCCESS_MARGIN.
@@ -141,7 +142,7 @@ def gate(
     difference: dict[str, tuple[float, float, float]] = {}
     for objective in ("G", "success", "turns"):
         if estimator == "fqe-boot":
-            boot = BootstrapFQE(n_replicates=replicates, random_state=seed).fit(
+            boot = BootstrapFQE(n_replicates=replicates, random_state=seed, engine=engine).fit(
                 {"candidate": candidate, "current": current}, objective
             )
             paired_fqe = boot.difference("candidate", "current")
@@ -196,8 +197,11 @@ def train_fitted_q(
     action_columns: np.ndarray | None = None,
     model_options: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: Any = None,
+    gate_replicates: int = BOOTSTRAP_REPLICATES,
 ) -> TrainingResult:
-    """Fit a fitted-Q candidate per tree library, choose by OPE on held-out conversations, gate it."""
+    """Fit a fitted-Q candidate per tree library, choose by OPE on held-out conversations, gate it.
+    `engine` (learning.engines): where the gate's bootstrap replicates run (default local)."""
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
     rng = np.random.default_rng([seed, 5])
@@ -240,7 +244,13 @@ def train_fitted_q(
     chosen = max(candidates, key=lambda c: c.report.value(point, "G"))
     t = time.perf_counter()
     decision = gate(
-        data[chosen.backend], data["current"], estimator=estimator, n_bootstrap=n_bootstrap, seed=seed
+        data[chosen.backend],
+        data["current"],
+        estimator=estimator,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        replicates=gate_replicates,
+        engine=engine,
     )
     timings["gate"] = time.perf_counter() - t
     say(decision.reason)

@@ -16,6 +16,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
@@ -23,7 +24,10 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from learning.fqe import FittedQEvaluation, Regressor
 from learning.trajectories import LoggedTrajectories
 
-__all__ = ["BootstrapFQE", "FQEInterval", "light_regressor", "resample"]
+if TYPE_CHECKING:
+    from learning.engines import Engine
+
+__all__ = ["BootstrapFQE", "FQEInterval", "light_regressor", "replicate", "resample"]
 
 
 def light_regressor(seed: int) -> Regressor:
@@ -66,11 +70,17 @@ _JOB: dict[str, object] = {}
 
 
 def _replicate(b: int) -> dict[str, float]:
-    datas: Mapping[str, LoggedTrajectories] = _JOB["datas"]  # type: ignore[assignment]
-    objective: str = _JOB["objective"]  # type: ignore[assignment]
-    seed: int = _JOB["seed"]  # type: ignore[assignment]
-    make: Callable[[int], Regressor] = _JOB["make"]  # type: ignore[assignment]
-    iterations: int = _JOB["iterations"]  # type: ignore[assignment]
+    return replicate(_JOB, b)
+
+
+def replicate(job: Mapping[str, object], b: int) -> dict[str, float]:
+    """Replicate `b`: every policy's critic refitted on resample b of the conversations. Seeded by
+    (seed, b) alone, so the replicates are the same whichever process or node computes them."""
+    datas: Mapping[str, LoggedTrajectories] = job["datas"]  # type: ignore[assignment]
+    objective: str = job["objective"]  # type: ignore[assignment]
+    seed: int = job["seed"]  # type: ignore[assignment]
+    make: Callable[[int], Regressor] = job["make"]  # type: ignore[assignment]
+    iterations: int = job["iterations"]  # type: ignore[assignment]
     first = next(iter(datas.values()))
     rng = np.random.default_rng([seed, 17, b])
     episodes = rng.integers(0, first.n_episodes, first.n_episodes)
@@ -93,6 +103,7 @@ class BootstrapFQE:
         random_state: int = 0,
         make_regressor: Callable[[int], Regressor] | None = None,
         workers: int | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.n_replicates = n_replicates
         self.n_iterations = n_iterations
@@ -100,6 +111,8 @@ class BootstrapFQE:
         self.random_state = random_state
         self.make_regressor = make_regressor
         self.workers = workers
+        self.engine = engine
+        """Where the replicates run (local processes or Ray tasks); None: `workers` forked processes."""
 
     def fit(self, datas: Mapping[str, LoggedTrajectories], objective: str = "G") -> BootstrapFQE:
         """`datas`: policy name -> the same logged conversations with that policy's pi_e."""
@@ -122,7 +135,12 @@ class BootstrapFQE:
             iterations=self.n_iterations,
         )
         workers = self.workers if self.workers is not None else min(2, os.cpu_count() or 1)
-        if workers <= 1:
+        if self.engine is not None:
+            # The engine's own workers (forked, or Ray tasks): replicate b is seeded by (seed, b) alone.
+            job = dict(_JOB)
+            _JOB.clear()
+            rows = list(self.engine.map(replicate, job, range(self.n_replicates)))
+        elif workers <= 1:
             rows = [_replicate(b) for b in range(self.n_replicates)]
         else:
             # fork: the logs are inherited, not pickled; each replicate returns a few floats.

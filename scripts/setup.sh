@@ -3,7 +3,8 @@
 # from the hash-pinned lock files, and the one-time preparation of models. Safe to run again: each step is
 # skipped when already done.
 #   scripts/setup.sh        what the app needs (requirements.lock)
-#   scripts/setup.sh dev    what the tests need too (requirements-dev.lock)
+#   scripts/setup.sh dev    what the tests need too (requirements-dev.lock), and the optional Ray engine
+#                           (requirements-ray.lock: about 200 MB, no CUDA) so the two-node cluster test runs
 #   scripts/setup.sh train  dev, plus the training extras: torch (CPU build) and transformers
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +62,14 @@ if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages from $lock"
   quiet_pip --no-deps --require-hashes --no-compile -r "$lock"
   touch "$stamp"
+fi
+if [ "$mode" != run ]; then
+  ray_stamp=".venv/.installed-ray-$(cat requirements-ray.lock | sha256sum | cut -c1-16)"
+  if [ ! -f "$ray_stamp" ]; then
+    echo "setup: installing the Ray engine from requirements-ray.lock"
+    quiet_pip --no-deps --require-hashes --no-compile -r requirements-ray.lock
+    touch "$ray_stamp"
+  fi
 fi
 if [ "$mode" = train ]; then
   train_stamp=".venv/.installed-train-$(cat requirements-train.txt | sha256sum | cut -c1-16)"

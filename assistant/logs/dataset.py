@@ -348,8 +348,16 @@ def _write_parquet(table: LogTable, directory: Path) -> None:
     import pyarrow.parquet as pq
 
     directory.mkdir(parents=True, exist_ok=True)
+    pq.write_table(turns_arrow(table), directory / "turns.parquet")
+    pq.write_table(pa.Table.from_pylist(table.conversations), directory / "conversations.parquet")
+
+
+def turns_arrow(table: LogTable) -> Any:
+    """The turns of a table as an Arrow table in the Parquet layout (f_ and p_ columns, `available`)."""
+    import pyarrow as pa
+
     arrays: dict[str, Any] = {c: table.columns[c] for c in TURN_COLUMNS}
-    decided = np.array([a is not None for a in table.columns["action"]])
+    decided = np.array([a is not None for a in table.columns["action"]], dtype=bool)
     for j, name in enumerate(table.feature_names):
         arrays[f"f_{name}"] = pa.array(table.features[:, j], mask=~decided)
     probabilities = np.nan_to_num(table.probabilities, nan=0.0)
@@ -359,13 +367,13 @@ def _write_parquet(table: LogTable, directory: Path) -> None:
         ",".join(a for a, p in zip(ACTION_NAMES, row, strict=True) if not math.isnan(p)) if d else None
         for row, d in zip(table.probabilities, decided, strict=True)
     ]
-    pq.write_table(pa.table(arrays), directory / "turns.parquet")
-    pq.write_table(pa.Table.from_pylist(table.conversations), directory / "conversations.parquet")
+    return pa.table(arrays)
 
 
 # -- reading --------------------------------------------------------------------------------------
 def read_log(path: str | Path) -> LogTable:
-    """Read a SQLite log (app or simulated) or a Parquet folder. Raises LogFormatError naming the problem.
+    """Read a SQLite log (app or simulated), a Parquet folder or a partitioned Parquet dataset
+    (assistant.logs.partitioned). Raises LogFormatError naming the problem.
 
     Conversations whose turns interleave (ids that collided in logs of earlier versions) are left out and
     named in the table's `skipped`: learning from them would mix several people's answers."""
@@ -374,6 +382,11 @@ def read_log(path: str | Path) -> LogTable:
         raise LogFormatError(
             f"{path}: no such log (a .db file from `simulate --log` or the app, or a Parquet folder)"
         )
+    if path.is_dir():
+        from assistant.logs.partitioned import is_dataset, read_dataset
+
+        if is_dataset(path):
+            return read_dataset(path)
     if path.is_dir() or path.suffix == ".parquet":
         return _read_parquet(path if path.is_dir() else path.parent)
     return _read_sqlite(path)
@@ -459,15 +472,22 @@ def _read_parquet(directory: Path) -> LogTable:
         conversations = pq.read_table(conv_path).to_pylist()
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise LogFormatError(f"{directory}: unreadable Parquet: {exc}") from exc
+    return table_from_arrow(turns, conversations, str(directory), where=str(turns_path))
+
+
+def table_from_arrow(
+    turns: Any, conversations: list[dict[str, Any]], source: str, *, where: str = ""
+) -> LogTable:
+    """A LogTable from turns in the Parquet layout (an Arrow table) and their conversations' records.
+    Conversations whose turns interleave are left out (named in `skipped`). Raises LogFormatError."""
     names = set(turns.column_names)
     needed = [c for c in TURN_COLUMNS if c not in ("policy", "errors")]
     # p_ columns may be absent in an app export for prompts never available there: read as NaN.
     needed += [f"f_{n}" for n in FEATURE_NAMES if n not in OPTIONAL_FEATURES]
     missing = [c for c in needed if c not in names]
     if missing:
-        raise LogFormatError(
-            f"{turns_path}: column(s) {', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''} missing"
-        )
+        more = " ..." if len(missing) > 6 else ""
+        raise LogFormatError(f"{where or source}: column(s) {', '.join(missing[:6])}{more} missing")
     n = turns.num_rows
     columns = {c: (turns.column(c).to_pylist() if c in names else [None] * n) for c in TURN_COLUMNS}
     features = (
@@ -507,7 +527,7 @@ def _read_parquet(directory: Path) -> LogTable:
             for c, t, at in zip(columns["conversation_id"], columns["turn"], logged_at, strict=True)
         ),
     )
-    table = LogTable(conversations, columns, features, probabilities, FEATURE_NAMES, str(directory))
+    table = LogTable(conversations, columns, features, probabilities, FEATURE_NAMES, source)
     return table.without(found)
 
 
