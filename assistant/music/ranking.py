@@ -282,9 +282,11 @@ class Ranker(CandidateFinder):
         if rejected:
             idx = np.array([cat.index[t] for t in rejected if t in cat.index], dtype=np.int64)
             if idx.size:
-                subgenre_ids = col("subgenre_ids")
-                same_artist = (artist_ids[:, None] == cat.artist_ids[idx][None, :]).any(axis=1)
-                same_sub = (subgenre_ids[:, None] == cat.subgenre_ids[idx][None, :]).mean(axis=1)
+                # Per-label look-ups, not a rows x rejected comparison: the same numbers (a share of
+                # equal labels is count / len either way) without a temporary per rejected track.
+                same_artist = np.isin(artist_ids, cat.artist_ids[idx])
+                shares = np.bincount(cat.subgenre_ids[idx], minlength=len(cat.subgenre_names)) / idx.size
+                same_sub = shares[col("subgenre_ids")]
                 score -= 0.12 * same_artist + 0.05 * same_sub
         if affinity is not None:
             score += AFFINITY_WEIGHT * (affinity if rows is None else affinity[rows])

@@ -216,9 +216,15 @@ class Retriever(Ranker):
         if not pair:
             return 0.0
         cat = self.catalog
-        score = self.rank(c, rejected, affinity)
-        top = top_indices(score, 150)
-        weight = np.maximum(score[top], 0.0)
+        if self.use_candidates:
+            # The same 150 as ranking every track (`_ranked` is exact), from the pool the genre pair
+            # was ranked from: scoring a million tracks here was most of a turn at that size.
+            top, ranked = self._ranked(c, rejected, affinity, 150)
+        else:
+            score = self.rank(c, rejected, affinity)
+            top = top_indices(score, 150)
+            ranked = score[top]
+        weight = np.maximum(ranked, 0.0)
         total = float(weight.sum())
         if total <= 0:
             return 0.0
