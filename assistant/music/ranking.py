@@ -18,6 +18,7 @@ __all__ = [
     "POPULAR_FIRST_ABOVE",
     "POPULAR_VISITS",
     "RANK_FROM",
+    "SHARED_TOP",
     "Ranker",
     "top_indices",
 ]
@@ -26,6 +27,9 @@ EXACT_UP_TO = 50_000
 """Requests that more tracks may fit than this (only on catalogues bigger than it: the 28k Spotify one
 never) have their candidate statistics estimated from a sample; up to it, they are exact. Rankings
 are always exact."""
+SHARED_TOP = 200
+"""A turn's genre pair (150), its coverage (150) and artist suggestion (200) read one ranking of this many:
+the k best are the first k of the 200 best (ties in catalogue order), so one search serves all three."""
 POPULAR_FIRST_ABOVE = 300_000
 """A ranking goes from the most popular tracks down when more than this may match nearly perfectly."""
 POPULAR_VISITS = 50_000
@@ -50,6 +54,7 @@ class Ranker(CandidateFinder):
         self._rank_cache: tuple[tuple[object, ...], np.ndarray] | None = None
         self._scored_cache: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = {}
         self._popular_failed: set[tuple[object, ...]] = set()
+        self._top_cache: tuple[tuple[object, ...], tuple[np.ndarray, np.ndarray]] | None = None
 
     def _bonus_bound(self, c: Constraints, affinity: np.ndarray | None) -> float:
         """The most `_compute_rank` adds to a track's match, for a track that is not the named artist's
@@ -71,6 +76,23 @@ class Ranker(CandidateFinder):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The k best-ranked tracks (rows, scores), best first, ties in catalogue order, leaving out the
         tracks of `exclude_songs` (song ids); exactly what ranking every track gives."""
+        if self.use_candidates and k <= SHARED_TOP and (exclude_songs is None or not len(exclude_songs)):
+            key = (c, tuple(rejected), id(affinity))
+            if self._top_cache is None or self._top_cache[0] != key:
+                self._top_cache = (key, self._search(c, rejected, affinity, SHARED_TOP, None))
+            rows, scores = self._top_cache[1]
+            return rows[:k], scores[:k]
+        return self._search(c, rejected, affinity, k, exclude_songs)
+
+    def _search(
+        self,
+        c: Constraints,
+        rejected: Sequence[str],
+        affinity: np.ndarray | None,
+        k: int,
+        exclude_songs: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`_ranked` without the shared list."""
         cat = self.catalog
         n = len(cat)
         if not self.use_candidates:
