@@ -178,8 +178,14 @@ class CandidateFinder(Matcher):
         cached = self._fit_cache.get(key)
         if cached is not None:
             return cached
-        rows = self._prune(c, self._may_fit(c, least), least)
-        values = self._compute_match(c, rows)
+        # The fits at a lower bar (the candidate statistics' 0.75, a ranking's earlier step) hold these:
+        # filtering them gives the same rows and numbers without listing and pruning again.
+        lower = [t for (known, t) in self._fit_cache if known == c and t <= least]
+        if lower:
+            rows, values = self._fit_cache[(c, max(lower))]
+        else:
+            rows = self._prune(c, self._may_fit(c, least), least)
+            values = self._compute_match(c, rows)
         keep = values >= least
         result = (rows[keep], values[keep])
         if len(self._fit_cache) >= 64:

@@ -145,7 +145,9 @@ class Ranker(CandidateFinder):
                 take *= 4
                 continue
             # Lower the bar to what the k-th kept score allows (or step down when too few were found).
-            floor = float(score[top[-1]]) - bonus if len(top) == k else least - 0.25
+            # Too few: the candidate threshold next (the turn's statistics have usually listed those).
+            step = CANDIDATE_THRESHOLD if least > CANDIDATE_THRESHOLD else least - 0.25
+            floor = float(score[top[-1]]) - bonus if len(top) == k else step
             least = min(least - 1e-6, floor) if floor > 0.05 else 0.0
 
     def _broad(self, c: Constraints, least: float = CANDIDATE_THRESHOLD, above: int | None = None) -> bool:
