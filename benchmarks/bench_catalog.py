@@ -13,7 +13,9 @@ For each size, each measured in a fresh subprocess (so peak memory is that path'
   `git archive` into a temporary folder: load_catalog(CSV) parses every row, retrieval scores every
   track, names are linked by its trigram index;
 - store: build = import the CSV into the catalogue store (once per source); open = map the store and be
-  ready for the first turn (Catalog, EntityLinker, Retriever); turns through the same code as the app.
+  ready for the first turn (Catalog, EntityLinker, Retriever); turns through the same code as the app;
+- with --store-rev REV, the store path at that revision too (extracted the same way, opening the store
+  just built: the revision must share its STORE_SCHEMA), the before of a retrieval change.
 Turns: the benchmark engine's scripted conversations (25-utterance pool, seed 0, rule understanding,
 rule policy), perf_counter around each DialogueManager.step; median and p95. Peak memory: ru_maxrss
 of the subprocess (build and open+turns separately).
@@ -22,7 +24,7 @@ Also, on the 1M catalogue: the store formats compared (Arrow IPC memory-mapped, 
 have the numeric columns as arrays), and name linking ("something by velvet harbors" among 1M names).
 
 Usage: .venv/bin/python benchmarks/bench_catalog.py [--sizes 30000,300000,1000000] [--turns 500]
-       [--baseline-turns 200] [--no-baseline] [--keep DIR]
+       [--baseline-turns 200] [--no-baseline] [--store-rev REV] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.music.catalog import Catalog, Track, load_catalog  # noqa: E402
+from benchmarks.bench_engine import POOL  # noqa: E402
 
 BASELINE_REV = "993d95b"
 """The revision before the catalogue store: the path every command took until then."""
@@ -161,8 +164,7 @@ import json, resource, sys, time
 from pathlib import Path
 import numpy as np
 sys.path.insert(0, {root!r})
-sys.path.insert(0, {benchmarks!r})
-from bench_engine import POOL as pool
+pool = {pool!r}
 mode, source, turns = {mode!r}, Path({source!r}), {turns}
 started = time.perf_counter()
 from assistant.dialogue.manager import DialogueManager
@@ -212,9 +214,9 @@ print(json.dumps(result))
 
 
 def _measure(root: Path, mode: str, source: Path, turns: int, env: dict[str, str]) -> dict[str, Any]:
-    code = _MEASURE.format(
-        root=str(root), benchmarks=str(ROOT / "benchmarks"), mode=mode, source=str(source), turns=turns
-    )
+    # The utterances are passed in, not imported: importing benchmarks/bench_engine.py would put this
+    # tree first on sys.path, and another revision's run would measure this tree's modules.
+    code = _MEASURE.format(root=str(root), pool=list(POOL), mode=mode, source=str(source), turns=turns)
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, timeout=7200
     )
@@ -313,6 +315,9 @@ def main() -> None:
     parser.add_argument("--baseline-turns", type=int, default=200)
     parser.add_argument("--baseline-rev", default=BASELINE_REV)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--store-rev", default=None, help="also measure the store path at this revision (same store schema)"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep generated CSVs and stores here")
     args = parser.parse_args()
     print(
@@ -326,6 +331,9 @@ def main() -> None:
         env = {**os.environ, "TUNETALK_CATALOG_CACHE": str(work / "cache")}
         baseline = None if args.no_baseline else _baseline_tree(args.baseline_rev, Path(tmp_name))
         print(f"today's path: revision {args.baseline_rev}" if baseline else "today's path: not measured")
+        before = None if args.store_rev is None else _baseline_tree(args.store_rev, Path(tmp_name))
+        if before is not None:
+            print(f"store path before: revision {args.store_rev} (row 'store@rev')")
         print(
             f"{'tracks':>9} {'path':<7}{'build s':>9}{'build MB':>9}{'open s':>8}{'1st turn ms':>12}"
             f"{'median ms':>10}{'p95 ms':>8}{'peak MB':>9}"
@@ -347,6 +355,13 @@ def main() -> None:
             env = {**env, "TUNETALK_CATALOG_CACHE": str(work / f"cache-{n}")}
             shutil.rmtree(work / f"cache-{n}", ignore_errors=True)
             build = _measure(ROOT, "build", csv_path, 0, env)
+            if before is not None:
+                earlier = _measure(before, "store", csv_path, args.turns, env)
+                print(
+                    f"{n:>9} {'store@rev':<9}{'-':>7}{'-':>9}{earlier['open']:>8.3f}"
+                    f"{earlier['first_turn'] * 1000:>12.1f}{earlier['median_ms']:>10.2f}"
+                    f"{earlier['p95_ms']:>8.2f}{earlier['peak_mb']:>9.0f}"
+                )
             store = _measure(ROOT, "store", csv_path, args.turns, env)
             print(
                 f"{n:>9} {'store':<7}{build['seconds']:>9.1f}{build['peak_mb']:>9.0f}{store['open']:>8.3f}"
