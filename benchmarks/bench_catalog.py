@@ -17,8 +17,9 @@ For each size, each measured in a fresh subprocess (so peak memory is that path'
 - with --store-rev REV, the store path at that revision too (extracted the same way, opening the store
   just built: the revision must share its STORE_SCHEMA), the before of a retrieval change.
 Turns: the benchmark engine's scripted conversations (25-utterance pool, seed 0, rule understanding,
-rule policy), perf_counter around each DialogueManager.step; median and p95. Peak memory: ru_maxrss
-of the subprocess (build and open+turns separately).
+rule policy), perf_counter around each DialogueManager.step; median and p95; and the same for the
+turn's own CPU time (thread_time), which waiting for a core on a shared machine does not inflate.
+Peak memory: ru_maxrss of the subprocess (build and open+turns separately).
 
 Also, on the 1M catalogue: the store formats compared (Arrow IPC memory-mapped, Parquet, SQLite: time to
 have the numeric columns as arrays), and name linking ("something by velvet harbors" among 1M names).
@@ -195,18 +196,22 @@ else:
     result["first_turn"] = time.perf_counter() - first
     rng = np.random.default_rng(0)
     times = []
+    cpu = []
     manager = None
     while len(times) < turns:
         if manager is None or manager.done or manager.state.turn >= 30:
             rng_turn = np.random.default_rng(len(times))
             manager = DialogueManager(catalog, nlu, RulePolicy(), rng_turn, retriever=retriever)
         text = str(rng.choice(pool))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         manager.step(text)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.thread_time() - c0)
     arr = np.array(times) * 1000
     result["median_ms"] = float(np.median(arr))
     result["p95_ms"] = float(np.percentile(arr, 95))
+    result["cpu_median_ms"] = float(np.median(cpu) * 1000)
+    result["cpu_p95_ms"] = float(np.percentile(cpu, 95) * 1000)
     result["tracks"] = len(catalog)
 result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(result))
@@ -224,6 +229,12 @@ def _measure(root: Path, mode: str, source: Path, turns: int, env: dict[str, str
         raise RuntimeError(f"{mode} on {source.name} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def _cpu(result: dict[str, Any]) -> str:
+    """The turn's own CPU time (thread_time), median and p95: on a machine shared with other jobs the
+    wall-clock figures include waiting for a core; these do not."""
+    return f"{result['cpu_median_ms']:>9.2f}{result['cpu_p95_ms']:>9.2f}"
 
 
 def _baseline_tree(rev: str, where: Path) -> Path:
@@ -336,7 +347,7 @@ def main() -> None:
             print(f"store path before: revision {args.store_rev} (row 'store@rev')")
         print(
             f"{'tracks':>9} {'path':<7}{'build s':>9}{'build MB':>9}{'open s':>8}{'1st turn ms':>12}"
-            f"{'median ms':>10}{'p95 ms':>8}{'peak MB':>9}"
+            f"{'median ms':>10}{'p95 ms':>8}{'peak MB':>9}{'cpu med':>9}{'cpu p95':>9}"
         )
         last_csv = None
         for n in sizes:
@@ -349,7 +360,7 @@ def main() -> None:
                 print(
                     f"{n:>9} {'today':<7}{'-':>9}{'-':>9}{today['open']:>8.2f}"
                     f"{today['first_turn'] * 1000:>12.1f}{today['median_ms']:>10.2f}"
-                    f"{today['p95_ms']:>8.2f}{today['peak_mb']:>9.0f}"
+                    f"{today['p95_ms']:>8.2f}{today['peak_mb']:>9.0f}{_cpu(today)}"
                 )
             # A fresh store per size: the build is measured, never found in a cache.
             env = {**env, "TUNETALK_CATALOG_CACHE": str(work / f"cache-{n}")}
@@ -360,13 +371,13 @@ def main() -> None:
                 print(
                     f"{n:>9} {'store@rev':<9}{'-':>7}{'-':>9}{earlier['open']:>8.3f}"
                     f"{earlier['first_turn'] * 1000:>12.1f}{earlier['median_ms']:>10.2f}"
-                    f"{earlier['p95_ms']:>8.2f}{earlier['peak_mb']:>9.0f}"
+                    f"{earlier['p95_ms']:>8.2f}{earlier['peak_mb']:>9.0f}{_cpu(earlier)}"
                 )
             store = _measure(ROOT, "store", csv_path, args.turns, env)
             print(
                 f"{n:>9} {'store':<7}{build['seconds']:>9.1f}{build['peak_mb']:>9.0f}{store['open']:>8.3f}"
                 f"{store['first_turn'] * 1000:>12.1f}{store['median_ms']:>10.2f}{store['p95_ms']:>8.2f}"
-                f"{store['peak_mb']:>9.0f}"
+                f"{store['peak_mb']:>9.0f}{_cpu(store)}"
             )
         if last_csv is not None:
             print(f"\nstore formats on {last_csv.name} (numeric columns ready as arrays):")
