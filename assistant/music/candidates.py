@@ -14,6 +14,7 @@ import numpy as np
 
 from assistant.music.catalog import Catalog
 from assistant.music.constraints import Constraints
+from assistant.music.index import sorted_unique
 from assistant.music.matching import Matcher
 from nlu.lexicon import ACTIVITY_PROFILE
 from nlu.linking import EntityLinker
@@ -94,7 +95,7 @@ class CandidateFinder(Matcher):
         than sorting a hundred thousand rows), else by sorting."""
         n = len(self.catalog)
         if len(rows) * 16 < n:
-            return np.unique(rows)
+            return sorted_unique(rows)
         mask = np.zeros(n, dtype=bool)
         mask[rows] = True
         return np.flatnonzero(mask)

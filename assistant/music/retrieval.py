@@ -13,6 +13,7 @@ from assistant.music.candidates import CANDIDATE_THRESHOLD
 from assistant.music.catalog import Track
 from assistant.music.constraints import Constraints
 from assistant.music.genres import UNCLASSIFIED
+from assistant.music.index import sorted_unique
 from assistant.music.ranking import Ranker, top_indices
 
 __all__ = ["CANDIDATE_THRESHOLD", "CandidateStats", "Retriever"]
@@ -258,7 +259,9 @@ class Retriever(Ranker):
         if self.use_candidates:
             # A track of neither the seed's genre nor its subgenre scores at most 0.45: look at the
             # seed's genre and subgenre first, and at everything only if they cannot fill the list.
-            rows = np.union1d(cat.indexes.genres.rows(genre), cat.indexes.subgenres.rows(subgenre))
+            rows = sorted_unique(
+                np.concatenate([cat.indexes.genres.rows(genre), cat.indexes.subgenres.rows(subgenre)])
+            )
         sim = self._similarity(seed, genre, subgenre, rows)
         top = top_indices(sim, want)
         outside = 0.4 + 0.05 * float(cat.indexes.features["popularity"].values[-1]) / 100.0
