@@ -31,6 +31,7 @@ Usage: .venv/bin/python benchmarks/bench_catalog.py [--sizes 30000,300000,100000
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import json
 import os
@@ -50,7 +51,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.music.catalog import Catalog, Track, load_catalog  # noqa: E402
-from benchmarks.bench_engine import POOL  # noqa: E402
 
 BASELINE_REV = "993d95b"
 """The revision before the catalogue store: the path every command took until then."""
@@ -64,6 +64,16 @@ HEADER = [
 
 # ----------------------------------------------------------------------------------------------------
 # Generation
+
+
+def engine_utterances() -> list[str]:
+    """The engine benchmark's utterance pool (benchmarks/bench_engine.py POOL), read from its source
+    rather than imported: importing it puts this tree first on sys.path."""
+    tree = ast.parse((ROOT / "benchmarks" / "bench_engine.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "POOL" for t in node.targets):
+            return [str(u) for u in ast.literal_eval(node.value)]
+    raise RuntimeError("benchmarks/bench_engine.py has no POOL")
 
 
 def _words(names: list[str]) -> list[str]:
@@ -221,7 +231,9 @@ print(json.dumps(result))
 def _measure(root: Path, mode: str, source: Path, turns: int, env: dict[str, str]) -> dict[str, Any]:
     # The utterances are passed in, not imported: importing benchmarks/bench_engine.py would put this
     # tree first on sys.path, and another revision's run would measure this tree's modules.
-    code = _MEASURE.format(root=str(root), pool=list(POOL), mode=mode, source=str(source), turns=turns)
+    code = _MEASURE.format(
+        root=str(root), pool=engine_utterances(), mode=mode, source=str(source), turns=turns
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, timeout=7200
     )

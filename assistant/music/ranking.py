@@ -17,6 +17,7 @@ __all__ = [
     "AFFINITY_WEIGHT",
     "EXACT_UP_TO",
     "POOL_CAP",
+    "POOL_SAMPLE",
     "POPULAR_FIRST_ABOVE",
     "POPULAR_VISITS",
     "RANK_FROM",
@@ -38,10 +39,13 @@ POPULAR_FIRST_ABOVE = 300_000
 POPULAR_VISITS = 50_000
 """How many tracks a popularity-first ranking scores before it gives up for the exact pool."""
 POOL_CAP = 50_000
-"""The most possible fits a ranking lists and scores one by one. When lowering the bar would list more
+"""The most possible fits a ranking lists and prunes one by one. When lowering the bar would list more
 (only on catalogues bigger than this: never on the 28k Spotify one, so rankings there are exact), the
-ranking is taken from the fits found so far plus an even sample of POOL_CAP of the tracks that may fit
-at the lower bar: an approximation, measured against exact ranking by benchmarks/bench_ranking_pool.py."""
+ranking is taken from the fits found so far plus an even sample of POOL_SAMPLE of the tracks that may
+fit at the lower bar: an approximation, measured against exact ranking by
+benchmarks/bench_ranking_pool.py."""
+POOL_SAMPLE = 20_000
+"""How many of those a ranking past the cap scores."""
 RANK_FROM = 0.95
 """The match a ranking's first candidates must reach; lowered as far as the k-th score requires."""
 RANK_STEP = 0.05
@@ -198,14 +202,19 @@ class Ranker(CandidateFinder):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The k best of the pool found so far (`kept`: every track matching a higher bar, exactly scored)
         and an even sample of the tracks that may match `least`: every m-th as the indexes list them
-        (sorted by the deciding feature, so the sample spans its range), at most the pool cap; a named
+        (sorted by the deciding feature, so the sample spans its range), at most POOL_SAMPLE; a named
         artist's own tracks always. Deterministic: the same request gives the same list."""
         assert self.pool_cap is not None
         cat = self.catalog
         plan = self._may_fit_plan(c, least)
         universe = np.arange(len(cat)) if plan is None else plan[1]()  # type: ignore[operator]
-        step = -(-len(universe) // self.pool_cap)
-        blocks = [universe[::step]]
+        if len(universe) > POOL_SAMPLE:
+            # The most popular of them: popularity is the ranking's tie-breaker among near-equal fits,
+            # so the best of a broad request are mostly there (an even sample missed most of them).
+            popularity = cat.popularity[universe]
+            cut = np.partition(popularity, len(universe) - POOL_SAMPLE)[len(universe) - POOL_SAMPLE]
+            universe = universe[popularity >= cut]
+        blocks = [universe]
         own = self._own_rows(c)
         if own is not None:
             blocks.append(own)

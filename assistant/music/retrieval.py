@@ -14,7 +14,7 @@ from assistant.music.catalog import Track
 from assistant.music.constraints import Constraints
 from assistant.music.genres import UNCLASSIFIED
 from assistant.music.index import sorted_unique
-from assistant.music.ranking import Ranker, top_indices
+from assistant.music.ranking import POOL_SAMPLE, Ranker, top_indices
 
 __all__ = ["CANDIDATE_THRESHOLD", "CandidateStats", "Retriever"]
 
@@ -173,6 +173,15 @@ class Retriever(Ranker):
         fit = fitting
         while len(fit) < want and least > 0:
             least = least - 0.25 if least > 0.3 else 0.0
+            if self.pool_cap is not None and self._too_many(c, least):
+                # Past the pool cap (catalogues over POOL_CAP only): the fits found so far and the
+                # best of an even sample of POOL_SAMPLE of the rest. An estimate, as for broad requests.
+                plan = self._may_fit_plan(c, least) if least > 0 else None
+                universe = np.arange(n) if plan is None else plan[1]()  # type: ignore[operator]
+                sample = sorted_unique(universe[:: -(-len(universe) // POOL_SAMPLE)])
+                sample = sample[~np.isin(sample, offered_rows)]
+                values = np.concatenate([fit, self._compute_match(c, sample)])
+                return np.sort(values)[len(values) - want :]
             if least <= 0:
                 values = self.match(c).copy()
                 values[offered_rows] = 0.0
