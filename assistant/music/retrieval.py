@@ -89,8 +89,13 @@ class Retriever(Ranker):
         if self.use_candidates and not self._weights(c) and len(cat) - len(offered_rows) >= 10:
             # Nothing stated: every track matches 0.5, below the candidate threshold.
             rows, n, top = np.zeros(0, dtype=np.int64), 0, np.full(10, 0.5)
-        elif self.use_candidates and self._weights(c) and self._broad(c):
-            return self._sampled_stats(c, offered_rows)
+        elif (
+            self.use_candidates
+            and self._weights(c)
+            and self._broad(c)
+            and (estimate := self._sampled_stats(c, offered_rows))
+        ):
+            return estimate
         elif self.use_candidates and self._weights(c):
             rows, fit = self._fitting(c, CANDIDATE_THRESHOLD)
             keep = ~np.isin(rows, offered_rows)
@@ -126,7 +131,7 @@ class Retriever(Ranker):
             n_genres=n_genres,
         )
 
-    def _sampled_stats(self, c: Constraints, offered_rows: np.ndarray) -> CandidateStats:
+    def _sampled_stats(self, c: Constraints, offered_rows: np.ndarray) -> CandidateStats | None:
         """Candidate statistics of a broad request on a big catalogue, estimated from an even sample of
         STATS_SAMPLE of the tracks that may fit (every m-th): the count scaled by m, the rest as they are
         in the sample. benchmarks/bench_catalog.py measures the error against the exact figures."""
@@ -141,7 +146,7 @@ class Retriever(Ranker):
         rows = sample[fit >= CANDIDATE_THRESHOLD]
         fit = fit[fit >= CANDIDATE_THRESHOLD]
         if len(rows) < 10:
-            return self._exact_stats(c, offered_rows)
+            return None  # too few fits to estimate from: the caller lists them exactly
         counts = np.bincount(cat.genre_ids[rows], minlength=len(cat.genre_names))
         p = counts[counts > 0] / len(rows)
         top = np.sort(fit)[-10:]
@@ -154,15 +159,6 @@ class Retriever(Ranker):
             year_spread=float(cat.year[rows].std()),
             n_genres=int((counts > 0).sum()),
         )
-
-    def _exact_stats(self, c: Constraints, offered_rows: np.ndarray) -> CandidateStats:
-        saved = self.use_candidates
-        try:
-            self.use_candidates = False
-            cat = self.catalog
-            return self.stats(c, [cat.tracks[int(i)].id for i in offered_rows])
-        finally:
-            self.use_candidates = saved
 
     def _top_matches(self, c: Constraints, offered_rows: np.ndarray, fitting: np.ndarray) -> np.ndarray:
         """The 10 best match values (offered tracks count 0), ascending: what `top_indices(fit, 10)` of the
