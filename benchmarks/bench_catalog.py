@@ -13,21 +13,25 @@ For each size, each measured in a fresh subprocess (so peak memory is that path'
   `git archive` into a temporary folder: load_catalog(CSV) parses every row, retrieval scores every
   track, names are linked by its trigram index;
 - store: build = import the CSV into the catalogue store (once per source); open = map the store and be
-  ready for the first turn (Catalog, EntityLinker, Retriever); turns through the same code as the app.
+  ready for the first turn (Catalog, EntityLinker, Retriever); turns through the same code as the app;
+- with --store-rev REV, the store path at that revision too (extracted the same way, opening the store
+  just built: the revision must share its STORE_SCHEMA), the before of a retrieval change.
 Turns: the benchmark engine's scripted conversations (25-utterance pool, seed 0, rule understanding,
-rule policy), perf_counter around each DialogueManager.step; median and p95. Peak memory: ru_maxrss
-of the subprocess (build and open+turns separately).
+rule policy), perf_counter around each DialogueManager.step; median and p95; and the same for the
+turn's own CPU time (thread_time), which waiting for a core on a shared machine does not inflate.
+Peak memory: ru_maxrss of the subprocess (build and open+turns separately).
 
 Also, on the 1M catalogue: the store formats compared (Arrow IPC memory-mapped, Parquet, SQLite: time to
 have the numeric columns as arrays), and name linking ("something by velvet harbors" among 1M names).
 
 Usage: .venv/bin/python benchmarks/bench_catalog.py [--sizes 30000,300000,1000000] [--turns 500]
-       [--baseline-turns 200] [--no-baseline] [--keep DIR]
+       [--baseline-turns 200] [--no-baseline] [--store-rev REV] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import json
 import os
@@ -60,6 +64,16 @@ HEADER = [
 
 # ----------------------------------------------------------------------------------------------------
 # Generation
+
+
+def engine_utterances() -> list[str]:
+    """The engine benchmark's utterance pool (benchmarks/bench_engine.py POOL), read from its source
+    rather than imported: importing it puts this tree first on sys.path."""
+    tree = ast.parse((ROOT / "benchmarks" / "bench_engine.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "POOL" for t in node.targets):
+            return [str(u) for u in ast.literal_eval(node.value)]
+    raise RuntimeError("benchmarks/bench_engine.py has no POOL")
 
 
 def _words(names: list[str]) -> list[str]:
@@ -161,8 +175,7 @@ import json, resource, sys, time
 from pathlib import Path
 import numpy as np
 sys.path.insert(0, {root!r})
-sys.path.insert(0, {benchmarks!r})
-from bench_engine import POOL as pool
+pool = {pool!r}
 mode, source, turns = {mode!r}, Path({source!r}), {turns}
 started = time.perf_counter()
 from assistant.dialogue.manager import DialogueManager
@@ -193,18 +206,22 @@ else:
     result["first_turn"] = time.perf_counter() - first
     rng = np.random.default_rng(0)
     times = []
+    cpu = []
     manager = None
     while len(times) < turns:
         if manager is None or manager.done or manager.state.turn >= 30:
             rng_turn = np.random.default_rng(len(times))
             manager = DialogueManager(catalog, nlu, RulePolicy(), rng_turn, retriever=retriever)
         text = str(rng.choice(pool))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         manager.step(text)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.thread_time() - c0)
     arr = np.array(times) * 1000
     result["median_ms"] = float(np.median(arr))
     result["p95_ms"] = float(np.percentile(arr, 95))
+    result["cpu_median_ms"] = float(np.median(cpu) * 1000)
+    result["cpu_p95_ms"] = float(np.percentile(cpu, 95) * 1000)
     result["tracks"] = len(catalog)
 result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(result))
@@ -212,8 +229,10 @@ print(json.dumps(result))
 
 
 def _measure(root: Path, mode: str, source: Path, turns: int, env: dict[str, str]) -> dict[str, Any]:
+    # The utterances are passed in, not imported: importing benchmarks/bench_engine.py would put this
+    # tree first on sys.path, and another revision's run would measure this tree's modules.
     code = _MEASURE.format(
-        root=str(root), benchmarks=str(ROOT / "benchmarks"), mode=mode, source=str(source), turns=turns
+        root=str(root), pool=engine_utterances(), mode=mode, source=str(source), turns=turns
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, timeout=7200
@@ -222,6 +241,12 @@ def _measure(root: Path, mode: str, source: Path, turns: int, env: dict[str, str
         raise RuntimeError(f"{mode} on {source.name} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def _cpu(result: dict[str, Any]) -> str:
+    """The turn's own CPU time (thread_time), median and p95: on a machine shared with other jobs the
+    wall-clock figures include waiting for a core; these do not."""
+    return f"{result['cpu_median_ms']:>9.2f}{result['cpu_p95_ms']:>9.2f}"
 
 
 def _baseline_tree(rev: str, where: Path) -> Path:
@@ -313,6 +338,9 @@ def main() -> None:
     parser.add_argument("--baseline-turns", type=int, default=200)
     parser.add_argument("--baseline-rev", default=BASELINE_REV)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--store-rev", default=None, help="also measure the store path at this revision (same store schema)"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep generated CSVs and stores here")
     args = parser.parse_args()
     print(
@@ -326,9 +354,12 @@ def main() -> None:
         env = {**os.environ, "TUNETALK_CATALOG_CACHE": str(work / "cache")}
         baseline = None if args.no_baseline else _baseline_tree(args.baseline_rev, Path(tmp_name))
         print(f"today's path: revision {args.baseline_rev}" if baseline else "today's path: not measured")
+        before = None if args.store_rev is None else _baseline_tree(args.store_rev, Path(tmp_name))
+        if before is not None:
+            print(f"store path before: revision {args.store_rev} (row 'store@rev')")
         print(
             f"{'tracks':>9} {'path':<7}{'build s':>9}{'build MB':>9}{'open s':>8}{'1st turn ms':>12}"
-            f"{'median ms':>10}{'p95 ms':>8}{'peak MB':>9}"
+            f"{'median ms':>10}{'p95 ms':>8}{'peak MB':>9}{'cpu med':>9}{'cpu p95':>9}"
         )
         last_csv = None
         for n in sizes:
@@ -341,17 +372,24 @@ def main() -> None:
                 print(
                     f"{n:>9} {'today':<7}{'-':>9}{'-':>9}{today['open']:>8.2f}"
                     f"{today['first_turn'] * 1000:>12.1f}{today['median_ms']:>10.2f}"
-                    f"{today['p95_ms']:>8.2f}{today['peak_mb']:>9.0f}"
+                    f"{today['p95_ms']:>8.2f}{today['peak_mb']:>9.0f}{_cpu(today)}"
                 )
             # A fresh store per size: the build is measured, never found in a cache.
             env = {**env, "TUNETALK_CATALOG_CACHE": str(work / f"cache-{n}")}
             shutil.rmtree(work / f"cache-{n}", ignore_errors=True)
             build = _measure(ROOT, "build", csv_path, 0, env)
+            if before is not None:
+                earlier = _measure(before, "store", csv_path, args.turns, env)
+                print(
+                    f"{n:>9} {'store@rev':<9}{'-':>7}{'-':>9}{earlier['open']:>8.3f}"
+                    f"{earlier['first_turn'] * 1000:>12.1f}{earlier['median_ms']:>10.2f}"
+                    f"{earlier['p95_ms']:>8.2f}{earlier['peak_mb']:>9.0f}{_cpu(earlier)}"
+                )
             store = _measure(ROOT, "store", csv_path, args.turns, env)
             print(
                 f"{n:>9} {'store':<7}{build['seconds']:>9.1f}{build['peak_mb']:>9.0f}{store['open']:>8.3f}"
                 f"{store['first_turn'] * 1000:>12.1f}{store['median_ms']:>10.2f}{store['p95_ms']:>8.2f}"
-                f"{store['peak_mb']:>9.0f}"
+                f"{store['peak_mb']:>9.0f}{_cpu(store)}"
             )
         if last_csv is not None:
             print(f"\nstore formats on {last_csv.name} (numeric columns ready as arrays):")

@@ -14,6 +14,7 @@ import numpy as np
 
 from assistant.music.catalog import Catalog
 from assistant.music.constraints import Constraints
+from assistant.music.index import sorted_unique
 from assistant.music.matching import Matcher
 from nlu.lexicon import ACTIVITY_PROFILE
 from nlu.linking import EntityLinker
@@ -94,7 +95,7 @@ class CandidateFinder(Matcher):
         than sorting a hundred thousand rows), else by sorting."""
         n = len(self.catalog)
         if len(rows) * 16 < n:
-            return np.unique(rows)
+            return sorted_unique(rows)
         mask = np.zeros(n, dtype=bool)
         mask[rows] = True
         return np.flatnonzero(mask)
@@ -178,8 +179,14 @@ class CandidateFinder(Matcher):
         cached = self._fit_cache.get(key)
         if cached is not None:
             return cached
-        rows = self._prune(c, self._may_fit(c, least), least)
-        values = self._compute_match(c, rows)
+        # The fits at a lower bar (the candidate statistics' 0.75, a ranking's earlier step) hold these:
+        # filtering them gives the same rows and numbers without listing and pruning again.
+        lower = [t for (known, t) in self._fit_cache if known == c and t <= least]
+        if lower:
+            rows, values = self._fit_cache[(c, max(lower))]
+        else:
+            rows = self._prune(c, self._may_fit(c, least), least)
+            values = self._compute_match(c, rows)
         keep = values >= least
         result = (rows[keep], values[keep])
         if len(self._fit_cache) >= 64:

@@ -10,14 +10,19 @@ import numpy as np
 from assistant.music.candidates import CANDIDATE_THRESHOLD, CandidateFinder
 from assistant.music.catalog import Catalog
 from assistant.music.constraints import Constraints
+from assistant.music.index import sorted_unique
 from nlu.linking import EntityLinker
 
 __all__ = [
     "AFFINITY_WEIGHT",
     "EXACT_UP_TO",
+    "POOL_CAP",
+    "POOL_SAMPLE",
     "POPULAR_FIRST_ABOVE",
     "POPULAR_VISITS",
     "RANK_FROM",
+    "RANK_STEP",
+    "SHARED_TOP",
     "Ranker",
     "top_indices",
 ]
@@ -26,12 +31,25 @@ EXACT_UP_TO = 50_000
 """Requests that more tracks may fit than this (only on catalogues bigger than it: the 28k Spotify one
 never) have their candidate statistics estimated from a sample; up to it, they are exact. Rankings
 are always exact."""
+SHARED_TOP = 200
+"""A turn's genre pair (150), its coverage (150) and artist suggestion (200) read one ranking of this many:
+the k best are the first k of the 200 best (ties in catalogue order), so one search serves all three."""
 POPULAR_FIRST_ABOVE = 300_000
 """A ranking goes from the most popular tracks down when more than this may match nearly perfectly."""
 POPULAR_VISITS = 50_000
 """How many tracks a popularity-first ranking scores before it gives up for the exact pool."""
+POOL_CAP = 50_000
+"""The most possible fits a ranking lists and prunes one by one. When lowering the bar would list more
+(only on catalogues bigger than this: never on the 28k Spotify one, so rankings there are exact), the
+ranking is taken from the fits found so far plus an even sample of POOL_SAMPLE of the tracks that may
+fit at the lower bar: an approximation, measured against exact ranking by
+benchmarks/bench_ranking_pool.py."""
+POOL_SAMPLE = 20_000
+"""How many of those a ranking past the cap scores."""
 RANK_FROM = 0.95
 """The match a ranking's first candidates must reach; lowered as far as the k-th score requires."""
+RANK_STEP = 0.05
+"""How far that bar is lowered at a time (down to the candidate threshold) when too few reach it."""
 AFFINITY_WEIGHT = 0.15
 """How much listening-history affinity (0..1) adds to a track's ranking score (match 0..1). Small enough
 that a candidate that fits what was said (match >= 0.75) with the lowest affinity still outranks a track
@@ -50,6 +68,10 @@ class Ranker(CandidateFinder):
         self._rank_cache: tuple[tuple[object, ...], np.ndarray] | None = None
         self._scored_cache: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = {}
         self._popular_failed: set[tuple[object, ...]] = set()
+        self._top_cache: tuple[tuple[object, ...], tuple[np.ndarray, np.ndarray]] | None = None
+        self.pool_cap: int | None = POOL_CAP if candidates else None
+        """POOL_CAP, or None for exact rankings at any size (the reference the approximation is measured
+        against)."""
 
     def _bonus_bound(self, c: Constraints, affinity: np.ndarray | None) -> float:
         """The most `_compute_rank` adds to a track's match, for a track that is not the named artist's
@@ -71,6 +93,30 @@ class Ranker(CandidateFinder):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The k best-ranked tracks (rows, scores), best first, ties in catalogue order, leaving out the
         tracks of `exclude_songs` (song ids); exactly what ranking every track gives."""
+        if self.use_candidates and k <= SHARED_TOP:
+            key = (c, tuple(rejected), id(affinity))
+            if self._top_cache is None or self._top_cache[0] != key:
+                self._top_cache = (key, self._search(c, rejected, affinity, SHARED_TOP, None))
+            rows, scores = self._top_cache[1]
+            if exclude_songs is not None and len(exclude_songs):
+                # Leaving songs out keeps the others' order: the first k left of the shared list are the
+                # first k of the ranking without them, when k are left.
+                keep = ~np.isin(self.catalog.song_ids[rows], exclude_songs)
+                if int(keep.sum()) < k and len(rows) == SHARED_TOP:
+                    return self._search(c, rejected, affinity, k, exclude_songs)
+                rows, scores = rows[keep], scores[keep]
+            return rows[:k], scores[:k]
+        return self._search(c, rejected, affinity, k, exclude_songs)
+
+    def _search(
+        self,
+        c: Constraints,
+        rejected: Sequence[str],
+        affinity: np.ndarray | None,
+        k: int,
+        exclude_songs: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`_ranked` without the shared list."""
         cat = self.catalog
         n = len(cat)
         if not self.use_candidates:
@@ -97,6 +143,7 @@ class Ranker(CandidateFinder):
         # The best k usually fit almost perfectly: start with those, widen only if the bound says so.
         least = RANK_FROM
         take = 4 * k
+        kept: tuple[np.ndarray, np.ndarray] | None = None
         while True:
             if not weighted:
                 # Nothing stated: every match is 0.5, so the ranking is popularity (less penalties,
@@ -108,8 +155,11 @@ class Ranker(CandidateFinder):
                 done_all = take >= n
                 rows, score = self._scored(c, rejected, affinity, ("popular", cut))
             else:
+                if self.pool_cap is not None and self._too_many(c, least):
+                    return self._ranked_from_sample(c, rejected, affinity, k, exclude_songs, least, kept)
                 floor_left_out = least + bonus
                 rows, score = self._scored(c, rejected, affinity, ("fit", round(least, 12)))
+                kept = (rows, score)
                 done_all = least <= 0 or len(rows) >= n
             if exclude_songs is not None and len(exclude_songs):
                 score = score.copy()
@@ -123,8 +173,64 @@ class Ranker(CandidateFinder):
                 take *= 4
                 continue
             # Lower the bar to what the k-th kept score allows (or step down when too few were found).
-            floor = float(score[top[-1]]) - bonus if len(top) == k else least - 0.25
+            # Too few: down in steps of 0.05 to the candidate threshold (each step's pool is a fraction of
+            # the next one's on a big catalogue, and the fits at 0.75 are often listed by the turn's
+            # statistics already, so the steps above it are filters of those), then by 0.25.
+            above = least > CANDIDATE_THRESHOLD
+            step = max(least - RANK_STEP, CANDIDATE_THRESHOLD) if above else least - 0.25
+            floor = float(score[top[-1]]) - bonus if len(top) == k else step
             least = min(least - 1e-6, floor) if floor > 0.05 else 0.0
+
+    def _too_many(self, c: Constraints, least: float) -> bool:
+        """Would listing the fits at `least` mean scoring more than the pool cap? Not when fits at a lower
+        bar are known already (filtering those is cheap)."""
+        assert self.pool_cap is not None
+        if any(known == c and t <= least for known, t in self._fit_cache):
+            return False
+        plan = self._may_fit_plan(c, least)
+        return (plan[0] if plan is not None else len(self.catalog)) > self.pool_cap
+
+    def _ranked_from_sample(
+        self,
+        c: Constraints,
+        rejected: Sequence[str],
+        affinity: np.ndarray | None,
+        k: int,
+        exclude_songs: np.ndarray | None,
+        least: float,
+        kept: tuple[np.ndarray, np.ndarray] | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The k best of the pool found so far (`kept`: every track matching a higher bar, exactly scored)
+        and an even sample of the tracks that may match `least`: every m-th as the indexes list them
+        (sorted by the deciding feature, so the sample spans its range), at most POOL_SAMPLE; a named
+        artist's own tracks always. Deterministic: the same request gives the same list."""
+        assert self.pool_cap is not None
+        cat = self.catalog
+        plan = self._may_fit_plan(c, least)
+        universe = np.arange(len(cat)) if plan is None else plan[1]()  # type: ignore[operator]
+        if len(universe) > POOL_SAMPLE:
+            # The most popular of them: popularity is the ranking's tie-breaker among near-equal fits,
+            # so the best of a broad request are mostly there (an even sample missed most of them).
+            popularity = cat.popularity[universe]
+            cut = np.partition(popularity, len(universe) - POOL_SAMPLE)[len(universe) - POOL_SAMPLE]
+            universe = universe[popularity >= cut]
+        blocks = [universe]
+        own = self._own_rows(c)
+        if own is not None:
+            blocks.append(own)
+        sample = sorted_unique(np.concatenate(blocks))
+        kept_rows, kept_scores = kept if kept is not None else (np.zeros(0, np.int64), np.zeros(0))
+        sample = sample[~np.isin(sample, kept_rows)]
+        scores = self._compute_rank(c, rejected, affinity, sample)
+        rows = np.concatenate([kept_rows, sample])
+        both = np.concatenate([kept_scores, scores])
+        order = np.argsort(rows, kind="stable")  # ties in catalogue order, as everywhere
+        rows, both = rows[order], both[order]
+        if exclude_songs is not None and len(exclude_songs):
+            both[np.isin(cat.song_ids[rows], exclude_songs)] = -np.inf
+        top = top_indices(both, k)
+        top = top[np.isfinite(both[top])]
+        return rows[top], both[top]
 
     def _broad(self, c: Constraints, least: float = CANDIDATE_THRESHOLD, above: int | None = None) -> bool:
         """More tracks may match at least `least` than `above` (EXACT_UP_TO): too many to score."""
@@ -157,7 +263,7 @@ class Ranker(CandidateFinder):
             chunk = popularity.order[max(0, n - visited - block) : n - visited].astype(np.int64)
             visited += len(chunk)
             if first and own is not None:
-                chunk = np.union1d(chunk, own)
+                chunk = sorted_unique(np.concatenate([chunk, own]))
             elif own is not None:
                 chunk = chunk[~np.isin(chunk, own)]
             first = False
@@ -209,7 +315,7 @@ class Ranker(CandidateFinder):
             rows, fit = np.arange(len(cat)), self.match(c)
         own = self._own_rows(c)
         if own is not None:
-            extra = np.setdiff1d(own, rows)
+            extra = own[~np.isin(own, rows)]  # own is sorted and unique: np.setdiff1d's result
             if len(extra):
                 rows = np.concatenate([rows, extra])
                 fit = np.concatenate([fit, self._compute_match(c, extra)])
@@ -227,7 +333,7 @@ class Ranker(CandidateFinder):
             return None
         cat = self.catalog
         blocks = [cat.indexes.artists.rows(cat.artist_names.index(a)) for a in self._artists(c)]
-        return np.unique(np.concatenate(blocks)) if blocks else None
+        return sorted_unique(np.concatenate(blocks)) if blocks else None
 
     def rank(
         self,
@@ -282,9 +388,11 @@ class Ranker(CandidateFinder):
         if rejected:
             idx = np.array([cat.index[t] for t in rejected if t in cat.index], dtype=np.int64)
             if idx.size:
-                subgenre_ids = col("subgenre_ids")
-                same_artist = (artist_ids[:, None] == cat.artist_ids[idx][None, :]).any(axis=1)
-                same_sub = (subgenre_ids[:, None] == cat.subgenre_ids[idx][None, :]).mean(axis=1)
+                # Per-label look-ups, not a rows x rejected comparison: the same numbers (a share of
+                # equal labels is count / len either way) without a temporary per rejected track.
+                same_artist = np.isin(artist_ids, cat.artist_ids[idx])
+                shares = np.bincount(cat.subgenre_ids[idx], minlength=len(cat.subgenre_names)) / idx.size
+                same_sub = shares[col("subgenre_ids")]
                 score -= 0.12 * same_artist + 0.05 * same_sub
         if affinity is not None:
             score += AFFINITY_WEIGHT * (affinity if rows is None else affinity[rows])

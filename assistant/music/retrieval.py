@@ -13,7 +13,8 @@ from assistant.music.candidates import CANDIDATE_THRESHOLD
 from assistant.music.catalog import Track
 from assistant.music.constraints import Constraints
 from assistant.music.genres import UNCLASSIFIED
-from assistant.music.ranking import Ranker, top_indices
+from assistant.music.index import sorted_unique
+from assistant.music.ranking import POOL_SAMPLE, Ranker, top_indices
 
 __all__ = ["CANDIDATE_THRESHOLD", "CandidateStats", "Retriever"]
 
@@ -88,8 +89,13 @@ class Retriever(Ranker):
         if self.use_candidates and not self._weights(c) and len(cat) - len(offered_rows) >= 10:
             # Nothing stated: every track matches 0.5, below the candidate threshold.
             rows, n, top = np.zeros(0, dtype=np.int64), 0, np.full(10, 0.5)
-        elif self.use_candidates and self._weights(c) and self._broad(c):
-            return self._sampled_stats(c, offered_rows)
+        elif (
+            self.use_candidates
+            and self._weights(c)
+            and self._broad(c)
+            and (estimate := self._sampled_stats(c, offered_rows))
+        ):
+            return estimate
         elif self.use_candidates and self._weights(c):
             rows, fit = self._fitting(c, CANDIDATE_THRESHOLD)
             keep = ~np.isin(rows, offered_rows)
@@ -125,7 +131,7 @@ class Retriever(Ranker):
             n_genres=n_genres,
         )
 
-    def _sampled_stats(self, c: Constraints, offered_rows: np.ndarray) -> CandidateStats:
+    def _sampled_stats(self, c: Constraints, offered_rows: np.ndarray) -> CandidateStats | None:
         """Candidate statistics of a broad request on a big catalogue, estimated from an even sample of
         STATS_SAMPLE of the tracks that may fit (every m-th): the count scaled by m, the rest as they are
         in the sample. benchmarks/bench_catalog.py measures the error against the exact figures."""
@@ -140,7 +146,7 @@ class Retriever(Ranker):
         rows = sample[fit >= CANDIDATE_THRESHOLD]
         fit = fit[fit >= CANDIDATE_THRESHOLD]
         if len(rows) < 10:
-            return self._exact_stats(c, offered_rows)
+            return None  # too few fits to estimate from: the caller lists them exactly
         counts = np.bincount(cat.genre_ids[rows], minlength=len(cat.genre_names))
         p = counts[counts > 0] / len(rows)
         top = np.sort(fit)[-10:]
@@ -154,15 +160,6 @@ class Retriever(Ranker):
             n_genres=int((counts > 0).sum()),
         )
 
-    def _exact_stats(self, c: Constraints, offered_rows: np.ndarray) -> CandidateStats:
-        saved = self.use_candidates
-        try:
-            self.use_candidates = False
-            cat = self.catalog
-            return self.stats(c, [cat.tracks[int(i)].id for i in offered_rows])
-        finally:
-            self.use_candidates = saved
-
     def _top_matches(self, c: Constraints, offered_rows: np.ndarray, fitting: np.ndarray) -> np.ndarray:
         """The 10 best match values (offered tracks count 0), ascending: what `top_indices(fit, 10)` of the
         full array gives. `fitting` holds the match of the tracks at or above the candidate threshold."""
@@ -172,6 +169,15 @@ class Retriever(Ranker):
         fit = fitting
         while len(fit) < want and least > 0:
             least = least - 0.25 if least > 0.3 else 0.0
+            if self.pool_cap is not None and self._too_many(c, least):
+                # Past the pool cap (catalogues over POOL_CAP only): the fits found so far and the
+                # best of an even sample of POOL_SAMPLE of the rest. An estimate, as for broad requests.
+                plan = self._may_fit_plan(c, least) if least > 0 else None
+                universe = np.arange(n) if plan is None else plan[1]()  # type: ignore[operator]
+                sample = sorted_unique(universe[:: -(-len(universe) // POOL_SAMPLE)])
+                sample = sample[~np.isin(sample, offered_rows)]
+                values = np.concatenate([fit, self._compute_match(c, sample)])
+                return np.sort(values)[len(values) - want :]
             if least <= 0:
                 values = self.match(c).copy()
                 values[offered_rows] = 0.0
@@ -216,9 +222,15 @@ class Retriever(Ranker):
         if not pair:
             return 0.0
         cat = self.catalog
-        score = self.rank(c, rejected, affinity)
-        top = top_indices(score, 150)
-        weight = np.maximum(score[top], 0.0)
+        if self.use_candidates:
+            # The same 150 as ranking every track (`_ranked` is exact), from the pool the genre pair
+            # was ranked from: scoring a million tracks here was most of a turn at that size.
+            top, ranked = self._ranked(c, rejected, affinity, 150)
+        else:
+            score = self.rank(c, rejected, affinity)
+            top = top_indices(score, 150)
+            ranked = score[top]
+        weight = np.maximum(ranked, 0.0)
         total = float(weight.sum())
         if total <= 0:
             return 0.0
@@ -252,7 +264,9 @@ class Retriever(Ranker):
         if self.use_candidates:
             # A track of neither the seed's genre nor its subgenre scores at most 0.45: look at the
             # seed's genre and subgenre first, and at everything only if they cannot fill the list.
-            rows = np.union1d(cat.indexes.genres.rows(genre), cat.indexes.subgenres.rows(subgenre))
+            rows = sorted_unique(
+                np.concatenate([cat.indexes.genres.rows(genre), cat.indexes.subgenres.rows(subgenre)])
+            )
         sim = self._similarity(seed, genre, subgenre, rows)
         top = top_indices(sim, want)
         outside = 0.4 + 0.05 * float(cat.indexes.features["popularity"].values[-1]) / 100.0
