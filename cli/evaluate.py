@@ -206,10 +206,16 @@ def _run(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> None:
     """Names, numbers and paths, before any listener is simulated. Raises UsageError."""
     from assistant.policies.rules import load_rule_settings
-    from assistant.policies.store import TUNED_RULES
+    from assistant.policies.store import HISTORY_POLICY, TUNED_RULES
     from cli.common import check_policy
     from cli.simulate import MAX_CONVERSATIONS, check_simulation
     from cli.validate import UsageError, at_least, input_file, output_folder
+
+    if args.history_policy == "learned+history" and not HISTORY_POLICY.exists():
+        # Nothing has passed the gate against learned yet: the arm is left out, not an error, since the
+        # user asked for nothing but the default.
+        print("evaluate: no learned+history policy is shipped; its arm is left out", file=sys.stderr)
+        args.history_policy = "none"
 
     check_simulation(args, conversations=args.conversations)
     if args.ope_conversations is not None:
