@@ -109,6 +109,8 @@ def _plan(
 def run(args: argparse.Namespace) -> int:
     _check(args)
     with engine_for(args) as args.engine_session:
+        if args.no_history_arm:
+            print("evaluate: no learned+history policy is shipped; its arm is left out", file=sys.stderr)
         return _run(args)
 
 
@@ -211,10 +213,11 @@ def _check(args: argparse.Namespace) -> None:
     from cli.simulate import MAX_CONVERSATIONS, check_simulation
     from cli.validate import UsageError, at_least, input_file, output_folder
 
-    if args.history_policy == "learned+history" and not HISTORY_POLICY.exists():
-        # Nothing has passed the gate against learned yet: the arm is left out, not an error, since the
-        # user asked for nothing but the default.
-        print("evaluate: no learned+history policy is shipped; its arm is left out", file=sys.stderr)
+    # Nothing has passed the gate against learned yet: the arm is left out, not an error, since the
+    # user asked for nothing but the default. Said only once the checks passed and the engine started,
+    # so a mistake still reads as one line.
+    no_history_arm = args.history_policy == "learned+history" and not HISTORY_POLICY.exists()
+    if no_history_arm:
         args.history_policy = "none"
 
     check_simulation(args, conversations=args.conversations)
@@ -235,6 +238,7 @@ def _check(args: argparse.Namespace) -> None:
             raise UsageError(f"--tuned-rules: {exc} (tune them with `python main.py tune`)") from None
     if args.report is not None:
         output_folder(args.report, "evaluation report", writes=REPORT_FILES, force=args.force)
+    args.no_history_arm = no_history_arm
 
 
 def _ope_check(
