@@ -5,13 +5,13 @@ Method: N conversations (default 50,000) of the default population under the exp
 then episodes (per-step rewards summing to G), then `train_fitted_q` once per tree library on the same
 episodes: the fit on three quarters of the conversations, trajectory OPE of the candidate and of the
 current policy (rules-tuned) on the rest with a bootstrap over conversations, and the gate (bootstrapped
-fitted-Q evaluation, 30 refits). Each tree library is a row on the same episodes (`train` tries all
-three by default; sklearn, the slowest, is left out here), so the rows are each other's same-run
-baseline. Wall time per stage from perf_counter; peak memory is ru_maxrss of this process and,
-separately, of the simulation's workers.
+fitted-Q evaluation, `--gate-replicates` refits, 30 as in `train`). Each tree library is a row on the
+same episodes (`train` tries all three by default; sklearn, the slowest, is left out here), so the rows
+are each other's same-run baseline. Wall time per stage from perf_counter; peak memory is ru_maxrss of
+this process and, separately, of the simulation's workers.
 
 Usage: .venv/bin/python benchmarks/bench_conversation_training.py [--conversations 50000] [--workers 2]
-       [--backends lightgbm,xgboost] [--bootstrap 1000] [--json]
+       [--backends lightgbm,xgboost] [--bootstrap 1000] [--gate-replicates 30] [--json]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assistant.music.catalog import load_catalog
 from assistant.policies.store import load_policy
 from learning.batch import simulate
-from learning.conversation_training import train_fitted_q
+from learning.conversation_training import BOOTSTRAP_REPLICATES, train_fitted_q
 from learning.episodes import episodes_from_log
 from learning.logging_policy import TRAINING_MIX, ExplorationPolicy
 from learning.population import load_population
@@ -58,6 +58,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backends", default="lightgbm,xgboost")
     parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument(
+        "--gate-replicates", type=int, default=BOOTSTRAP_REPLICATES, help="the gate's critic refits"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -92,6 +95,7 @@ def main() -> int:
             seed=args.seed,
             n_bootstrap=args.bootstrap,
             action_columns=ACTION_COLUMNS,
+            gate_replicates=args.gate_replicates,
         )
         total = time.perf_counter() - t
         timings = result.timings
@@ -115,6 +119,7 @@ def main() -> int:
         "decisions": len(episodes),
         "simulate_s": simulate_s,
         "episodes_s": episodes_s,
+        "gate_replicates": args.gate_replicates,
         "rows": rows,
         "peak_main_mb": peak_main,
         "peak_worker_mb": peak_worker,
