@@ -46,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--history-policy",
         default="learned+history",
-        help="the learned+history policy: learned+history (shipped) or a file; 'none' leaves it out",
+        help="the policy that reads the histories: learned+history (shipped; else learned), learned "
+        "or a file; 'none' leaves it out",
     )
     parser.add_argument(
         "--tuned-rules",
@@ -110,7 +111,11 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     with engine_for(args) as args.engine_session:
         if args.no_history_arm:
-            print("evaluate: no learned+history policy is shipped; its arm is left out", file=sys.stderr)
+            print(
+                "evaluate: no learned+history policy file ships; the learned+history arm is the learned "
+                "policy reading the histories, as a person with a history gets",
+                file=sys.stderr,
+            )
         return _run(args)
 
 
@@ -213,12 +218,13 @@ def _check(args: argparse.Namespace) -> None:
     from cli.simulate import MAX_CONVERSATIONS, check_simulation
     from cli.validate import UsageError, at_least, input_file, output_folder
 
-    # Nothing has passed the gate against learned yet: the arm is left out, not an error, since the
-    # user asked for nothing but the default. Said only once the checks passed and the engine started,
-    # so a mistake still reads as one line.
+    # With no learned+history file shipped, a person with a history gets the learned policy, whose
+    # samples and genre pairs still read the history (Session.policy_for); the arm measures that, not
+    # nothing. Said only once the checks passed and the engine started, so a mistake still reads as
+    # one line.
     no_history_arm = args.history_policy == "learned+history" and not HISTORY_POLICY.exists()
     if no_history_arm:
-        args.history_policy = "none"
+        args.history_policy = args.policy
 
     check_simulation(args, conversations=args.conversations)
     if args.ope_conversations is not None:
@@ -227,7 +233,7 @@ def _check(args: argparse.Namespace) -> None:
         at_least(args.oracle_conversations, 0, "--oracle-conversations", MAX_CONVERSATIONS)
     check_policy(args.policy, ("learned",))
     if args.history_policy != "none":
-        check_policy(args.history_policy, ("learned+history", "none"), "--history-policy")
+        check_policy(args.history_policy, ("learned+history", "learned", "none"), "--history-policy")
     if args.tuned_rules != "none":
         settings = TUNED_RULES if args.tuned_rules == "rules-tuned" else Path(args.tuned_rules)
         if args.tuned_rules != "rules-tuned":

@@ -196,6 +196,19 @@ def write_training_report(summary: dict[str, Any], directory: str | Path) -> Pat
     return out
 
 
+def _policy_files(evaluation: dict[str, Any]) -> list[str]:
+    """Which policy files the learned arms ran, so a reader knows what "learned+history" was."""
+    learned, history = evaluation.get("policy_file"), evaluation.get("history_policy_file")
+    if learned is None:
+        return []
+    line = f"`learned` ran `{learned}`"
+    if history is not None:
+        line += f"; `learned+history` ran `{history}` with the listeners' histories read"
+        if history == learned:
+            line += " (no learned+history file ships, so this is what a person with a history gets)"
+    return ["", line + "."]
+
+
 def write_evaluation_report(
     evaluation: dict[str, Any],
     arms: dict[str, Any],
@@ -265,6 +278,7 @@ def write_evaluation_report(
         f"{evaluation['n_conversations']:,} fresh simulated listeners per policy "
         f"(seed {evaluation['seed']}), "
         "each policy meeting the same listeners.",
+        *_policy_files(evaluation),
         "",
         "| policy | success | 95% CI | mean turns | 95% CI | abandoned | 95% CI | accepted music's match |",
         "|---|---|---|---|---|---|---|---|",
