@@ -9,7 +9,10 @@ from cli.common import data_home, fail
 from cli.validate import UsageError, output_folder
 
 NAME = "logs"
-HELP = "summarize the conversation log, check it for mixed conversations, or export it (export --parquet DIR)"
+HELP = (
+    "summarize the conversation log, check it for mixed conversations, or export it "
+    "(export --parquet DIR | --dataset DIR)"
+)
 ORDER = 60
 
 
@@ -31,10 +34,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "file", type=Path, nargs="?", metavar="LOG", help="the log (default: --log, or the app's)"
     )
     export = sub.add_parser("export", help="export conversations and turns")
-    export.add_argument(
-        "--parquet", type=Path, required=True, metavar="DIR", help="folder for the Parquet files"
+    into = export.add_mutually_exclusive_group(required=True)
+    into.add_argument(
+        "--parquet", type=Path, metavar="DIR", help="folder for two Parquet files (conversations, turns)"
     )
-    export.add_argument("--force", action="store_true", help="replace Parquet files already in DIR")
+    into.add_argument(
+        "--dataset",
+        type=Path,
+        metavar="DIR",
+        help="folder for a partitioned Parquet dataset (by day and policy, streamed; what `train --log DIR` "
+        "and the Ray engine read part by part; docs/scale.md)",
+    )
+    export.add_argument(
+        "--part-size",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="conversations per part of a --dataset (default 1000)",
+    )
+    export.add_argument(
+        "--force", action="store_true", help="replace the Parquet files, or the dataset, already in DIR"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,11 +69,16 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         raise UsageError(problem)
     if args.logs_command == "export":
-        output_folder(
-            args.parquet, "export", writes=("conversations.parquet", "turns.parquet"), force=args.force
-        )
+        if args.dataset is not None:
+            _check_dataset_folder(args.dataset, args.part_size, args.force)
+        else:
+            output_folder(
+                args.parquet, "export", writes=("conversations.parquet", "turns.parquet"), force=args.force
+            )
     store = LogStore(path)
     try:
+        if args.logs_command == "export" and args.dataset is not None:
+            return _export_dataset(store, args.dataset, args.part_size)
         if args.logs_command == "export":
             paths = export_parquet(store, args.parquet)
             for kind, p in paths.items():
@@ -95,3 +120,37 @@ def _check(store: object, path: Path) -> int:
         + (" (left out by `train --log`)" if mixed else "")
     )
     return 1 if mixed else 0
+
+
+def _check_dataset_folder(folder: Path, part_size: int, force: bool) -> None:
+    """Only a dataset tunetalk wrote (it has the manifest) may be replaced, and only with --force: parts
+    left from an earlier export would otherwise be read as part of this one."""
+    from assistant.logs.partitioned import KINDS, MANIFEST, is_dataset
+    from cli.validate import at_least
+
+    at_least(part_size, 1, "--part-size", 1_000_000)
+    if folder.is_dir() and not is_dataset(folder) and any((folder / kind).exists() for kind in KINDS):
+        raise UsageError(
+            f"{folder} holds turns/ or conversations/ but is not a tunetalk log dataset ({MANIFEST} "
+            "missing); it is left alone: choose another folder"
+        )
+    output_folder(folder, "dataset", writes=(MANIFEST, *KINDS), force=force)
+
+
+def _export_dataset(store: object, folder: Path, part_size: int) -> int:
+    import shutil
+
+    from assistant.logs.partitioned import KINDS, export_dataset, is_dataset
+    from assistant.logs.store import LogStore
+
+    assert isinstance(store, LogStore)
+    if is_dataset(folder):
+        # --force on a dataset tunetalk wrote (checked above): its parts are ours to replace.
+        for kind in KINDS:
+            shutil.rmtree(folder / kind, ignore_errors=True)
+    counts = export_dataset(store, folder, batch=part_size)
+    print(
+        f"{folder}: {counts['conversations']} conversations, {counts['turns']} turns in "
+        f"{counts['parts']} part(s)"
+    )
+    return 0

@@ -214,6 +214,41 @@ CASES = [
         "{d}/notes.txt",
     ),
     case("logs-export-exists", "--force", "logs", "--log", "{d}/log.db", "export", "--parquet", "{d}/export"),
+    case(
+        "logs-export-dataset-foreign",
+        "not a tunetalk log dataset",
+        "logs",
+        "--log",
+        "{d}/log.db",
+        "export",
+        "--dataset",
+        "{d}/lake",
+        "--force",
+    ),
+    case(
+        "logs-export-dataset-part-size",
+        "--part-size must be from 1",
+        "logs",
+        "--log",
+        "{d}/log.db",
+        "export",
+        "--dataset",
+        "{d}/new-dataset",
+        "--part-size",
+        "0",
+    ),
+    case(
+        "logs-export-both",
+        "not allowed with argument",
+        "logs",
+        "--log",
+        "{d}/log.db",
+        "export",
+        "--dataset",
+        "{d}/a",
+        "--parquet",
+        "{d}/b",
+    ),
     # nlu
     case("nlu-file-binary", "not a text file of utterances", "nlu", "--file", "{d}/binary.bin"),
     case("nlu-file-missing", "cannot read file of utterances", "nlu", "--file", "{d}/nope.txt"),
@@ -357,6 +392,9 @@ def _template(root: Path) -> Path:
     (d / "export").mkdir()
     for name in ("turns.parquet", "conversations.parquet"):
         (d / "export" / name).write_bytes(b"an earlier export")
+    # Someone else's Parquet lake with the same folder names: never ours to replace, --force or not.
+    (d / "lake" / "turns").mkdir(parents=True)
+    (d / "lake" / "turns" / "part-0.parquet").write_bytes(b"someone else's data")
     (d / "report").mkdir()
     for name in ("README.md", "training.json", "evaluation.json"):
         (d / "report" / name).write_text("an earlier report\n", encoding="utf-8")

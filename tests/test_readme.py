@@ -319,6 +319,11 @@ def _check_table_command(argv: list[str], files: dict[str, Path], home: Path) ->
         estimates = json.loads(out)["estimates"]
         for name in names.group(1).split(", "):
             assert estimates[name.lower()]["ci"][0] is not None
+    elif command == "logs" and argv[1] == "export" and "--dataset" in argv:
+        from assistant.logs.dataset import read_log
+        from assistant.logs.partitioned import list_parts
+
+        assert list_parts(home / "export") and len(read_log(home / "export")) > 0
     elif command == "logs" and argv[1] == "export":
         assert (home / "export" / "turns.parquet").exists() and (
             home / "export" / "conversations.parquet"
