@@ -118,7 +118,7 @@ def test_evaluate_writes_a_report_with_the_ope_check(trained: dict[str, Path]) -
     assert "Learned+history vs learned" in (report / "README.md").read_text()
     check = full["ope_check"]
     assert check["objective"] == "G" and check["gate_estimator"]
-    assert set(check["estimates"]) >= {"pdis", "wpdis", "dm", "dr", "wdr"}
+    assert set(check["estimates"]) >= {"pdis", "wpdis", "dm", "dr", "wdr", check["gate_estimator"]}
     for row in check["estimates"].values():
         assert row["covers"] == (row["ci"][0] <= check["on_policy_value"] <= row["ci"][1])
     for name in ("README.md", "outcomes.png", "prompt_mix.png"):
