@@ -8,7 +8,8 @@ G = 1{accepted} - 0.05 x user turns; three quarters of the conversations (drawn 
 - fitted-Q iteration with LightGBM trees (learning.fitted_q, the shipped learner's settings);
 - d3rlpy 2.8.1 DiscreteCQL: a 2 x 256 MLP Q-function over the same state features (standardized), no
   discount (G is undiscounted and conversations last a handful of decisions), `--cql-steps` gradient
-  steps on the CPU build of torch, one thread.
+  steps on the CPU build of torch, one thread, conservative weight `--cql-alpha`. Which alpha to ship
+  would be chosen like the tree library, by held-out OPE, never by the live figures.
 
 Both act greedily over the prompts available at the turn. CQL's Q-function is trained over every prompt
 (d3rlpy has no per-state action mask), so its bootstrap target may reach for a prompt that was not
@@ -22,7 +23,7 @@ the same listeners as the same-run baselines.
 Needs the training extras (requirements-train.txt: torch CPU build, d3rlpy); not a runtime dependency.
 
 Usage: python benchmarks/bench_offline_rl.py [--conversations 20000] [--listeners 2000]
-       [--cql-steps 30000] [--seed 0] [--json]
+       [--cql-steps 30000] [--cql-alpha 1.0] [--seed 0] [--json]
 """
 
 from __future__ import annotations
@@ -90,7 +91,9 @@ def _split(episodes: Episodes, seed: int) -> tuple[Episodes, Episodes]:
     return episodes.subset(~held_out), episodes.subset(held_out)
 
 
-def _fit_cql(train: Episodes, steps: int, seed: int) -> tuple[Callable[[np.ndarray], np.ndarray], Any]:
+def _fit_cql(
+    train: Episodes, steps: int, seed: int, alpha: float
+) -> tuple[Callable[[np.ndarray], np.ndarray], Any]:
     import logging
 
     import d3rlpy
@@ -113,7 +116,7 @@ def _fit_cql(train: Episodes, steps: int, seed: int) -> tuple[Callable[[np.ndarr
         batch_size=256,
         learning_rate=3e-4,
         gamma=1.0,
-        alpha=1.0,
+        alpha=alpha,
         target_update_interval=2000,
         observation_scaler=d3rlpy.preprocessing.StandardObservationScaler(),
     ).create(device="cpu:0")
@@ -151,6 +154,9 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=20_000)
     parser.add_argument("--listeners", type=int, default=2000, help="fresh listeners per policy")
     parser.add_argument("--cql-steps", type=int, default=30_000)
+    parser.add_argument(
+        "--cql-alpha", type=float, default=1.0, help="weight of CQL's conservative penalty (d3rlpy's default 1)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="processes simulating the training logs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
@@ -181,7 +187,7 @@ def main() -> int:
     fq = FittedQ(len(ACTIONS), backend="lightgbm", random_state=args.seed).fit(train)
     timings["fit_fitted_q"] = time.perf_counter() - t
     t = time.perf_counter()
-    cql_q, _ = _fit_cql(train, args.cql_steps, args.seed)
+    cql_q, _ = _fit_cql(train, args.cql_steps, args.seed, args.cql_alpha)
     timings["fit_cql"] = time.perf_counter() - t
 
     names = train.feature_names
@@ -204,7 +210,7 @@ def main() -> int:
     result = {
         "method": (
             f"{episodes.n_episodes:,} exploring conversations (seed {args.seed}), {len(train):,} training "
-            f"decisions; CQL {args.cql_steps:,} steps; live on {args.listeners:,} fresh listeners "
+            f"decisions; CQL {args.cql_steps:,} steps, alpha {args.cql_alpha:g}; live on {args.listeners:,} fresh listeners "
             f"(seed {FRESH_SEED}), the same for every row"
         ),
         "machine": machine,
