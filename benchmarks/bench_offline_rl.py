@@ -155,7 +155,7 @@ def main() -> int:
     parser.add_argument("--listeners", type=int, default=2000, help="fresh listeners per policy")
     parser.add_argument("--cql-steps", type=int, default=30_000)
     parser.add_argument(
-        "--cql-alpha", type=float, default=1.0, help="weight of CQL's conservative penalty (d3rlpy's default 1)"
+        "--cql-alpha", type=float, default=1.0, help="CQL's conservative weight (d3rlpy's default 1)"
     )
     parser.add_argument("--workers", type=int, default=2, help="processes simulating the training logs")
     parser.add_argument("--seed", type=int, default=0)
@@ -210,8 +210,8 @@ def main() -> int:
     result = {
         "method": (
             f"{episodes.n_episodes:,} exploring conversations (seed {args.seed}), {len(train):,} training "
-            f"decisions; CQL {args.cql_steps:,} steps, alpha {args.cql_alpha:g}; live on {args.listeners:,} fresh listeners "
-            f"(seed {FRESH_SEED}), the same for every row"
+            f"decisions; CQL {args.cql_steps:,} steps, alpha {args.cql_alpha:g}; live on {args.listeners:,} "
+            f"fresh listeners (seed {FRESH_SEED}), the same for every row"
         ),
         "machine": machine,
         "timings_s": timings,
