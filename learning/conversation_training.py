@@ -201,7 +201,8 @@ def train_fitted_q(
     gate_replicates: int = BOOTSTRAP_REPLICATES,
 ) -> TrainingResult:
     """Fit a fitted-Q candidate per tree library, choose by OPE on held-out conversations, gate it.
-    `engine` (learning.engines): where the gate's bootstrap replicates run (default local)."""
+    `engine` (learning.engines): where the gate's bootstrap replicates run (default local); a distributed
+    one also fits the lightgbm candidate with Ray Train."""
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
     rng = np.random.default_rng([seed, 5])
@@ -222,6 +223,7 @@ def train_fitted_q(
             n_iterations=n_iterations,
             random_state=seed,
             action_columns=action_columns,
+            engine=engine,
             **(model_options or {}),
         )
         model.fit(train, progress=_prefixed(say, backend))

@@ -10,7 +10,9 @@ of what the prompt would put forward. The policy asks the available prompt with 
 
 Three tree libraries can do the regression ("sklearn": HistGradientBoostingRegressor, "lightgbm",
 "xgboost" from the CPU-only `xgboost-cpu` wheel); all three export to the same flat node table that
-assistant.policies.learned scores with numpy, so the app needs none of them.
+assistant.policies.learned scores with numpy, so the app needs none of them. Given a distributed engine
+(`--engine ray`), the LightGBM fit runs as one Ray Train job over shards of the decisions
+(learning.engines.ray_fit); the other libraries fit in this process.
 """
 
 from __future__ import annotations
@@ -275,6 +277,16 @@ def _regressor(
     raise ValueError(f"unknown regressor backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
+class _Booster:
+    """A LightGBM Booster seen as the scikit-learn wrapper the exporter and the predictions expect."""
+
+    def __init__(self, booster: Any) -> None:
+        self.booster_ = booster
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.booster_.predict(x), dtype=np.float64)
+
+
 class FittedQ:
     """Fitted-Q iteration with gradient-boosted trees (scikit-learn conventions: the constructor stores
     parameters, `fit` returns self, learned state ends in `_`, seeded by `random_state`)."""
@@ -293,6 +305,7 @@ class FittedQ:
         threads: int = 1,
         random_state: int = 0,
         action_columns: np.ndarray | None = None,
+        engine: Any = None,
     ) -> None:
         self.n_actions = n_actions
         self.backend = backend
@@ -306,6 +319,8 @@ class FittedQ:
         self.random_state = random_state
         self.action_columns = action_columns
         """Per prompt, the state column holding the affinity of what it would put forward (-1: none)."""
+        self.engine = engine
+        """learning.engines: a distributed one fits the lightgbm backend with Ray Train; None: here."""
 
     def _params(self) -> dict[str, Any]:
         return {
@@ -330,7 +345,10 @@ class FittedQ:
         self.history_: list[dict[str, float]] = []
         model: Any = None
         export: Callable[[Any], QTrees] | None = None
-        for k in range(self.n_iterations):
+        self.fitted_on_: dict[str, Any] = {"engine": "local"}
+        if self.backend == "lightgbm" and getattr(self.engine, "distributed", False):
+            model, export = self._fit_on_cluster(episodes, next_features, next_available, progress)
+        for k in range(0 if model is not None else self.n_iterations):
             model, export = _regressor(self.backend, self._params(), self.random_state + k)
             # A capped thread pool: on a busy 2-core machine OpenMP's spinning threads made one tree fit
             # 3-60x slower than a single thread (docs/ope.md, "Speed").
@@ -355,6 +373,43 @@ class FittedQ:
         self.export_drift_ = drift
         self.model_ = model
         return self
+
+    def _fit_on_cluster(
+        self,
+        episodes: Episodes,
+        next_features: np.ndarray,
+        next_available: np.ndarray,
+        progress: Callable[[str], None] | None,
+    ) -> tuple[Any, Callable[[Any], QTrees]]:
+        """All iterations as one Ray Train job (learning.engines.ray_fit): the same trees' settings."""
+        import lightgbm
+
+        from learning.engines.ray_fit import FitSpec, fit_fitted_q
+
+        spec = FitSpec(
+            features=episodes.features,
+            action=episodes.action,
+            reward=episodes.reward,
+            last=episodes.last,
+            next_features=next_features,
+            next_available=next_available,
+            episode=episodes.episode,
+            n_actions=self.n_actions,
+            action_columns=self.action_columns,
+            params=self._params(),
+            n_iterations=self.n_iterations,
+            random_state=self.random_state,
+        )
+        fit = fit_fitted_q(spec, workers=int(self.engine.workers))
+        self.history_ = fit.history
+        if progress:
+            for row in fit.history:
+                progress(
+                    f"fitted-Q iteration {row['iteration']}/{self.n_iterations} on {fit.workers} Ray Train "
+                    f"workers: targets moved {row['target_rmse_change']:.4f} (RMS)"
+                )
+        self.fitted_on_ = {"engine": "ray-train", "workers": fit.workers, "rows_by_node": fit.rows_by_node}
+        return _Booster(lightgbm.Booster(model_str=fit.model_text)), _from_lightgbm
 
     def _predict_all(self, predict: Callable[[np.ndarray], np.ndarray], features: np.ndarray) -> np.ndarray:
         pairs = _all_pairs(features, self.n_actions, self.action_columns)

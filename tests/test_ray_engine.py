@@ -102,3 +102,32 @@ def test_ope_on_ray_prints_the_local_report(ray_engine: RayEngine) -> None:
     (on_ray,) = ray_engine.map(_evaluate, settings, [data])
     # As JSON: a report may hold nan (an estimator left out), which no two floats compare equal on.
     assert json.dumps(on_ray, sort_keys=True) == json.dumps(local, sort_keys=True)
+
+
+def test_fitted_q_on_ray_train_equals_the_local_lightgbm_fit(
+    ray_engine: RayEngine, tiny_catalog: Catalog
+) -> None:
+    """One Ray Train worker is LightGBM on one machine: the same trees, bit for bit, as the local fit.
+    (Several workers bin each feature from samples of their own shards; the two-node test measures that.)"""
+    pytest.importorskip("ray.train.lightgbm", reason="Ray Train is not installed (requirements-ray.txt)")
+    from assistant.dialogue.actions import ACTIONS
+    from learning.episodes import episodes_from_log
+    from learning.fitted_q import FittedQ
+    from learning.training import ACTION_COLUMNS
+
+    run = simulate(200, tiny_catalog, load_population("default"), ExplorationPolicy, seed=8, workers=1)
+    assert run.table is not None
+    episodes = episodes_from_log(run.table)
+    settings = {"backend": "lightgbm", "n_iterations": 3, "n_trees": 20, "min_samples_leaf": 10}
+    local = FittedQ(len(ACTIONS), action_columns=ACTION_COLUMNS, **settings).fit(episodes)  # type: ignore[arg-type]
+    said: list[str] = []
+    on_ray = FittedQ(len(ACTIONS), action_columns=ACTION_COLUMNS, engine=ray_engine, **settings).fit(  # type: ignore[arg-type]
+        episodes, progress=said.append
+    )
+    assert on_ray.fitted_on_["engine"] == "ray-train"
+    assert sum(on_ray.fitted_on_["rows_by_node"].values()) == len(episodes)
+    assert local.fitted_on_ == {"engine": "local"}
+    for name, values in local.export().items():
+        assert np.array_equal(on_ray.export()[name], values), name
+    assert on_ray.history_ == pytest.approx(local.history_, rel=1e-12)
+    assert len(said) == 3 and "Ray Train" in said[0]

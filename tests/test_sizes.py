@@ -86,3 +86,28 @@ def test_every_python_file_outside_tests_is_counted_as_code() -> None:
     counted = set(_code_files())
     outside = [str(p.relative_to(ROOT)) for p in _python_outside_tests() if p not in counted]
     assert outside == []
+
+
+def test_no_diary_numbering_in_docs_or_code() -> None:
+    """Docs and code are reference: what changed when goes to CHANGELOG.md, never "stop 12" in a doc or a
+    comment (a newcomer cannot act on a landing number)."""
+    import re
+    import subprocess
+
+    listed = subprocess.run(
+        ["git", "ls-files", "*.md", "*.py", "*.toml", "*.sh", "*.txt"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout: the files to check are the tracked ones")
+    diary = re.compile(r"\bstops? \d+\b", re.IGNORECASE)
+    found = []
+    for name in listed.stdout.split():
+        if name.startswith("tests/") or name == "CHANGELOG.md":
+            continue
+        text = (ROOT / name).read_text(encoding="utf-8", errors="replace")
+        found += [f"{name}:{i}" for i, line in enumerate(text.splitlines(), 1) if diary.search(line)]
+    assert not found, found
