@@ -70,6 +70,15 @@ class _Progress:
         self.sums: dict[int, list[tuple[float, int]]] = {}
         self.rows: dict[str, int] = {}
         self.model: str | None = None
+        self.addresses: dict[int, dict[int, str]] = {}
+
+    def register(self, iteration: int, rank: int, address: str) -> None:
+        self.addresses.setdefault(iteration, {})[rank] = address
+
+    def machines(self, iteration: int, world: int) -> str | None:
+        """Every worker's "ip:port" for this iteration's fit, in rank order, once all have registered."""
+        found = self.addresses.get(iteration, {})
+        return ",".join(found[r] for r in range(world)) if len(found) == world else None
 
     def add(self, iteration: int, squared: float, count: int) -> None:
         self.sums.setdefault(iteration, []).append((squared, count))
@@ -114,12 +123,43 @@ def _shard_arrays(batches: list[dict[str, np.ndarray]], n_actions: int, width: i
     }
 
 
+def _network(progress: Any, iteration: int, rank: int, world: int, timeout: float = 300.0) -> dict[str, Any]:
+    """LightGBM's network settings for one fit, on a port of this node that is free now.
+
+    LightGBM binds its listening port at every fit and its sockets do not ask for the port to be reusable,
+    so binding the port of the previous fit again fails while the closed connections wait out TCP's
+    TIME_WAIT. Ray Train's `get_network_params()` names one port per worker for the whole run, which
+    suits one fit; here every fit gets fresh ports, met at the progress actor (as LightGBM's Dask
+    interface finds open ports for each fit)."""
+    import socket
+    import time
+
+    import ray
+
+    host = ray.util.get_node_ip_address()
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port = int(probe.getsockname()[1])
+    ray.get(progress.register.remote(iteration, rank, f"{host}:{port}"))
+    deadline = time.monotonic() + timeout
+    while (machines := ray.get(progress.machines.remote(iteration, world))) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"fitted-Q iteration {iteration + 1}: the other training workers never came")
+        time.sleep(0.05)
+    return {
+        "tree_learner": "data",
+        "pre_partition": True,
+        "num_machines": world,
+        "machines": machines,
+        "local_listen_port": port,
+    }
+
+
 def _worker(config: dict[str, Any]) -> None:
     """One training worker: fitted-Q iteration over its shard, the trees fitted jointly with the others."""
     import lightgbm
     import ray
     import ray.train
-    from ray.train.lightgbm import get_network_params
     from threadpoolctl import threadpool_limits
 
     from learning.learner import _all_pairs, _joint
@@ -135,23 +175,25 @@ def _worker(config: dict[str, Any]) -> None:
     x = _joint(data["features"], data["action"], n_actions, action_columns)
     pairs = _all_pairs(data["next_features"], n_actions, action_columns)
     target = data["reward"].copy()
-    network = {"tree_learner": "data", "pre_partition": True, **get_network_params()}
+    context = ray.train.get_context()
+    rank, world = context.get_world_rank(), context.get_world_size()
     booster = None
     with threadpool_limits(limits=1):
         for k in range(config["n_iterations"]):
-            params = {**_lightgbm_params(config["params"], config["random_state"] + k), **network}
+            params = {**_lightgbm_params(config["params"], config["random_state"] + k)}
+            if world > 1:
+                params.update(_network(progress, k, rank, world))
             train_set = lightgbm.Dataset(x, label=target, params={"verbose": -1})
             booster = lightgbm.train(params, train_set, num_boost_round=config["params"]["n_trees"])
-            # The network is LightGBM's process-wide state and the next fit binds the same port again:
-            # release it now (the trees predict without it) rather than when the Booster is collected.
-            booster.free_network()
+            if world > 1:
+                booster.free_network()  # the trees predict without it; the next fit meets on new ports
             q_next = np.asarray(booster.predict(pairs), dtype=np.float64).reshape(len(target), n_actions)
             best = np.where(data["next_available"], q_next, -np.inf).max(axis=1)
             new_target = data["reward"] + np.where(data["last"], 0.0, best)
             squared = float(np.sum((new_target - target) ** 2))
             ray.get(progress.add.remote(k, squared, len(target)))
             target = new_target
-    if booster is not None and ray.train.get_context().get_world_rank() == 0:
+    if booster is not None and rank == 0:
         ray.get(progress.set_model.remote(booster.model_to_string()))
 
 
