@@ -308,13 +308,15 @@ def _report(
             for stage in STAGES:
                 values = [run["times"][stage] for run in runs]
                 median = statistics.median(values)
-                rate = n / median / cores
+                # The local engine's fit runs in the driver, on one thread: one core, not the workers'.
+                stage_cores = 1 if (config == "local" and stage == "fit") else cores
+                rate = n / median / stage_cores
                 per_core[(config, stage)] = rate  # the last (largest) size wins
                 driver = max(run["driver_rss_mb"] for run in runs)
                 worker = max(run["worker_rss_mb"] for run in runs)
                 spread = f"{min(values):.1f}-{max(values):.1f}"
-                print(f"{config:<8}{n:>8,}{len(runs):>5}{cores:>6}  {stage:<10}{median:>9.1f}{spread:>14}"
-                      f"{rate:>12.1f}{driver:>10.0f}{worker:>10.0f}")  # fmt: skip
+                print(f"{config:<8}{n:>8,}{len(runs):>5}{stage_cores:>6}  {stage:<10}{median:>9.1f}"
+                      f"{spread:>14}{rate:>12.1f}{driver:>10.0f}{worker:>10.0f}")  # fmt: skip
     config = "ray-2" if "ray-2" in configs else configs[-1]
     print(
         f"\nprojection (linear, from {config} at N={sizes[-1]:,}): {TARGET:,} conversations on {NODES} nodes"
