@@ -111,7 +111,7 @@ def one(engine_name: str, n: int, seed: int, workers: int, address: str | None, 
         episodes, _ = episodes_from_dataset(folder / "log", engine=engine)
         times["extract"] = time.perf_counter() - t
         t = time.perf_counter()
-        fitted = FittedQ(
+        FittedQ(
             len(ACTIONS),
             backend="lightgbm",
             n_iterations=args.fit_iterations,
@@ -139,7 +139,6 @@ def one(engine_name: str, n: int, seed: int, workers: int, address: str | None, 
         "nodes": described.get("nodes", 1),
         "cores": described.get("cpus", workers),
         "n_decisions": len(episodes),
-        "fitted_on": fitted.fitted_on_,
     }
 
 

@@ -78,7 +78,7 @@ def training_summary(result: TrainingResult, tradeoff: list[dict[str, Any]] | No
                 "action_share": c.action_share,
                 "importances": feature_importances(c.model),
                 "fitted_q": c.model.history_,
-                "fitted_on": getattr(c.model, "fitted_on_", {"engine": "local"}),
+                "fitted_on": c.model.fitted_on_,
             }
             for c in result.candidates
         },

@@ -336,19 +336,39 @@ class FittedQ:
         if episodes.features.shape[0] == 0:
             raise ValueError("no decisions to learn from")
         x = _joint(episodes.features, episodes.action, self.n_actions, self.action_columns)
-        reward = episodes.reward
-        last = episodes.last
         following = np.minimum(np.arange(len(episodes)) + 1, len(episodes) - 1)
         next_features = episodes.features[following]
         next_available = episodes.available[following]
-        target = reward.copy()
         self.history_: list[dict[str, float]] = []
-        model: Any = None
-        export: Callable[[Any], QTrees] | None = None
         self.fitted_on_: dict[str, Any] = {"engine": "local"}
         if self.backend == "lightgbm" and getattr(self.engine, "distributed", False):
             model, export = self._fit_on_cluster(episodes, next_features, next_available, progress)
-        for k in range(0 if model is not None else self.n_iterations):
+        else:
+            model, export = self._fit_here(episodes, x, next_features, next_available, progress)
+        self.trees_ = export(model)
+        # The exported table must predict what the library does (it is what the app will run).
+        probe = x[:: max(1, len(x) // 2000)]
+        drift = float(np.max(np.abs(self.trees_.predict(probe) - model.predict(probe)), initial=0.0))
+        if drift > 1e-6:
+            raise RuntimeError(f"exported {self.backend} trees disagree with the library by {drift:.2e}")
+        self.export_drift_ = drift
+        self.model_ = model
+        return self
+
+    def _fit_here(
+        self,
+        episodes: Episodes,
+        x: np.ndarray,
+        next_features: np.ndarray,
+        next_available: np.ndarray,
+        progress: Callable[[str], None] | None,
+    ) -> tuple[Any, Callable[[Any], QTrees]]:
+        """Every iteration's regression in this process, with the chosen library."""
+        reward, last = episodes.reward, episodes.last
+        target = reward.copy()
+        model: Any = None
+        export: Callable[[Any], QTrees] | None = None
+        for k in range(self.n_iterations):
             model, export = _regressor(self.backend, self._params(), self.random_state + k)
             # A capped thread pool: on a busy 2-core machine OpenMP's spinning threads made one tree fit
             # 3-60x slower than a single thread (docs/ope.md, "Speed").
@@ -363,16 +383,8 @@ class FittedQ:
             if progress:
                 progress(f"fitted-Q iteration {k + 1}/{self.n_iterations}: targets moved {change:.4f} (RMS)")
             target = new_target
-        assert model is not None and export is not None
-        self.trees_ = export(model)
-        # The exported table must predict what the library does (it is what the app will run).
-        probe = x[:: max(1, len(x) // 2000)]
-        drift = float(np.max(np.abs(self.trees_.predict(probe) - model.predict(probe)), initial=0.0))
-        if drift > 1e-6:
-            raise RuntimeError(f"exported {self.backend} trees disagree with the library by {drift:.2e}")
-        self.export_drift_ = drift
-        self.model_ = model
-        return self
+        assert model is not None and export is not None  # n_iterations >= 1
+        return model, export
 
     def _fit_on_cluster(
         self,

@@ -49,8 +49,9 @@ RAY = Path(sys.executable).parent / "ray"
 CONVERSATIONS = 500
 TOLERANCE = {"share": 0.10, "G": 0.03}
 """The distributed LightGBM fit against the local one, on 1,000 conversations: at most this share of the
-held-out prompt choices moved (total variation), and this much of the direct method's G. Measured: see
-docs/scale.md ("Same seed, same results")."""
+held-out prompt choices moved (total variation), and this much of the direct method's G. Measured here:
+0.014 of the share moved, G 0.6237 against 0.6281; the bounds leave room for other machines' binning
+samples, not for a wrong fit (a shard fitted alone, or stale targets, moves far more)."""
 """Two chunks of the simulation (learning.batch.CHUNK = 250): a task for each node."""
 TRAIN = ["--backends", "sklearn", "--iterations", "2", "--bootstrap", "50", "--gate-replicates", "2"]
 TRAIN += ["--current", "rules", "--workers", "1", "--force", "--json"]
@@ -260,6 +261,10 @@ def test_the_fitted_q_fit_runs_on_both_nodes_as_one_ray_train_job(
     moved = sum(
         abs(ray_share.get(a, 0.0) - local_share.get(a, 0.0)) for a in set(ray_share) | set(local_share)
     )
-    assert moved / 2 <= TOLERANCE["share"], (ray_share, local_share)
     values = [s["candidates"]["lightgbm"]["estimates"]["G"]["dm"]["value"] for s in (on_ray[0], local)]
+    print(
+        f"\n[ray] Ray Train fit vs local: prompt share moved {moved / 2:.3f}, "
+        f"DM G {values[0]:.4f} vs {values[1]:.4f}"
+    )
+    assert moved / 2 <= TOLERANCE["share"], (ray_share, local_share)
     assert abs(values[0] - values[1]) <= TOLERANCE["G"], values

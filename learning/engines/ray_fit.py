@@ -8,7 +8,7 @@ own shard, r + max over the next state's prompts of the new Q, with that model. 
 again: per iteration only histograms cross the network, and the driver receives the last model and the
 per-shard sums that make the iteration's progress figure.
 
-Same results as the local LightGBM fit on one worker (checked in tests/test_ray_fit.py); on several,
+Same results as the local LightGBM fit on one worker (tests/test_ray_engine.py); on several,
 LightGBM picks each feature's bin boundaries from samples of every shard rather than of the whole
 data, so thresholds, and hence predictions, differ slightly (docs/scale.md measures by how much).
 
@@ -94,7 +94,9 @@ class _Progress:
 
 
 def _lightgbm_params(params: dict[str, Any], seed: int) -> dict[str, Any]:
-    """The local `lightgbm` backend's settings (learning.fitted_q._regressor), as lgb.train takes them."""
+    """The local `lightgbm` backend's settings (learning.fitted_q._regressor), as lgb.train takes them.
+    Written twice, so tests/test_ray_engine.py asks one Ray Train worker for the local trees bit for bit:
+    a setting changed on one side only fails it."""
     return {
         "objective": "regression",
         "learning_rate": params["learning_rate"],
